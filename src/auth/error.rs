@@ -1,0 +1,74 @@
+//! Authentication failures, rendered in the envelope of the service that was called.
+
+use crate::common::envelope::{self, Style};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+/// Which API surface a request reached; decides envelope and codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    Kms,
+    Csms,
+    Vpcep,
+    Iam,
+}
+
+impl Service {
+    pub fn style(self) -> Style {
+        match self {
+            Service::Kms | Service::Csms => Style::Dew,
+            Service::Vpcep => Style::Vpcep,
+            Service::Iam => Style::Keystone,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("Incorrect IAM authentication information: x-auth-token not found")]
+    Missing,
+    #[error("Incorrect IAM authentication information: {0}")]
+    Signature(#[from] super::sig::SigError),
+    #[error("Incorrect IAM authentication information: ak not exist")]
+    UnknownAccessKey,
+    #[error("Incorrect IAM authentication information: decrypt token fail")]
+    BadToken,
+    #[error("Incorrect IAM authentication information: token expires")]
+    ExpiredToken,
+    #[error("The request body is too large")]
+    TooLarge,
+    #[error("The project in the request URL does not belong to the credentials used")]
+    ForeignProject,
+}
+
+impl AuthError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AuthError::ForeignProject => StatusCode::FORBIDDEN,
+            AuthError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// The cloud answers credential problems from its API gateway (APIGW.*)
+    /// and project mismatches from the service itself.
+    pub fn code(&self, service: Service) -> &'static str {
+        match (self, service) {
+            (AuthError::ForeignProject, Service::Kms) => "KMS.0321",
+            (AuthError::ForeignProject, Service::Csms) => "CSMS.0004",
+            (AuthError::ForeignProject, Service::Vpcep) => "EndPoint.0004",
+            (AuthError::ForeignProject, Service::Iam) => "IAM.0003",
+            (AuthError::TooLarge, _) => "APIGW.0201",
+            _ => "APIGW.0301",
+        }
+    }
+
+    pub fn render(&self, service: Service) -> Response {
+        envelope::render(
+            service.style(),
+            self.status(),
+            self.code(service),
+            &self.to_string(),
+        )
+    }
+}

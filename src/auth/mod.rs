@@ -1,0 +1,173 @@
+//! Authentication: every API request proves who it is by an AK/SK signature
+//! or an X-Auth-Token. The middleware verifies, checks that the project in the
+//! path belongs to the caller, and leaves a `Caller` for the handlers: a
+//! handler that takes `Caller` cannot run unauthenticated.
+
+mod asym;
+pub mod error;
+pub mod sig;
+pub mod token;
+
+use crate::iam::directory::Principal;
+use crate::server::state::AppState;
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+pub use error::{AuthError, Service};
+
+/// Huawei's gateway limits signed bodies to 12 MB.
+pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub domain_id: String,
+    pub user_id: String,
+    /// The `{project_id}` of the path, already checked to be the caller's.
+    pub project_id: Option<String>,
+    /// Set for AK/SK callers.
+    pub access_key: Option<String>,
+}
+
+impl Caller {
+    /// The project of a project-scoped route; such routes always have one.
+    pub fn project(&self) -> &str {
+        self.project_id.as_deref().unwrap_or_default()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| AuthError::Missing.render(Service::Kms))
+    }
+}
+
+pub const KMS: u8 = 0;
+pub const CSMS: u8 = 1;
+pub const VPCEP: u8 = 2;
+pub const IAM: u8 = 3;
+
+fn service_of(tag: u8) -> Service {
+    match tag {
+        KMS => Service::Kms,
+        CSMS => Service::Csms,
+        VPCEP => Service::Vpcep,
+        _ => Service::Iam,
+    }
+}
+
+/// Route-layer middleware (runs after routing, so path parameters are known).
+pub async fn require<const SERVICE: u8>(
+    State(app): State<AppState>,
+    params: RawPathParams,
+    req: Request,
+    next: Next,
+) -> Response {
+    let service = service_of(SERVICE);
+    let path_project = params
+        .iter()
+        .find(|(k, _)| *k == "project_id")
+        .map(|(_, v)| v.to_owned());
+    match authenticate(&app, req, path_project).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => {
+            tracing::info!(reason = %e, "request refused");
+            e.render(service).into_response()
+        }
+    }
+}
+
+async fn authenticate(
+    app: &AppState,
+    req: Request,
+    path_project: Option<String>,
+) -> Result<Request, AuthError> {
+    let (mut parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| AuthError::TooLarge)?;
+    let now = app.clock.now();
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+            .map(str::to_owned)
+    };
+    let (principal, access_key) = if let Some(value) = header("authorization") {
+        let auth = sig::parse_authorization(&value)?;
+        let key = app
+            .directory
+            .access_key(&auth.access_key)
+            .ok_or(AuthError::UnknownAccessKey)?;
+        let signed = sig::SignedRequest {
+            method: parts.method.as_str(),
+            raw_path: parts.uri.path(),
+            raw_query: parts.uri.query(),
+            header: &header,
+            body: &bytes,
+        };
+        sig::verify(&signed, &auth, &key.secret_key, now)?;
+        let principal = Principal {
+            domain_id: key.domain_id.clone(),
+            user_id: key.user_id.clone(),
+            scoped_project: None,
+        };
+        (principal, Some(auth.access_key))
+    } else if let Some(token) = header("x-auth-token") {
+        let claims = app.tokens.check(&token, now).map_err(|e| match e {
+            token::TokenError::Expired => AuthError::ExpiredToken,
+            token::TokenError::Invalid => AuthError::BadToken,
+        })?;
+        // A token outlives nothing it names: the user must still exist.
+        app.directory
+            .user(&claims.domain_id, &claims.user_id)
+            .ok_or(AuthError::BadToken)?;
+        let principal = Principal {
+            domain_id: claims.domain_id,
+            user_id: claims.user_id,
+            scoped_project: Some(claims.project_id),
+        };
+        (principal, None)
+    } else {
+        return Err(AuthError::Missing);
+    };
+    if let Some(project_id) = &path_project {
+        check_project(app, &principal, project_id)?;
+        if let Some(declared) = header("x-project-id") {
+            if declared.trim() != project_id {
+                return Err(AuthError::ForeignProject);
+            }
+        }
+    }
+    parts.extensions.insert(Caller {
+        domain_id: principal.domain_id,
+        user_id: principal.user_id,
+        project_id: path_project,
+        access_key,
+    });
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
+fn check_project(app: &AppState, principal: &Principal, project_id: &str) -> Result<(), AuthError> {
+    let owned = app
+        .directory
+        .project(project_id)
+        .is_some_and(|(domain, _)| domain.id == principal.domain_id);
+    let in_scope = principal
+        .scoped_project
+        .as_deref()
+        .is_none_or(|p| p == project_id);
+    if owned && in_scope {
+        Ok(())
+    } else {
+        Err(AuthError::ForeignProject)
+    }
+}

@@ -1,0 +1,68 @@
+//! JSON bodies whose rejections speak the service's own error envelope.
+
+use axum::extract::{FromRequest, Request};
+use axum::response::IntoResponse;
+use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+
+/// Why a body could not be read; each service maps it to its own code.
+#[derive(Debug, Clone)]
+pub struct BodyError(pub String);
+
+pub struct Body<T, E>(pub T, pub PhantomData<E>);
+
+impl<S, T, E> FromRequest<S> for Body<T, E>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+    E: From<BodyError> + IntoResponse,
+{
+    type Rejection = E;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| E::from(BodyError(format!("cannot read request body: {e}"))))?;
+        // The SDK always sends a body for operations that have one; an empty
+        // body is read as `{}` so that missing required fields get a field error.
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(bytes)
+            .map(|v| Body(v, PhantomData))
+            .map_err(|e| E::from(BodyError(describe(&e))))
+    }
+}
+
+// serde's messages echo input fragments only as type names and positions, not
+// values, so they are safe to return; still, keep them short.
+fn describe(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" at line").next().unwrap_or(&text);
+    format!("Invalid request body: {text}")
+}
+
+/// Accepts `"7"` or `7` for fields the SDK types as strings but users send as numbers.
+pub mod string_or_number {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        S(String),
+        I(i64),
+        U(u64),
+        F(f64),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<Raw>::deserialize(d)?.map(|raw| match raw {
+            Raw::S(s) => s,
+            Raw::I(i) => i.to_string(),
+            Raw::U(u) => u.to_string(),
+            Raw::F(f) => f.to_string(),
+        }))
+    }
+}

@@ -1,0 +1,201 @@
+//! Thin wrappers over audited crates. Key material lives in `Zeroizing`
+//! buffers and is sealed under the root key before it reaches storage.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::path::Path;
+use zeroize::Zeroizing;
+
+pub const ROOT_KEY_FILE: &str = "root.key";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("ciphertext does not authenticate")]
+    BadCiphertext,
+    #[error("key generation failed: {0}")]
+    KeyGen(String),
+}
+
+/// The 256-bit root key. Everything secret at rest is sealed under keys derived from it.
+pub struct RootKey {
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl RootKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self {
+            key: Zeroizing::new(bytes),
+        }
+    }
+
+    /// `DEWSTACK_ROOT_KEY` (base64) wins; otherwise the file in the data dir,
+    /// created with mode 0600 on first start.
+    pub fn load_or_create(data_dir: &Path, from_env: Option<&str>) -> anyhow::Result<Self> {
+        if let Some(text) = from_env {
+            let raw = Zeroizing::new(
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|_| anyhow::anyhow!("DEWSTACK_ROOT_KEY is not valid base64"))?,
+            );
+            let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| {
+                anyhow::anyhow!("DEWSTACK_ROOT_KEY must decode to exactly 32 bytes")
+            })?;
+            return Ok(Self::from_bytes(bytes));
+        }
+        let path = data_dir.join(ROOT_KEY_FILE);
+        if path.exists() {
+            let raw = Zeroizing::new(std::fs::read(&path)?);
+            let bytes: [u8; 32] = raw
+                .as_slice()
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("{} must hold exactly 32 bytes", path.display()))?;
+            return Ok(Self::from_bytes(bytes));
+        }
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        write_private_file(&path, &bytes)?;
+        Ok(Self::from_bytes(bytes))
+    }
+
+    /// A purpose-bound subkey (HMAC-SHA256 as a PRF), so that token sealing and
+    /// key wrapping never share a key.
+    pub fn derive(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.as_slice())
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(purpose.as_bytes());
+        let out = mac.finalize().into_bytes();
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(&out);
+        key
+    }
+}
+
+// HMAC accepts keys of any length, so construction cannot fail.
+#[allow(clippy::panic)]
+fn unreachable_hmac() -> Hmac<Sha256> {
+    panic!("HMAC rejected a 32-byte key")
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// AES-256-GCM with a random 96-bit nonce; output is nonce || ciphertext || tag.
+pub struct Sealer {
+    cipher: Aes256Gcm,
+}
+
+impl Sealer {
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: Aes256Gcm::new(key.into()),
+        }
+    }
+
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let mut out = nonce.to_vec();
+        // Encryption with a valid key and in-memory buffers cannot fail.
+        let ct = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .unwrap_or_default();
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    pub fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if sealed.len() < 12 + 16 {
+            return Err(CryptoError::BadCiphertext);
+        }
+        let (nonce, ct) = sealed.split_at(12);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
+            .map(Zeroizing::new)
+            .map_err(|_| CryptoError::BadCiphertext)
+    }
+}
+
+pub fn random_bytes(len: usize) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    rand::rngs::OsRng.fill_bytes(&mut out);
+    out
+}
+
+/// Constant-time equality for secrets and signatures.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn seal_round_trips_and_binds_aad() {
+        let sealer = Sealer::new(&[7u8; 32]);
+        let sealed = sealer.seal(b"material", b"key-1");
+        assert_eq!(
+            sealer.open(&sealed, b"key-1").unwrap().as_slice(),
+            b"material"
+        );
+        assert!(sealer.open(&sealed, b"key-2").is_err());
+        let mut flipped = sealed.clone();
+        flipped[20] ^= 1;
+        assert!(sealer.open(&flipped, b"key-1").is_err());
+        assert!(!sealed.windows(8).any(|w| w == b"material"));
+    }
+
+    #[test]
+    fn root_key_file_is_private_and_stable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let a = RootKey::load_or_create(dir.path(), None).unwrap();
+        let mode = std::fs::metadata(dir.path().join(ROOT_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let b = RootKey::load_or_create(dir.path(), None).unwrap();
+        assert_eq!(*a.derive("x"), *b.derive("x"));
+        assert_ne!(*a.derive("x"), *a.derive("y"));
+    }
+
+    #[test]
+    fn root_key_from_env_must_be_32_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(RootKey::load_or_create(dir.path(), Some("AAAA")).is_err());
+        let good = base64::engine::general_purpose::STANDARD.encode([1u8; 32]);
+        assert!(RootKey::load_or_create(dir.path(), Some(&good)).is_ok());
+        assert!(!dir.path().join(ROOT_KEY_FILE).exists());
+    }
+}

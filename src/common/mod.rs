@@ -1,0 +1,8 @@
+//! Pieces shared by every service: error envelopes, request bodies, tags,
+//! paging and cryptography.
+
+pub mod body;
+pub mod crypto;
+pub mod envelope;
+pub mod paging;
+pub mod tags;

@@ -1,0 +1,177 @@
+//! Configuration: command-line flags and `DEWSTACK_*` variables win over the
+//! optional TOML file, which wins over the defaults written next to each field.
+
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dewstack",
+    version,
+    about = "Self-hosted, wire-compatible Huawei Cloud KMS, CSMS and VPCEP",
+    long_about = "dewstack serves Huawei Cloud's KMS, CSMS and VPCEP APIs (and the IAM token \
+and project calls they need) so that the official Huawei Cloud SDKs work against it by only \
+changing the endpoint.\n\nRoot identity comes from DEWSTACK_ACCESS_KEY, DEWSTACK_SECRET_KEY, \
+DEWSTACK_DOMAIN_ID, DEWSTACK_PROJECT_ID, DEWSTACK_USER and DEWSTACK_PASSWORD; whatever is not \
+given is generated on first start and kept in the data directory. DEWSTACK_ROOT_KEY (base64, \
+32 bytes) supplies the root key that encrypts all key material at rest; otherwise one is \
+generated into the data directory."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ServeArgs {
+    /// TOML configuration file (listen address, data dir, extra domains/projects/users/keys).
+    #[arg(long, env = "DEWSTACK_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8100]; port 0 picks a free port.
+    #[arg(long, env = "DEWSTACK_LISTEN")]
+    pub listen: Option<String>,
+    /// Directory for the database, the root key and the generated identity [default: ./dewstack-data].
+    #[arg(long, env = "DEWSTACK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://user:pass@host/db); without it the embedded database is used.
+    #[arg(long, env = "DEWSTACK_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Region name served [default: cn-north-4].
+    #[arg(long, env = "DEWSTACK_REGION")]
+    pub region: Option<String>,
+}
+
+/// The file format; every field is optional.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub region: Option<String>,
+    /// Seconds between sweeps for due background work (scheduled deletions).
+    pub sweep_interval_secs: Option<u64>,
+    #[serde(default)]
+    pub domains: Vec<DomainConfig>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DomainConfig {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub projects: Vec<ProjectConfig>,
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+    #[serde(default)]
+    pub access_keys: Vec<AccessKeyConfig>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    pub id: String,
+    /// Project name: the region it lives in, e.g. "cn-north-4", as in the cloud.
+    pub name: String,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    pub password: String,
+    pub id: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeyConfig {
+    pub access_key: String,
+    pub secret_key: String,
+    pub user: String,
+}
+
+/// Root identity overrides read from the environment (secrets are never flags,
+/// so they do not show up in `ps`).
+#[derive(Debug, Default, Clone)]
+pub struct RootOverrides {
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub domain_id: Option<String>,
+    pub project_id: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub root_key: Option<String>,
+}
+
+impl RootOverrides {
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self {
+            access_key: var("DEWSTACK_ACCESS_KEY"),
+            secret_key: var("DEWSTACK_SECRET_KEY"),
+            domain_id: var("DEWSTACK_DOMAIN_ID"),
+            project_id: var("DEWSTACK_PROJECT_ID"),
+            user: var("DEWSTACK_USER"),
+            password: var("DEWSTACK_PASSWORD"),
+            root_key: var("DEWSTACK_ROOT_KEY"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// default "127.0.0.1:8100"
+    pub listen: String,
+    /// default "./dewstack-data"
+    pub data_dir: PathBuf,
+    /// default: none, i.e. the embedded SQLite database in `data_dir`
+    pub database_url: Option<String>,
+    /// default "cn-north-4"
+    pub region: String,
+    /// default 30 s
+    pub sweep_interval: std::time::Duration,
+    pub domains: Vec<DomainConfig>,
+    pub root: RootOverrides,
+}
+
+impl Config {
+    pub fn load(args: ServeArgs, root: RootOverrides) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8100".into()),
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("./dewstack-data")),
+            database_url: args.database_url.or(file.database_url),
+            region: args
+                .region
+                .or(file.region)
+                .unwrap_or_else(|| "cn-north-4".into()),
+            sweep_interval: std::time::Duration::from_secs(file.sweep_interval_secs.unwrap_or(30)),
+            domains: file.domains,
+            root,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("bad config file {}: {e}", path.display()))
+}

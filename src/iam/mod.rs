@@ -1,0 +1,30 @@
+//! IAM slice: the Keystone v3 calls that KMS/CSMS/VPCEP clients need.
+//!
+//! - `POST /v3/auth/tokens` (password method, project scope) → token in `X-Subject-Token`
+//! - `GET  /v3/auth/tokens` → validate the `X-Subject-Token` given
+//! - `GET  /v3/projects?name=` and `GET /v3/auth/projects` → the caller's projects
+//! - `GET  /v3/auth/domains` → the caller's domain
+
+pub mod directory;
+mod routes;
+mod wire;
+
+use crate::auth;
+use crate::server::state::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    let authenticated = Router::new()
+        .route("/v3/projects", get(routes::list_projects))
+        .route("/v3/auth/projects", get(routes::list_auth_projects))
+        .route("/v3/auth/domains", get(routes::list_auth_domains))
+        .route("/v3/auth/tokens", get(routes::validate_token))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::require::<{ auth::IAM }>,
+        ));
+    Router::new()
+        .route("/v3/auth/tokens", post(routes::create_token))
+        .merge(authenticated)
+}

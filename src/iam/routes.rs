@@ -1,0 +1,256 @@
+//! IAM handlers.
+
+use super::directory::{Domain, Project};
+use super::wire::*;
+use crate::auth::token::{TokenClaims, TOKEN_LIFETIME_HOURS};
+use crate::auth::Caller;
+use crate::common::envelope::{render, Style};
+use crate::server::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+fn error(status: StatusCode, message: &str) -> Response {
+    render(Style::Keystone, status, "", message)
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub async fn create_token(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
+    let Ok(req) = serde_json::from_slice::<CreateTokenRequest>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "The request body is invalid");
+    };
+    let auth = req.auth;
+    let (Some(password), true) = (
+        auth.identity.password,
+        auth.identity.methods.iter().any(|m| m == "password"),
+    ) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Only the password method is supported",
+        );
+    };
+    let user_ref = password.user;
+    let dir = &app.directory;
+    let domain_ref = user_ref.domain.unwrap_or_default();
+    let domain = match (&domain_ref.id, &domain_ref.name) {
+        (Some(id), _) => dir.domain(id),
+        (None, Some(name)) => dir.domain_by_name(name),
+        (None, None) => None,
+    };
+    let user = domain.and_then(|d| {
+        let name = match (&user_ref.id, &user_ref.name) {
+            (_, Some(n)) => n.clone(),
+            (Some(id), None) => d.users.iter().find(|u| &u.id == id)?.name.clone(),
+            (None, None) => return None,
+        };
+        dir.check_password(d, &name, &user_ref.password)
+    });
+    let (Some(domain), Some(user)) = (domain, user) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "The username or password is wrong.",
+        );
+    };
+    let Some(project) = scoped_project(domain, auth.scope) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "A project scope of the user's domain is required",
+        );
+    };
+    let now = app.clock.now();
+    let expires = now + chrono::Duration::hours(TOKEN_LIFETIME_HOURS);
+    let token = app.tokens.issue(&TokenClaims {
+        domain_id: domain.id.clone(),
+        user_id: user.id.clone(),
+        project_id: project.id.clone(),
+        issued_at: now.timestamp(),
+        expires_at: expires.timestamp(),
+    });
+    let domain_ref = IdName {
+        id: domain.id.clone(),
+        name: domain.name.clone(),
+    };
+    let body = TokenResponse {
+        token: TokenBody {
+            methods: vec!["password".into()],
+            expires_at: iso(expires),
+            issued_at: iso(now),
+            user: TokenUser {
+                domain: domain_ref.clone(),
+                id: user.id.clone(),
+                name: user.name.clone(),
+                password_expires_at: String::new(),
+            },
+            project: TokenProject {
+                domain: domain_ref,
+                id: project.id.clone(),
+                name: project.name.clone(),
+            },
+            roles: vec![IdName {
+                id: "0".into(),
+                name: "te_admin".into(),
+            }],
+            catalog: Vec::new(),
+        },
+    };
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&token) {
+        headers.insert("x-subject-token", v);
+    }
+    (StatusCode::CREATED, headers, Json(body)).into_response()
+}
+
+/// A project given by id, or by name within the user's domain (project
+/// scopes naming another domain are refused).
+fn scoped_project(domain: &Domain, scope: Option<Scope>) -> Option<&Project> {
+    let p = scope?.project?;
+    if let Some(d) = p.domain {
+        let same = d.id.as_ref().is_none_or(|id| *id == domain.id)
+            && d.name.as_ref().is_none_or(|n| *n == domain.name);
+        if !same {
+            return None;
+        }
+    }
+    match (p.id, p.name) {
+        (Some(id), _) => domain.projects.iter().find(|x| x.id == id),
+        (None, Some(name)) => domain.projects.iter().find(|x| x.name == name),
+        _ => None,
+    }
+}
+
+pub async fn validate_token(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Response {
+    let subject = headers
+        .get("x-subject-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match app.tokens.check(subject, app.clock.now()) {
+        Ok(claims) if claims.domain_id == caller.domain_id => {
+            let Some((domain, project)) = app.directory.project(&claims.project_id) else {
+                return error(StatusCode::NOT_FOUND, "The token could not be found");
+            };
+            let Some(user) = app.directory.user(&claims.domain_id, &claims.user_id) else {
+                return error(StatusCode::NOT_FOUND, "The token could not be found");
+            };
+            let domain_ref = IdName {
+                id: domain.id.clone(),
+                name: domain.name.clone(),
+            };
+            let at = |s: i64| DateTime::from_timestamp(s, 0).map(iso).unwrap_or_default();
+            Json(TokenResponse {
+                token: TokenBody {
+                    methods: vec!["password".into()],
+                    expires_at: at(claims.expires_at),
+                    issued_at: at(claims.issued_at),
+                    user: TokenUser {
+                        domain: domain_ref.clone(),
+                        id: user.id.clone(),
+                        name: user.name.clone(),
+                        password_expires_at: String::new(),
+                    },
+                    project: TokenProject {
+                        domain: domain_ref,
+                        id: project.id.clone(),
+                        name: project.name.clone(),
+                    },
+                    roles: vec![IdName {
+                        id: "0".into(),
+                        name: "te_admin".into(),
+                    }],
+                    catalog: Vec::new(),
+                },
+            })
+            .into_response()
+        }
+        _ => error(StatusCode::NOT_FOUND, "The token could not be found"),
+    }
+}
+
+fn project_result(domain: &Domain, p: &Project) -> ProjectResult {
+    ProjectResult {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        domain_id: domain.id.clone(),
+        parent_id: domain.id.clone(),
+        description: String::new(),
+        enabled: true,
+        is_domain: false,
+        links: Links {
+            self_: format!("/v3/projects/{}", p.id),
+        },
+    }
+}
+
+fn caller_projects(app: &AppState, caller: &Caller, name: Option<&str>) -> ProjectsResponse {
+    let projects = app
+        .directory
+        .domain(&caller.domain_id)
+        .map(|d| {
+            d.projects
+                .iter()
+                .filter(|p| name.is_none_or(|n| p.name == n))
+                .map(|p| project_result(d, p))
+                .collect()
+        })
+        .unwrap_or_default();
+    ProjectsResponse {
+        projects,
+        links: ListLinks {
+            self_: "/v3/projects".into(),
+            previous: None,
+            next: None,
+        },
+    }
+}
+
+pub async fn list_projects(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ProjectsQuery>,
+) -> Json<ProjectsResponse> {
+    Json(caller_projects(&app, &caller, q.name.as_deref()))
+}
+
+pub async fn list_auth_projects(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> Json<ProjectsResponse> {
+    Json(caller_projects(&app, &caller, None))
+}
+
+pub async fn list_auth_domains(
+    State(app): State<AppState>,
+    caller: Caller,
+) -> Json<DomainsResponse> {
+    let domains = app
+        .directory
+        .domain(&caller.domain_id)
+        .map(|d| {
+            vec![DomainResult {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                enabled: true,
+                description: String::new(),
+                links: Links {
+                    self_: format!("/v3/domains/{}", d.id),
+                },
+            }]
+        })
+        .unwrap_or_default();
+    Json(DomainsResponse {
+        domains,
+        links: ListLinks {
+            self_: "/v3/auth/domains".into(),
+            previous: None,
+            next: None,
+        },
+    })
+}

@@ -1,0 +1,206 @@
+//! Every way a KMS call can fail, and the one table mapping each to the
+//! cloud's HTTP status and `KMS.xxxx` code (see docs/error-codes.md).
+
+use crate::common::body::BodyError;
+use crate::common::envelope::{self, Style};
+use crate::common::tags::TagRuleError;
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KmsError {
+    #[error("{0}")]
+    BadBody(String),
+    #[error("Parameters missing in the request message: {0}.")]
+    MissingParameter(&'static str),
+    #[error("Invalid key ID.")]
+    InvalidKeyId,
+    #[error("Invalid sequence number.")]
+    InvalidSequence,
+    #[error("Invalid {0}.")]
+    InvalidParameter(&'static str),
+    #[error("Invalid key_alias.")]
+    InvalidAlias,
+    #[error("Invalid key_description.")]
+    InvalidDescription,
+    #[error("The key does not exist.")]
+    KeyNotFound,
+    #[error("The key has been disabled.")]
+    KeyDisabled,
+    #[error("The key is in Scheduled deletion state and cannot be used.")]
+    KeyPendingDeletionUnusable,
+    #[error("Cannot perform this operation on Default Master Keys.")]
+    DefaultKey,
+    #[error("The key is not disabled.")]
+    KeyNotDisabled,
+    #[error("The key is not enabled.")]
+    KeyNotEnabled,
+    #[error("The deletion of CMKs can be scheduled by 7 to 1096 days in advance.")]
+    InvalidPendingDays,
+    #[error("The key is in the Pending deletion status.")]
+    KeyAlreadyPendingDeletion,
+    #[error("The key is not in the Pending deletion status.")]
+    KeyNotPendingDeletion,
+    #[error("The key is not in the Pending import status.")]
+    KeyNotPendingImport,
+    #[error("The resource is frozen.")]
+    KeyFrozen,
+    #[error("Existing CMK alias.")]
+    AliasExists,
+    #[error("The number of keys has reached the upper limit.")]
+    KeyQuotaExceeded,
+    #[error("The key_spec and key_usage do not match.")]
+    UsageMismatch,
+    #[error("The tag list cannot be empty.")]
+    TagListEmpty,
+    #[error("Invalid value for the action field.")]
+    InvalidTagAction,
+    #[error("Invalid value for the key field in the tag parameter.")]
+    InvalidTagKey,
+    #[error("Invalid value of the value field in the tag parameter.")]
+    InvalidTagValue,
+    #[error("Invalid length of the key field in the tag parameter.")]
+    TagKeyLength,
+    #[error("Invalid length of the value field in the tag parameter.")]
+    TagValueLength,
+    #[error("The total number of tags has exceeded the upper limit.")]
+    TooManyTags,
+    #[error("The tag does not exist.")]
+    TagNotFound,
+    #[error("Invalid matches.")]
+    InvalidMatches,
+    #[error("The value of offset must be greater than or equal to 0.")]
+    InvalidOffset,
+    #[error("Invalid request URL.")]
+    InvalidUrl,
+    #[error("The storage backend is unavailable, retry later.")]
+    Unavailable,
+    #[error("KMS error.")]
+    Internal(String),
+}
+
+impl KmsError {
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        use KmsError::*;
+        let bad = StatusCode::BAD_REQUEST;
+        match self {
+            BadBody(_) => (bad, "KMS.0202"),
+            MissingParameter(_) => (bad, "KMS.0204"),
+            InvalidKeyId => (bad, "KMS.0205"),
+            InvalidSequence => (bad, "KMS.0206"),
+            InvalidParameter(_) | UsageMismatch => (bad, "KMS.0308"),
+            InvalidAlias => (bad, "KMS.1101"),
+            InvalidDescription => (bad, "KMS.1103"),
+            KeyNotFound => (StatusCode::NOT_FOUND, "KMS.0207"),
+            KeyDisabled => (bad, "KMS.0209"),
+            KeyPendingDeletionUnusable => (bad, "KMS.0210"),
+            DefaultKey => (bad, "KMS.0211"),
+            KeyNotDisabled => (bad, "KMS.1201"),
+            KeyNotEnabled => (bad, "KMS.1301"),
+            InvalidPendingDays => (bad, "KMS.1401"),
+            KeyAlreadyPendingDeletion => (bad, "KMS.1402"),
+            KeyNotPendingDeletion => (bad, "KMS.1501"),
+            KeyNotPendingImport => (bad, "KMS.0310"),
+            KeyFrozen => (bad, "KMS.0320"),
+            AliasExists => (bad, "KMS.1104"),
+            KeyQuotaExceeded => (bad, "KMS.1105"),
+            TagListEmpty => (bad, "KMS.0401"),
+            InvalidTagAction => (bad, "KMS.0404"),
+            InvalidTagValue => (bad, "KMS.0405"),
+            InvalidTagKey => (bad, "KMS.0406"),
+            TooManyTags => (bad, "KMS.0409"),
+            TagValueLength => (bad, "KMS.0410"),
+            TagKeyLength => (bad, "KMS.0411"),
+            InvalidMatches => (bad, "KMS.0415"),
+            TagNotFound => (StatusCode::NOT_FOUND, "KMS.0416"),
+            InvalidOffset => (bad, "KMS.0417"),
+            InvalidUrl => (bad, "KMS.0201"),
+            Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0102"),
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0101"),
+        }
+    }
+}
+
+impl IntoResponse for KmsError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        match self {
+            KmsError::Internal(detail) => envelope::internal(Style::Dew, code, detail),
+            other => envelope::render(Style::Dew, status, code, &other.to_string()),
+        }
+    }
+}
+
+impl From<BodyError> for KmsError {
+    fn from(e: BodyError) -> Self {
+        KmsError::BadBody(e.0)
+    }
+}
+
+impl From<StoreError> for KmsError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) => KmsError::Unavailable,
+            other => KmsError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<TagRuleError> for KmsError {
+    fn from(e: TagRuleError) -> Self {
+        match e {
+            TagRuleError::EmptyList => KmsError::TagListEmpty,
+            TagRuleError::KeyLength => KmsError::TagKeyLength,
+            TagRuleError::KeyChars => KmsError::InvalidTagKey,
+            TagRuleError::ValueLength => KmsError::TagValueLength,
+            TagRuleError::ValueChars => KmsError::InvalidTagValue,
+            TagRuleError::TooMany => KmsError::TooManyTags,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    async fn body_of(e: KmsError) -> (u16, serde_json::Value) {
+        let r = e.into_response();
+        let status = r.status().as_u16();
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn golden_envelopes() {
+        let (s, b) = body_of(KmsError::KeyNotFound).await;
+        assert_eq!(s, 404);
+        assert_eq!(
+            b,
+            serde_json::json!({"error": {"error_code": "KMS.0207", "error_msg": "The key does not exist."}})
+        );
+        let (s, b) = body_of(KmsError::KeyNotPendingDeletion).await;
+        assert_eq!(
+            (s, b["error"]["error_code"].as_str().unwrap()),
+            (400, "KMS.1501")
+        );
+        let (s, b) = body_of(KmsError::DefaultKey).await;
+        assert_eq!(
+            (s, b["error"]["error_code"].as_str().unwrap()),
+            (400, "KMS.0211")
+        );
+        let (s, b) = body_of(KmsError::InvalidKeyId).await;
+        assert_eq!(
+            (s, b["error"]["error_code"].as_str().unwrap()),
+            (400, "KMS.0205")
+        );
+    }
+
+    #[tokio::test]
+    async fn internal_detail_is_not_shown() {
+        let (s, b) = body_of(KmsError::Internal("secret detail".into())).await;
+        assert_eq!(s, 500);
+        assert!(!b.to_string().contains("secret detail"));
+    }
+}

@@ -1,0 +1,14 @@
+//! dewstack: Huawei Cloud KMS, CSMS and VPCEP, self-hosted and wire-compatible.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod auth;
+pub mod clock;
+pub mod common;
+pub mod config;
+pub mod iam;
+pub mod kms;
+pub mod server;
+pub mod store;
+
+pub use server::router::app;
+pub use server::state::AppState;

@@ -1,0 +1,123 @@
+//! Startup: open storage, build the state, print how to connect, serve until
+//! SIGTERM/SIGINT, finishing requests already in flight.
+
+pub mod request_id;
+pub mod router;
+pub mod state;
+
+use crate::clock::SystemClock;
+use crate::common::crypto::RootKey;
+use crate::config::Config;
+use crate::iam::directory::{Directory, RootIdentity};
+use crate::store::Db;
+use state::AppState;
+use std::sync::Arc;
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let root_key = RootKey::load_or_create(&config.data_dir, config.root.root_key.as_deref())?;
+    let identity = RootIdentity::load_or_create(&config)?;
+    let directory = Directory::build(&identity, &config.region, &config.domains)?;
+    let db = Db::open(&config.data_dir, config.database_url.as_deref())?;
+    let state = AppState::new(
+        db,
+        Arc::new(SystemClock),
+        directory,
+        &root_key,
+        &config.region,
+    );
+    crate::kms::bootstrap(&state).await?;
+
+    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+    let addr = listener.local_addr()?;
+    print_banner(
+        &format!("http://{addr}"),
+        &config,
+        &identity,
+        state.db.engine_name(),
+    );
+
+    let shutdown = tokio_util_shutdown();
+    let jobs = crate::kms::spawn_background(state.clone(), config.sweep_interval, shutdown.clone());
+    let app = router::app(state);
+    let mut stop = shutdown.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stop.changed().await;
+        })
+        .await?;
+    let _ = jobs.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A watch channel flipped once on SIGTERM or SIGINT.
+fn tokio_util_shutdown() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    let _ = tx.send(true);
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+fn print_banner(endpoint: &str, config: &Config, id: &RootIdentity, engine: &str) {
+    let region = &config.region;
+    let env_region = region.to_ascii_uppercase().replace('-', "_");
+    // Printed to stdout on purpose: these are the operator's own credentials,
+    // shown once so they can be pasted; they never go to the log.
+    println!(
+        r#"dewstack is ready ({engine} storage in {data})
+
+  endpoint    {endpoint}
+  region      {region}
+  domain id   {domain}
+  project id  {project}
+  access key  {ak}
+  secret key  {sk}
+  user        {user} / {password}
+
+Python SDK:
+  from huaweicloudsdkcore.auth.credentials import BasicCredentials
+  from huaweicloudsdkkms.v2 import KmsClient, ListKeysRequest, ListKeysRequestBody
+  client = KmsClient.new_builder() \
+      .with_credentials(BasicCredentials("{ak}", "{sk}", "{project}")) \
+      .with_endpoints(["{endpoint}"]).build()
+  print(client.list_keys(ListKeysRequest(body=ListKeysRequestBody())))
+
+Point an unchanged application at dewstack:
+export DEWSTACK_ENDPOINT={endpoint}
+export HUAWEICLOUD_SDK_REGION_KMS_{env_region}={endpoint}
+export HUAWEICLOUD_SDK_REGION_CSMS_{env_region}={endpoint}
+export HUAWEICLOUD_SDK_REGION_VPCEP_{env_region}={endpoint}
+export HUAWEICLOUD_SDK_IAM_ENDPOINT={endpoint}
+export HUAWEICLOUD_SDK_AK={ak}
+export HUAWEICLOUD_SDK_SK={sk}
+export HUAWEICLOUD_SDK_PROJECT_ID={project}
+"#,
+        data = config.data_dir.display(),
+        domain = id.domain_id,
+        project = id.project_id,
+        ak = id.access_key,
+        sk = id.secret_key,
+        user = id.user_name,
+        password = id.password,
+    );
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}

@@ -1,0 +1,38 @@
+//! What every handler can reach; cheap to clone.
+
+use crate::auth::token::TokenSealer;
+use crate::clock::Clock;
+use crate::common::crypto::{RootKey, Sealer};
+use crate::iam::directory::Directory;
+use crate::store::Db;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub directory: Arc<Directory>,
+    pub tokens: Arc<TokenSealer>,
+    /// Seals key material at rest; associated data is always the owning key's id.
+    pub keyring: Arc<Sealer>,
+    pub region: Arc<str>,
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        directory: Directory,
+        root: &RootKey,
+        region: &str,
+    ) -> Self {
+        Self {
+            db,
+            clock,
+            directory: Arc::new(directory),
+            tokens: Arc::new(TokenSealer::new(root)),
+            keyring: Arc::new(Sealer::new(&root.derive("dewstack/key-material/v1"))),
+            region: Arc::from(region),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Storage: a small transactional key–value layer that every service builds on.
+//!
+//! Services never write SQL. They run a closure inside one serializable
+//! transaction and use `get` / `put` / `delete` / `scan` on named tables; indexes
+//! (aliases, names, due dates) are plain keys kept in the same transaction. An
+//! engine only has to provide those four calls, so SQLite (embedded default)
+//! and PostgreSQL share every rule above this file.
+
+mod sqlite;
+
+use serde::{de::DeserializeOwned, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("corrupt record in {table}: {detail}")]
+    Corrupt { table: String, detail: String },
+}
+
+/// One transaction. Keys are text; values are opaque bytes.
+pub trait Tx {
+    fn get(&mut self, table: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn put(&mut self, table: &str, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Returns whether the key existed.
+    fn delete(&mut self, table: &str, key: &str) -> Result<bool, StoreError>;
+    /// Keys starting with `prefix`, in byte order, strictly after `after` if given.
+    fn scan(
+        &mut self,
+        table: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+}
+
+/// Typed helpers: records are stored as JSON.
+pub trait TxExt: Tx {
+    fn get_json<T: DeserializeOwned>(
+        &mut self,
+        table: &str,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        match self.get(table, key)? {
+            None => Ok(None),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        table: table.into(),
+                        detail: e.to_string(),
+                    })
+            }
+        }
+    }
+
+    fn put_json<T: Serialize>(
+        &mut self,
+        table: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.put(table, key, &bytes)
+    }
+
+    fn scan_json<T: DeserializeOwned>(
+        &mut self,
+        table: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.scan(table, prefix, after.as_deref(), 500)?;
+            let done = page.len() < 500;
+            for (key, bytes) in page {
+                let value = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+                    table: table.into(),
+                    detail: e.to_string(),
+                })?;
+                after = Some(key.clone());
+                out.push((key, value));
+            }
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+impl<T: Tx + ?Sized> TxExt for T {}
+
+/// What an engine implements: run `body` in one transaction, commit if it
+/// returns `Ok(true)`, roll back on `Ok(false)`. Engines may call `body` more than
+/// once when the database reports a serialization conflict.
+pub trait Engine: Send + Sync {
+    fn run(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError>;
+    fn name(&self) -> &'static str;
+}
+
+#[derive(Clone)]
+pub struct Db {
+    engine: Arc<dyn Engine>,
+}
+
+impl Db {
+    /// Opens the embedded database in `data_dir`, or PostgreSQL when a URL is given.
+    pub fn open(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Self> {
+        if let Some(url) = database_url {
+            anyhow::bail!(
+                "PostgreSQL storage is not available in this build (url scheme {:?})",
+                url.split(':').next().unwrap_or("")
+            );
+        }
+        let engine = sqlite::SqliteEngine::open(&data_dir.join("dewstack.db"))?;
+        Ok(Self {
+            engine: Arc::new(engine),
+        })
+    }
+
+    pub fn engine_name(&self) -> &'static str {
+        self.engine.name()
+    }
+
+    /// Runs `f` in one transaction on a blocking thread. `f` returning `Err`
+    /// rolls everything back, so a failed request never leaves half a change.
+    pub async fn tx<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let engine = self.engine.clone();
+        let joined = tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), f)).await;
+        match joined {
+            Ok(result) => result,
+            Err(e) => Err(E::from(StoreError::Backend(format!(
+                "storage task failed: {e}"
+            )))),
+        }
+    }
+
+    /// The same as `tx`, for code that is already on a blocking thread.
+    pub fn tx_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<StoreError>,
+        F: FnMut(&mut dyn Tx) -> Result<T, E>,
+    {
+        run_blocking(self.engine.as_ref(), f)
+    }
+}
+
+fn run_blocking<T, E, F>(engine: &dyn Engine, mut f: F) -> Result<T, E>
+where
+    E: From<StoreError>,
+    F: FnMut(&mut dyn Tx) -> Result<T, E>,
+{
+    let mut outcome: Option<Result<T, E>> = None;
+    engine.run(&mut |tx| {
+        let result = f(tx);
+        let commit = result.is_ok();
+        outcome = Some(result);
+        Ok(commit)
+    })?;
+    outcome.unwrap_or_else(|| {
+        Err(E::from(StoreError::Backend(
+            "transaction body never ran".into(),
+        )))
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod conformance;
