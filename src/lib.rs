@@ -5,10 +5,12 @@ pub mod auth;
 pub mod clock;
 pub mod common;
 pub mod config;
+pub mod csms;
 pub mod iam;
 pub mod kms;
 pub mod server;
 pub mod store;
+pub mod vpcep;
 
 pub use server::router::app;
 pub use server::state::AppState;

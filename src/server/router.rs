@@ -12,6 +12,8 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .merge(crate::iam::routes(state.clone()))
         .merge(crate::kms::routes(state.clone()))
+        .merge(crate::csms::routes(state.clone()))
+        .merge(crate::vpcep::routes(state.clone()))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(super::request_id::layer))
         .with_state(state)
