@@ -72,6 +72,10 @@ pub enum KmsError {
     InvalidMatches,
     #[error("The value of offset must be greater than or equal to 0.")]
     InvalidOffset,
+    #[error("Invalid cipher_text.")]
+    InvalidCiphertext,
+    #[error("dewstack does not support {0} yet.")]
+    Unsupported(&'static str),
     #[error("Invalid request URL.")]
     InvalidUrl,
     #[error("The storage backend is unavailable, retry later.")]
@@ -116,6 +120,8 @@ impl KmsError {
             TagNotFound => (StatusCode::NOT_FOUND, "KMS.0416"),
             InvalidOffset => (bad, "KMS.0417"),
             InvalidUrl => (bad, "KMS.0201"),
+            InvalidCiphertext => (bad, "KMS.0308"),
+            Unsupported(_) => (bad, "KMS.0308"),
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0102"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0101"),
         }

@@ -4,8 +4,10 @@
 //! DeleteKey (schedule-key-deletion), CancelKeyDeletion, UpdateKeyDescription,
 //! UpdateKeyAlias, BatchCreateKmsTags, CreateKmsTag, DeleteTag, ShowKmsTags,
 //! ListKmsTags, ListKmsByTags, ShowUserInstances, ShowUserQuotas, ShowVersion,
-//! ShowVersions.
+//! ShowVersions, EncryptData and DecryptData (symmetric keys).
 
+mod cipher;
+mod data;
 pub mod domain;
 pub mod error;
 mod material;
@@ -23,6 +25,8 @@ use domain::{KeySpec, NewKey, Origin};
 use error::KmsError;
 use std::time::Duration;
 use store::KeyRecord;
+
+pub use data::{decrypt_for, encrypt_for};
 
 pub type KmsBody<T> = Body<T, KmsError>;
 
@@ -73,6 +77,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
             &format!("{p}/{{key_id}}/action"),
             post(tags::list_kms_by_tags),
         )
+        .route(&format!("{p}/encrypt-data"), post(data::encrypt_data))
+        .route(&format!("{p}/decrypt-data"), post(data::decrypt_data))
         .route(
             &format!("{p}/user-instances"),
             get(routes::show_user_instances),
@@ -95,9 +101,12 @@ async fn new_record(
     default_key: bool,
 ) -> Result<KeyRecord, KmsError> {
     let key_id = uuid::Uuid::new_v4().to_string();
-    let material = match new.origin {
-        Origin::Kms => Some(routes::sealed_material(app, &key_id, new.spec).await?),
-        Origin::External => None,
+    let versions = match new.origin {
+        Origin::Kms => vec![store::KeyVersion {
+            created_ms: app.clock.now().timestamp_millis(),
+            sealed: routes::sealed_material(app, &key_id, new.spec).await?,
+        }],
+        Origin::External => Vec::new(),
     };
     Ok(KeyRecord {
         key_id,
@@ -116,7 +125,7 @@ async fn new_record(
         enterprise_project_id: new.enterprise_project_id,
         keystore_id: new.keystore_id,
         tags: Default::default(),
-        material,
+        versions,
     })
 }
 

@@ -107,8 +107,11 @@ pub async fn list_keys(
         .filter(|s| !s.is_empty())
         .map(KeyState::parse_filter)
         .transpose()?;
+    // As documented for the cloud: without key_spec only AES_256 keys are
+    // listed; "ALL" lists every spec.
     let spec = match req.key_spec.as_deref() {
-        None | Some("") | Some("ALL") => None,
+        None | Some("") => Some(KeySpec::Aes256),
+        Some("ALL") => None,
         Some(s) => Some(KeySpec::parse(s)?),
     };
     let project = caller.project().to_owned();

@@ -13,8 +13,8 @@ const KEYS: &str = "kms_keys";
 const ALIASES: &str = "kms_aliases";
 const DELETIONS: &str = "kms_deletions";
 
-/// A key as stored. `material` is sealed under the root key with the key id
-/// as associated data; it is never plaintext outside memory.
+/// A key as stored. Each version's material is sealed under the root key with
+/// the key id as associated data; it is never plaintext outside memory.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct KeyRecord {
     pub key_id: String,
@@ -34,31 +34,31 @@ pub struct KeyRecord {
     pub keystore_id: String,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
-    #[serde(with = "sealed_b64", default)]
-    pub material: Option<Vec<u8>>,
+    /// Oldest first; the last one encrypts. Empty while imported material is awaited.
+    #[serde(default)]
+    pub versions: Vec<KeyVersion>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct KeyVersion {
+    pub created_ms: i64,
+    #[serde(with = "sealed_b64")]
+    pub sealed: Vec<u8>,
 }
 
 mod sealed_b64 {
     use base64::Engine as _;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(bytes) => {
-                s.serialize_some(&base64::engine::general_purpose::STANDARD.encode(bytes))
-            }
-            None => s.serialize_none(),
-        }
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        Option::<String>::deserialize(d)?
-            .map(|t| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(t)
-                    .map_err(serde::de::Error::custom)
-            })
-            .transpose()
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -294,3 +294,36 @@ pub struct ShowVersionsResponse {
 pub struct ShowVersionResponse {
     pub version: ApiVersionDetail,
 }
+
+// ---- data encryption ----
+
+#[derive(Deserialize, Default)]
+pub struct EncryptDataRequest {
+    pub key_id: Option<String>,
+    pub plain_text: Option<String>,
+    pub encryption_algorithm: Option<String>,
+    pub additional_authenticated_data: Option<String>,
+    pub sequence: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct EncryptDataResponse {
+    pub key_id: String,
+    pub cipher_text: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DecryptDataRequest {
+    pub cipher_text: Option<String>,
+    pub encryption_algorithm: Option<String>,
+    pub key_id: Option<String>,
+    pub additional_authenticated_data: Option<String>,
+    pub sequence: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct DecryptDataResponse {
+    pub key_id: String,
+    pub plain_text: String,
+    pub plain_text_base64: String,
+}

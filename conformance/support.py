@@ -1,0 +1,541 @@
+"""Shared helpers for the dewstack conformance suite.
+
+Everything here is independent of the Huawei SDK internals on purpose:
+
+* ``sign_request`` re-implements SDK-HMAC-SHA256 from /work/shared/api/SIGNING.md so that
+  tests can build requests the SDK would never send (tampered method/path/query/body,
+  skewed dates, missing signed headers, ...). ``test_signing_vectors.py`` checks it against
+  the worked examples produced by the SDK's own signer.
+* ``DewstackServer`` starts/stops/restarts the binary under test.
+* ``expect_kms_error`` asserts status code + error code of ClientRequestException.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import random
+import secrets
+import signal
+import string
+import subprocess
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REGION = os.environ.get("DEWSTACK_TEST_REGION", "cn-north-4")
+
+UUID_RE = r"^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+# ---------------------------------------------------------------------------------------
+# Real error codes, from docs/error-codes.md (section 1 "KMS", section 4 "API gateway").
+# Where the document leaves a choice open (two rows could apply), tests pass a tuple.
+# ---------------------------------------------------------------------------------------
+KMS_INTERNAL = "KMS.0101"
+KMS_INVALID_URL = "KMS.0201"        # 400, malformed or unknown URL
+KMS_MISSING_PARAM = "KMS.0204"       # required field missing
+KMS_INVALID_KEY_ID = "KMS.0205"      # key_id does not match the UUID regex
+KMS_NOT_FOUND = "KMS.0207"           # 404, key does not exist
+KMS_KEY_DISABLED = "KMS.0209"
+KMS_KEY_PENDING_DELETION = "KMS.0210"
+KMS_DEFAULT_KEY = "KMS.0211"         # operation refused on a default key (alias */default)
+KMS_INVALID_PARAM = "KMS.0308"       # generic invalid field value
+KMS_TOKEN_PROJECT_MISMATCH = "KMS.0321"  # 403, project in URI != credential's project
+KMS_TAGS_EMPTY = "KMS.0401"
+KMS_TAG_ACTION = "KMS.0404"
+KMS_TAG_VALUE_INVALID = "KMS.0405"
+KMS_TAG_KEY_INVALID = "KMS.0406"
+KMS_TAG_LIMIT = "KMS.0409"
+KMS_TAG_VALUE_LEN = "KMS.0410"
+KMS_TAG_KEY_LEN = "KMS.0411"
+KMS_TAG_NOT_FOUND = "KMS.0416"       # 404
+KMS_OFFSET_INVALID = "KMS.0417"
+KMS_INVALID_ALIAS = "KMS.1101"
+KMS_INVALID_DESCRIPTION = "KMS.1103"
+KMS_ALIAS_EXISTS = "KMS.1104"
+KMS_NOT_DISABLED = "KMS.1201"        # enable-key on a key that is not disabled
+KMS_NOT_ENABLED = "KMS.1301"         # disable-key on a key that is not enabled
+KMS_PENDING_DAYS = "KMS.1401"        # pending_days outside 7..1096
+KMS_ALREADY_PENDING = "KMS.1402"
+KMS_NOT_PENDING = "KMS.1501"         # cancel-key-deletion on a key not pending deletion
+KMS_LIMIT_RANGE = "KMS.1601"
+KMS_MARKER_INVALID = "KMS.1602"
+APIGW_AUTH = "APIGW.0301"            # 401 from the gateway: bad signature/unknown AK/bad token/skew
+
+
+def expect_kms_error(fn: Callable, status: int, code=None, prefix: Optional[str] = "KMS."):
+    """Call ``fn`` and assert it raises the SDK's ClientRequestException with ``status``.
+
+    ``code``: exact error code (str), a tuple of acceptable codes, or None; when None only
+    ``prefix`` is checked (TODO markers in the tests say which doc row is missing).
+    Returns the exception for further checks.
+    """
+    from huaweicloudsdkcore.exceptions import exceptions as sdk_exc
+
+    try:
+        result = fn()
+    except sdk_exc.ClientRequestException as e:  # 4xx
+        detail = f"(error_code={e.error_code!r}, error_msg={e.error_msg!r})"
+        assert e.status_code == status, f"expected HTTP {status}, got {e.status_code} {detail}"
+        assert isinstance(e.error_code, str) and e.error_code, f"empty error_code {detail}"
+        if code is not None:
+            allowed = (code,) if isinstance(code, str) else tuple(code)
+            assert e.error_code in allowed, f"expected error_code in {allowed} {detail}"
+        elif prefix:
+            assert e.error_code.startswith(prefix), f"expected error_code starting {prefix!r} {detail}"
+        assert e.error_msg, f"error_msg must be non-empty {detail}"
+        return e
+    except sdk_exc.ServerResponseException as e:  # 5xx
+        raise AssertionError(
+            f"expected HTTP {status}, got server error {e.status_code} {e.error_code} {e.error_msg}"
+        )
+    raise AssertionError(f"expected HTTP {status} error, call succeeded: {result}")
+
+
+def error_code_of(body: bytes) -> Optional[str]:
+    """error_code from a raw error body, flat or wrapped in {"error": {...}} (SDK rules)."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except Exception:
+        return None
+    if not isinstance(data, dict):
+        return None
+    for obj in (data, data.get("error") if isinstance(data.get("error"), dict) else {}):
+        for k in ("error_code", "errorCode", "code"):
+            if isinstance(obj.get(k), str) and obj.get(k):
+                return obj[k]
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Identities
+# ---------------------------------------------------------------------------------------
+def gen_ak() -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(20))
+
+
+def gen_sk() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(40))
+
+
+def gen_hex32() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclasses.dataclass
+class Identity:
+    ak: str
+    sk: str
+    domain_id: str
+    project_id: str
+    user: str
+    password: str
+    domain_name: Optional[str] = None
+    project_name: str = REGION
+
+
+def new_identity(domain_name: Optional[str] = None, user: str = "admin") -> Identity:
+    return Identity(
+        ak=gen_ak(),
+        sk=gen_sk(),
+        domain_id=gen_hex32(),
+        project_id=gen_hex32(),
+        user=user,
+        password="Pw-" + secrets.token_urlsafe(12),
+        domain_name=domain_name,
+    )
+
+
+def config_toml(tenants: Iterable[Identity], extra_projects: Optional[Dict[str, List[Tuple[str, str]]]] = None) -> str:
+    """TOML config declaring ``tenants`` (one domain each). ``extra_projects`` maps a
+    domain id to more (project_id, project_name) pairs for that domain."""
+    extra_projects = extra_projects or {}
+    out: List[str] = []
+    for t in tenants:
+        out += [
+            "[[domains]]",
+            f'id = "{t.domain_id}"',
+            f'name = "{t.domain_name}"',
+            "",
+            "[[domains.projects]]",
+            f'id = "{t.project_id}"',
+            f'name = "{t.project_name}"',
+            "",
+        ]
+        for pid, pname in extra_projects.get(t.domain_id, []):
+            out += ["[[domains.projects]]", f'id = "{pid}"', f'name = "{pname}"', ""]
+        out += [
+            "[[domains.users]]",
+            f'name = "{t.user}"',
+            f'password = "{t.password}"',
+            "",
+            "[[domains.access_keys]]",
+            f'access_key = "{t.ak}"',
+            f'secret_key = "{t.sk}"',
+            f'user = "{t.user}"',
+            "",
+        ]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------
+# SDK-HMAC-SHA256 signing (SIGNING.md sections 3 and 4)
+# ---------------------------------------------------------------------------------------
+def _enc(s: str) -> str:
+    # keep only A-Z a-z 0-9 - _ . ~ ; UTF-8, upper-case hex
+    return urllib.parse.quote(s, safe="~")
+
+
+def canonical_uri(raw_path: str) -> str:
+    decoded = urllib.parse.unquote(raw_path)
+    out = "/".join(_enc(seg) for seg in decoded.split("/"))
+    if not out.endswith("/"):
+        out += "/"
+    return out
+
+
+def canonical_query(raw_query: str) -> str:
+    if not raw_query:
+        return ""
+    pairs: List[Tuple[str, str]] = []
+    for part in raw_query.split("&"):
+        if part == "":
+            continue
+        if "=" in part:
+            k, v = part.split("=", 1)
+        else:
+            k, v = part, ""
+        pairs.append((urllib.parse.unquote(k), urllib.parse.unquote(v)))
+    pairs.sort()
+    return "&".join(f"{_enc(k)}={_enc(v)}" for k, v in pairs)
+
+
+def encode_query(params: Dict[str, str]) -> str:
+    """Wire query the way the SDK writes it (already canonical)."""
+    pairs = sorted((str(k), str(v)) for k, v in params.items())
+    return "&".join(f"{_enc(k)}={_enc(v)}" for k, v in pairs)
+
+
+def sdk_date(t: Optional[_dt.datetime] = None) -> str:
+    t = t or _dt.datetime.now(_dt.timezone.utc)
+    return t.strftime("%Y%m%dT%H%M%SZ")
+
+
+def canonical_request(method: str, raw_path: str, raw_query: str, headers: Dict[str, str],
+                      body: bytes, signed_headers: List[str]) -> str:
+    lower = {k.lower(): v for k, v in headers.items()}
+    canon_headers = "".join(f"{h}:{lower[h].strip()}\n" for h in signed_headers)
+    if not body:
+        payload_hash = EMPTY_SHA256
+    elif "x-sdk-content-sha256" in lower:
+        payload_hash = lower["x-sdk-content-sha256"]
+    else:
+        payload_hash = hashlib.sha256(body).hexdigest()
+    return "\n".join([
+        method.upper(),
+        canonical_uri(raw_path),
+        canonical_query(raw_query),
+        canon_headers,
+        ";".join(signed_headers),
+        payload_hash,
+    ])
+
+
+def default_signed_headers(headers: Dict[str, str]) -> List[str]:
+    return sorted({k.lower() for k in headers if "_" not in k})
+
+
+def sign_request(method: str, raw_path: str, raw_query: str, headers: Dict[str, str], body: bytes,
+                 ak: str, sk: str, signed_headers: Optional[List[str]] = None) -> str:
+    """Return the Authorization header value for an SDK-HMAC-SHA256 request."""
+    signed = signed_headers if signed_headers is not None else default_signed_headers(headers)
+    date = {k.lower(): v for k, v in headers.items()}["x-sdk-date"]
+    creq = canonical_request(method, raw_path, raw_query, headers, body, signed)
+    sts = "SDK-HMAC-SHA256\n" + date + "\n" + hashlib.sha256(creq.encode()).hexdigest()
+    sig = hmac.new(sk.encode(), sts.encode(), hashlib.sha256).hexdigest()
+    return f"SDK-HMAC-SHA256 Access={ak}, SignedHeaders={';'.join(signed)}, Signature={sig}"
+
+
+# ---------------------------------------------------------------------------------------
+# Raw HTTP
+# ---------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class RawResponse:
+    status: int
+    headers: Dict[str, str]  # lower-cased names
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def header(self, name: str) -> Optional[str]:
+        return self.headers.get(name.lower())
+
+
+@dataclasses.dataclass
+class RawRequest:
+    method: str
+    path: str
+    query: str
+    headers: Dict[str, str]
+    body: bytes
+
+
+def send_raw(endpoint: str, req: RawRequest, timeout: float = 30) -> RawResponse:
+    u = urllib.parse.urlsplit(endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        target = req.path + (("?" + req.query) if req.query else "")
+        conn.putrequest(req.method, target, skip_host=True, skip_accept_encoding=True)
+        has_len = False
+        for k, v in req.headers.items():
+            conn.putheader(k, v.encode("utf-8") if isinstance(v, str) else v)
+            if k.lower() == "content-length":
+                has_len = True
+        if req.body and not has_len:
+            conn.putheader("Content-Length", str(len(req.body)))
+        elif not req.body and req.method in ("POST", "PUT") and not has_len:
+            conn.putheader("Content-Length", "0")
+        conn.endheaders(req.body if req.body else None)
+        r = conn.getresponse()
+        body = r.read()
+        return RawResponse(r.status, {k.lower(): v for k, v in r.getheaders()}, body)
+    finally:
+        conn.close()
+
+
+def build_signed(endpoint: str, ident: Optional[Identity], method: str, path: str,
+                 query: str = "", body=None, *, project_header: Optional[str] = "auto",
+                 content_type: Optional[str] = "application/json;charset=utf-8",
+                 date: Optional[str] = None, extra_headers: Optional[Dict[str, str]] = None,
+                 signed_headers: Optional[List[str]] = None, sign: bool = True) -> RawRequest:
+    """Build a request signed exactly like the SDK would (then free to be tampered with).
+
+    ``body`` may be bytes, str or a JSON-able object (serialised like the SDK: json.dumps
+    default separators, ASCII escaped).
+    """
+    if body is None:
+        body_bytes = b""
+    elif isinstance(body, bytes):
+        body_bytes = body
+    elif isinstance(body, str):
+        body_bytes = body.encode()
+    else:
+        body_bytes = json.dumps(body).encode()
+    netloc = urllib.parse.urlsplit(endpoint).netloc
+    headers: Dict[str, str] = {}
+    if content_type:
+        headers["Content-Type"] = content_type
+    headers["Host"] = netloc
+    headers["User-Agent"] = "huaweicloud-usdk-python/3.0; dewstack-conformance"
+    if ident is not None and project_header:
+        headers["X-Project-Id"] = ident.project_id if project_header == "auto" else project_header
+    headers["X-Sdk-Date"] = date or sdk_date()
+    if extra_headers:
+        headers.update(extra_headers)
+    if sign and ident is not None:
+        headers["Authorization"] = sign_request(method, path, query, headers, body_bytes,
+                                                ident.ak, ident.sk, signed_headers)
+    return RawRequest(method, path, query, headers, body_bytes)
+
+
+def set_header(req: RawRequest, name: str, value: Optional[str]):
+    for k in list(req.headers):
+        if k.lower() == name.lower():
+            del req.headers[k]
+    if value is not None:
+        req.headers[name] = value
+
+
+# ---------------------------------------------------------------------------------------
+# Server process management
+# ---------------------------------------------------------------------------------------
+def dewstack_bin() -> Path:
+    p = os.environ.get("DEWSTACK_BIN")
+    if p:
+        return Path(p).resolve()
+    return REPO_ROOT / "target" / "release" / "dewstack"
+
+
+def parse_banner(text: str) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("export ") and "=" in line:
+            k, v = line[len("export "):].split("=", 1)
+            v = v.strip()
+            if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+                v = v[1:-1]
+            out[k.strip()] = v
+    return out
+
+
+class DewstackServer:
+    """One dewstack process bound to a data directory; can be restarted on the same dir."""
+
+    def __init__(self, data_dir: Path, log_dir: Path, *, config: Optional[Path] = None,
+                 identity_env: Optional[Dict[str, str]] = None, name: str = "server"):
+        self.data_dir = Path(data_dir)
+        self.log_dir = Path(log_dir)
+        self.config = config
+        self.identity_env = dict(identity_env or {})
+        self.name = name
+        self.proc: Optional[subprocess.Popen] = None
+        self.banner: Dict[str, str] = {}
+        self.endpoint: Optional[str] = None
+        self.generation = 0
+        self.last_exit_code: Optional[int] = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def _env(self) -> Dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("DEWSTACK_") and not k.startswith("HUAWEICLOUD_SDK_")}
+        # PostgreSQL pass: when DEWSTACK_DATABASE_URL is set for the test run, hand it on.
+        if os.environ.get("DEWSTACK_DATABASE_URL"):
+            env["DEWSTACK_DATABASE_URL"] = os.environ["DEWSTACK_DATABASE_URL"]
+        env.setdefault("RUST_LOG", "info")
+        env.setdefault("RUST_BACKTRACE", "1")
+        env.update(self.identity_env)
+        return env
+
+    def start(self, timeout: float = 60.0):
+        binary = dewstack_bin()
+        if not binary.exists():
+            raise RuntimeError(
+                f"dewstack binary not found at {binary}; run `cargo build --release` or set DEWSTACK_BIN"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.generation += 1
+        self.stdout_path = self.log_dir / f"{self.name}-{self.generation}.stdout.log"
+        self.stderr_path = self.log_dir / f"{self.name}-{self.generation}.stderr.log"
+        args = [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir)]
+        if self.config:
+            args += ["--config", str(self.config)]
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                         env=self._env(), cwd=str(self.data_dir))
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.stdout_path.read_text(errors="replace")
+            banner = parse_banner(text)
+            if "DEWSTACK_ENDPOINT" in banner:
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"dewstack exited with {self.proc.returncode} before printing its banner\n"
+                    f"stdout:\n{text}\nstderr:\n{self.stderr_path.read_text(errors='replace')[-4000:]}"
+                )
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"no DEWSTACK_ENDPOINT line within {timeout}s; stdout:\n{text}")
+            time.sleep(0.05)
+        # the banner may still be being written: wait for it to settle briefly
+        time.sleep(0.1)
+        self.banner = parse_banner(self.stdout_path.read_text(errors="replace"))
+        self.endpoint = self.banner["DEWSTACK_ENDPOINT"].rstrip("/")
+        self._wait_health(deadline)
+
+    def _wait_health(self, deadline: float):
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                r = send_raw(self.endpoint, RawRequest("GET", "/health", "",
+                                                       {"Host": urllib.parse.urlsplit(self.endpoint).netloc},
+                                                       b""), timeout=2)
+                if r.status == 200:
+                    return
+                last = f"HTTP {r.status}"
+            except OSError as e:
+                last = repr(e)
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"GET /health never returned 200 (last: {last}); stderr:\n"
+                           f"{self.stderr_path.read_text(errors='replace')[-4000:]}")
+
+    def stop(self, timeout: float = 20.0) -> Optional[int]:
+        if not self.proc:
+            return self.last_exit_code
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                self.last_exit_code = None  # did not stop gracefully
+                self.proc = None
+                return None
+        self.last_exit_code = self.proc.returncode
+        self.proc = None
+        return self.last_exit_code
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+    def restart(self):
+        code = self.stop()
+        self.start()
+        return code
+
+    @property
+    def netloc(self) -> str:
+        return urllib.parse.urlsplit(self.endpoint).netloc
+
+    def stderr_tail(self, n: int = 4000) -> str:
+        try:
+            return self.stderr_path.read_text(errors="replace")[-n:]
+        except Exception:
+            return ""
+
+
+# ---------------------------------------------------------------------------------------
+# SDK client construction
+# ---------------------------------------------------------------------------------------
+def http_config():
+    from huaweicloudsdkcore.http.http_config import HttpConfig
+
+    cfg = HttpConfig.get_default_config()
+    cfg.timeout = (10, 60)
+    cfg.retry_times = 0
+    return cfg
+
+
+def kms_client(endpoint: str, ident: Identity, project_id: Optional[str] = None):
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+    from huaweicloudsdkkms.v2 import KmsClient
+
+    creds = BasicCredentials(ident.ak, ident.sk, project_id or ident.project_id)
+    return (KmsClient.new_builder()
+            .with_http_config(http_config())
+            .with_credentials(creds)
+            .with_endpoints([endpoint])
+            .build())
+
+
+def unique(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def rand_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def to_epoch_seconds(value) -> float:
+    """KMS timestamps are strings of seconds or milliseconds since the epoch."""
+    v = int(str(value))
+    return v / 1000.0 if v > 10_000_000_000 else float(v)
