@@ -1,6 +1,6 @@
 //! IAM handlers.
 
-use super::directory::{Domain, Project};
+use super::directory::{Domain, Project, User};
 use super::wire::*;
 use crate::auth::token::{TokenClaims, TOKEN_LIFETIME_HOURS};
 use crate::auth::Caller;
@@ -71,15 +71,30 @@ pub async fn create_token(State(app): State<AppState>, body: axum::body::Bytes) 
         issued_at: now.timestamp(),
         expires_at: expires.timestamp(),
     });
+    let body = token_response(domain, user, project, now, expires);
+    let mut headers = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&token) {
+        headers.insert("x-subject-token", v);
+    }
+    (StatusCode::CREATED, headers, Json(body)).into_response()
+}
+
+fn token_response(
+    domain: &Domain,
+    user: &User,
+    project: &Project,
+    issued: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> TokenResponse {
     let domain_ref = IdName {
         id: domain.id.clone(),
         name: domain.name.clone(),
     };
-    let body = TokenResponse {
+    TokenResponse {
         token: TokenBody {
             methods: vec!["password".into()],
             expires_at: iso(expires),
-            issued_at: iso(now),
+            issued_at: iso(issued),
             user: TokenUser {
                 domain: domain_ref.clone(),
                 id: user.id.clone(),
@@ -97,12 +112,7 @@ pub async fn create_token(State(app): State<AppState>, body: axum::body::Bytes) 
             }],
             catalog: Vec::new(),
         },
-    };
-    let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&token) {
-        headers.insert("x-subject-token", v);
     }
-    (StatusCode::CREATED, headers, Json(body)).into_response()
 }
 
 /// A project given by id, or by name within the user's domain (project
@@ -140,34 +150,14 @@ pub async fn validate_token(
             let Some(user) = app.directory.user(&claims.domain_id, &claims.user_id) else {
                 return error(StatusCode::NOT_FOUND, "The token could not be found");
             };
-            let domain_ref = IdName {
-                id: domain.id.clone(),
-                name: domain.name.clone(),
-            };
-            let at = |s: i64| DateTime::from_timestamp(s, 0).map(iso).unwrap_or_default();
-            Json(TokenResponse {
-                token: TokenBody {
-                    methods: vec!["password".into()],
-                    expires_at: at(claims.expires_at),
-                    issued_at: at(claims.issued_at),
-                    user: TokenUser {
-                        domain: domain_ref.clone(),
-                        id: user.id.clone(),
-                        name: user.name.clone(),
-                        password_expires_at: String::new(),
-                    },
-                    project: TokenProject {
-                        domain: domain_ref,
-                        id: project.id.clone(),
-                        name: project.name.clone(),
-                    },
-                    roles: vec![IdName {
-                        id: "0".into(),
-                        name: "te_admin".into(),
-                    }],
-                    catalog: Vec::new(),
-                },
-            })
+            let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap_or_default();
+            Json(token_response(
+                domain,
+                user,
+                project,
+                at(claims.issued_at),
+                at(claims.expires_at),
+            ))
             .into_response()
         }
         _ => error(StatusCode::NOT_FOUND, "The token could not be found"),
