@@ -5,6 +5,13 @@
 //! UpdateKeyAlias, BatchCreateKmsTags, CreateKmsTag, DeleteTag, ShowKmsTags,
 //! ListKmsTags, ListKmsByTags, ShowUserInstances, ShowUserQuotas, ShowVersion,
 //! ShowVersions, EncryptData and DecryptData (symmetric keys).
+//! Administration (`admin.rs` and friends): EnableKeyRotation,
+//! DisableKeyRotation, UpdateKeyRotationInterval, ShowKeyRotationStatus,
+//! RotateOnDemand (`rotation.rs`); CreateParametersForImport,
+//! ImportKeyMaterial, DeleteImportedKeyMaterial (`import.rs`); CreateGrant,
+//! ListGrants, ListRetirableGrants, CancelGrant, CancelSelfGrant
+//! (`grants.rs`). Handlers that use a key for a cryptographic operation load
+//! it with `grants::load_for`, which also admits grantees of other projects.
 
 mod admin;
 mod cipher;
