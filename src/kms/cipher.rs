@@ -196,6 +196,7 @@ mod tests {
                 created_ms: 0,
                 sealed: keyring.seal(&material, id.as_bytes()),
             }],
+            admin: Default::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 use super::cipher;
 use super::domain::{self, KeyUsage};
 use super::error::KmsError;
+use super::grants;
 use super::store::{self, KeyRecord};
 use super::wire::*;
 use super::KmsBody;
@@ -33,11 +34,29 @@ pub async fn encrypt_for(
     aad: &[u8],
 ) -> Result<Vec<u8>, KmsError> {
     let key = load_key(app, project, key_id).await?;
-    cipher::check_usable(&key, KeyUsage::EncryptDecrypt)?;
+    encrypt_with(app, &key, plaintext, aad)
+}
+
+/// Encrypts under an already loaded (and access-checked) key.
+fn encrypt_with(
+    app: &AppState,
+    key: &KeyRecord,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, KmsError> {
+    cipher::check_usable(key, KeyUsage::EncryptDecrypt)?;
     if !key.key_spec.is_symmetric() {
         return Err(KmsError::InvalidParameter("encryption_algorithm"));
     }
-    cipher::encrypt(&app.keyring, &key, plaintext, aad)
+    cipher::encrypt(&app.keyring, key, plaintext, aad)
+}
+
+/// A blob of a key the caller may not see is as invalid as a forged one.
+fn not_found_is_invalid(e: KmsError) -> KmsError {
+    match e {
+        KmsError::KeyNotFound => KmsError::InvalidCiphertext,
+        other => other,
+    }
 }
 
 /// Decrypts a blob made by `encrypt_for` within `project`. A blob of another
@@ -49,10 +68,9 @@ pub async fn decrypt_for(
     aad: &[u8],
 ) -> Result<(String, Zeroizing<Vec<u8>>), KmsError> {
     let key_id = cipher::blob_key_id(blob)?;
-    let key = load_key(app, project, &key_id).await.map_err(|e| match e {
-        KmsError::KeyNotFound => KmsError::InvalidCiphertext,
-        other => other,
-    })?;
+    let key = load_key(app, project, &key_id)
+        .await
+        .map_err(not_found_is_invalid)?;
     cipher::check_usable(&key, KeyUsage::EncryptDecrypt)?;
     let plain = cipher::decrypt(&app.keyring, &key, blob, aad)?;
     Ok((key_id, plain))
@@ -84,14 +102,8 @@ pub async fn encrypt_data(
         return Err(KmsError::InvalidParameter("plain_text"));
     }
     let aad = req.additional_authenticated_data.unwrap_or_default();
-    let blob = encrypt_for(
-        &app,
-        caller.project(),
-        &key_id,
-        plain.as_bytes(),
-        aad.as_bytes(),
-    )
-    .await?;
+    let key = grants::load_for(&app, &caller, &key_id, "encrypt-data").await?;
+    let blob = encrypt_with(&app, &key, plain.as_bytes(), aad.as_bytes())?;
     Ok(Json(EncryptDataResponse {
         key_id,
         cipher_text: base64::engine::general_purpose::STANDARD.encode(blob),
@@ -118,7 +130,12 @@ pub async fn decrypt_data(
         }
     }
     let aad = req.additional_authenticated_data.unwrap_or_default();
-    let (key_id, plain) = decrypt_for(&app, caller.project(), &blob, aad.as_bytes()).await?;
+    let key_id = cipher::blob_key_id(&blob)?;
+    let key = grants::load_for(&app, &caller, &key_id, "decrypt-data")
+        .await
+        .map_err(not_found_is_invalid)?;
+    cipher::check_usable(&key, KeyUsage::EncryptDecrypt)?;
+    let plain = cipher::decrypt(&app.keyring, &key, &blob, aad.as_bytes())?;
     let plain_text_base64 = base64::engine::general_purpose::STANDARD.encode(plain.as_slice());
     let plain_text = String::from_utf8_lossy(&plain).into_owned();
     Ok(Json(DecryptDataResponse {

@@ -78,6 +78,49 @@ pub enum KmsError {
     Unsupported(&'static str),
     #[error("Invalid request URL.")]
     InvalidUrl,
+    // ---- rotation, import, grants ----
+    #[error("External keys required.")]
+    ExternalKeyRequired,
+    #[error("RSA private key failed to decrypt the data.")]
+    UnwrapFailed,
+    #[error("External keys do not support rotation.")]
+    ExternalKeyNoRotation,
+    #[error("Key rotation is not enabled.")]
+    RotationNotEnabled,
+    #[error("Asymmetric and HMAC keys do not support rotation.")]
+    AsymmetricKeyNoRotation,
+    #[error("Key rotation is not disabled.")]
+    RotationAlreadyEnabled,
+    #[error("rotation_interval is out of the valid range.")]
+    InvalidRotationInterval,
+    #[error("The user has no permission to access the key.")]
+    NoKeyPermission,
+    #[error("create-grant cannot be the only granted operation permission.")]
+    GrantCreateOnly,
+    #[error("Invalid principal for creating/retiring a grant.")]
+    InvalidPrincipal,
+    #[error("No more permissions can be granted for the CMK.")]
+    GrantQuotaExceeded,
+    #[error("The grant does not exist.")]
+    GrantNotFound,
+    #[error("The value of limit falls beyond the range.")]
+    LimitOutOfRange,
+    #[error("The value of marker must be greater than or equal to 0.")]
+    InvalidMarker,
+    #[error("Invalid token.")]
+    InvalidImportToken,
+    #[error("The expiration time of an imported key must be later than the current time.")]
+    ImportExpirationPast,
+    #[error("The key_id does not match the key_id value in the token.")]
+    ImportTokenKeyMismatch,
+    #[error("The length of the external key material does not match the key spec.")]
+    ImportMaterialLength,
+    #[error("Token verification failed.")]
+    ImportTokenVerification,
+    #[error("When you re-import the material of a deleted CMK, the external key in plaintext must be consistent with that imported earlier.")]
+    ImportMaterialMismatch,
+    #[error("CMK material can be deleted only when the CMK is in Enabled or Disabled status.")]
+    MaterialNotDeletable,
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("KMS error.")]
@@ -120,6 +163,27 @@ impl KmsError {
             TagNotFound => (StatusCode::NOT_FOUND, "KMS.0416"),
             InvalidOffset => (bad, "KMS.0417"),
             InvalidUrl => (bad, "KMS.0201"),
+            ExternalKeyRequired => (bad, "KMS.0309"),
+            UnwrapFailed => (bad, "KMS.0311"),
+            ExternalKeyNoRotation => (bad, "KMS.0312"),
+            RotationNotEnabled => (bad, "KMS.0313"),
+            AsymmetricKeyNoRotation => (bad, "KMS.0324"),
+            RotationAlreadyEnabled => (bad, "KMS.2901"),
+            InvalidRotationInterval => (bad, "KMS.3001"),
+            NoKeyPermission => (StatusCode::FORBIDDEN, "KMS.0306"),
+            GrantCreateOnly => (bad, "KMS.2401"),
+            InvalidPrincipal => (bad, "KMS.2402"),
+            GrantQuotaExceeded => (bad, "KMS.2404"),
+            GrantNotFound => (bad, "KMS.2501"),
+            LimitOutOfRange => (bad, "KMS.1601"),
+            InvalidMarker => (bad, "KMS.1602"),
+            InvalidImportToken => (bad, "KMS.2601"),
+            ImportExpirationPast => (bad, "KMS.2602"),
+            ImportTokenKeyMismatch => (bad, "KMS.2603"),
+            ImportMaterialLength => (bad, "KMS.2604"),
+            ImportTokenVerification => (bad, "KMS.2605"),
+            ImportMaterialMismatch => (bad, "KMS.2606"),
+            MaterialNotDeletable => (bad, "KMS.2701"),
             InvalidCiphertext => (bad, "KMS.0308"),
             Unsupported(_) => (bad, "KMS.0308"),
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0102"),

@@ -5,16 +5,29 @@
 //! UpdateKeyAlias, BatchCreateKmsTags, CreateKmsTag, DeleteTag, ShowKmsTags,
 //! ListKmsTags, ListKmsByTags, ShowUserInstances, ShowUserQuotas, ShowVersion,
 //! ShowVersions, EncryptData and DecryptData (symmetric keys).
+//! Administration (`admin.rs` and friends): EnableKeyRotation,
+//! DisableKeyRotation, UpdateKeyRotationInterval, ShowKeyRotationStatus,
+//! RotateOnDemand (`rotation.rs`); CreateParametersForImport,
+//! ImportKeyMaterial, DeleteImportedKeyMaterial (`import.rs`); CreateGrant,
+//! ListGrants, ListRetirableGrants, CancelGrant, CancelSelfGrant
+//! (`grants.rs`). Handlers that use a key for a cryptographic operation load
+//! it with `grants::load_for`, which also admits grantees of other projects.
 
+mod admin;
 mod cipher;
 mod data;
 pub mod domain;
 pub mod error;
+mod grant_store;
+pub mod grants;
+mod import;
 mod material;
+mod rotation;
 mod routes;
 pub mod store;
 mod tags;
 pub mod wire;
+mod wire_admin;
 
 use crate::auth;
 use crate::common::body::Body;
@@ -84,6 +97,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(routes::show_user_instances),
         )
         .route(&format!("{p}/user-quotas"), get(routes::show_user_quotas))
+        .merge(admin_routes())
         .route("/", get(routes::show_versions))
         .route("/{version_id}", get(routes::show_version))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -92,8 +106,43 @@ pub fn routes(state: AppState) -> Router<AppState> {
         ))
 }
 
+/// Rotation, key import and grants.
+fn admin_routes() -> Router<AppState> {
+    let p = "/v1.0/{project_id}/kms";
+    let ops: [(&str, axum::routing::MethodRouter<AppState>); 13] = [
+        ("enable-key-rotation", post(rotation::enable_key_rotation)),
+        ("disable-key-rotation", post(rotation::disable_key_rotation)),
+        (
+            "update-key-rotation-interval",
+            post(rotation::update_key_rotation_interval),
+        ),
+        (
+            "get-key-rotation-status",
+            post(rotation::show_key_rotation_status),
+        ),
+        ("rotate-on-demand", post(rotation::rotate_on_demand)),
+        (
+            "get-parameters-for-import",
+            post(import::create_parameters_for_import),
+        ),
+        ("import-key-material", post(import::import_key_material)),
+        (
+            "delete-imported-key-material",
+            post(import::delete_imported_key_material),
+        ),
+        ("create-grant", post(grants::create_grant)),
+        ("list-grants", post(grants::list_grants)),
+        ("list-retirable-grants", post(grants::list_retirable_grants)),
+        ("revoke-grant", post(grants::cancel_grant)),
+        ("retire-grant", post(grants::cancel_self_grant)),
+    ];
+    ops.into_iter().fold(Router::new(), |r, (path, method)| {
+        r.route(&format!("{p}/{path}"), method)
+    })
+}
+
 /// Builds the record of a new key with fresh, sealed material (none for imported keys).
-async fn new_record(
+pub(crate) async fn new_record(
     app: &AppState,
     domain_id: &str,
     project_id: &str,
@@ -126,6 +175,7 @@ async fn new_record(
         keystore_id: new.keystore_id,
         tags: Default::default(),
         versions,
+        admin: Default::default(),
     })
 }
 
@@ -219,6 +269,7 @@ pub fn spawn_background(
                 ),
                 Err(e) => tracing::warn!(error = %e, "deletion sweep failed; will retry"),
             }
+            admin::sweep_all(&app).await;
             tokio::select! {
                 _ = tokio::time::sleep(every) => {},
                 _ = stop.changed() => return,

@@ -81,11 +81,7 @@ pub async fn list_key_detail(
 ) -> Result<Json<KeyInfoResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
     let key_id = domain::parse_key_id(req.key_id.as_deref())?;
-    let project = caller.project().to_owned();
-    let key = app
-        .db
-        .tx(move |tx| store::load(tx, &project, &key_id))
-        .await?;
+    let key = super::grants::load_for(&app, &caller, &key_id, "describe-key").await?;
     Ok(Json(KeyInfoResponse {
         key_info: KeyDetails::from_record(&key, &app.region),
     }))

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 const KEYS: &str = "kms_keys";
 const ALIASES: &str = "kms_aliases";
 const DELETIONS: &str = "kms_deletions";
+/// Global `key_id → project_id`, so a grantee can find a key of another project.
+const KEY_INDEX: &str = "kms_key_index";
 
 /// A key as stored. Each version's material is sealed under the root key with
 /// the key id as associated data; it is never plaintext outside memory.
@@ -37,6 +39,9 @@ pub struct KeyRecord {
     /// Oldest first; the last one encrypts. Empty while imported material is awaited.
     #[serde(default)]
     pub versions: Vec<KeyVersion>,
+    /// Rotation schedule and import state (`admin.rs`).
+    #[serde(default)]
+    pub admin: super::admin::KeyAdmin,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -103,10 +108,15 @@ pub fn insert(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
 
 /// Writes back a changed key, keeping the deletion index in step with its state.
 pub fn save(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
-    if let Some(old) = find(tx, &key.project_id, &key.key_id)? {
+    let old = find(tx, &key.project_id, &key.key_id)?;
+    if let Some(old) = &old {
         if let Some(due) = old.scheduled_deletion_ms {
             tx.delete(DELETIONS, &deletion_key(due, &old.project_id, &old.key_id))?;
         }
+    }
+    super::admin::reindex(tx, old.as_ref(), Some(key))?;
+    if old.is_none() {
+        index_owner(tx, key)?;
     }
     if let (KeyState::PendingDeletion, Some(due)) = (key.key_state, key.scheduled_deletion_ms) {
         tx.put(
@@ -151,7 +161,22 @@ pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
         tx.delete(DELETIONS, &deletion_key(due, &key.project_id, &key.key_id))?;
     }
     tx.delete(KEYS, &key_of(&key.project_id, &key.key_id))?;
+    super::admin::on_purge(tx, key)?;
+    tx.delete(KEY_INDEX, &key.key_id)?;
     Ok(())
+}
+
+/// Records which project owns `key` in the global key index.
+pub fn index_owner(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
+    tx.put(KEY_INDEX, &key.key_id, key.project_id.as_bytes())?;
+    Ok(())
+}
+
+/// The project owning `key_id`, whatever the caller's project.
+pub fn owner_project(tx: &mut dyn Tx, key_id: &str) -> Result<Option<String>, KmsError> {
+    Ok(tx
+        .get(KEY_INDEX, key_id)?
+        .map(|p| String::from_utf8_lossy(&p).into_owned()))
 }
 
 /// (project, key_id) of keys whose deletion date is at or before `now_ms`.

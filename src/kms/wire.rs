@@ -109,7 +109,7 @@ impl KeyDetails {
             key_type: "1".to_owned(),
             expiration_time: ms(k.expiration_ms),
             origin: k.origin.as_str().to_owned(),
-            key_rotation_enabled: "false".to_owned(),
+            key_rotation_enabled: k.admin.rotation_enabled.to_string(),
             sys_enterprise_project_id: k.enterprise_project_id.clone(),
             keystore_id: k.keystore_id.clone(),
         }

@@ -1,0 +1,73 @@
+#![allow(clippy::unwrap_used)]
+use super::*;
+use rsa::pkcs8::DecodePublicKey;
+
+const KEY: &str = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
+
+#[test]
+fn token_round_trip_and_expiry() {
+    let keyring = Sealer::new(&[3; 32]);
+    let t = seal_token(&keyring, KEY, "p", "tid", 10_000);
+    assert!(t.len() >= 200, "{}", t.len());
+    let c = open_token(&keyring, &t, KEY, 9_999).unwrap();
+    assert_eq!((c.project_id.as_str(), c.token_id.as_str()), ("p", "tid"));
+    let code = |r: Result<TokenClaims, KmsError>| r.unwrap_err().status_and_code().1;
+    assert_eq!(code(open_token(&keyring, &t, KEY, 10_000)), "KMS.2601");
+    assert_eq!(
+        code(open_token(
+            &keyring,
+            &t,
+            "1d0466b0-e727-4d9c-b35d-f84bb474a37f",
+            0
+        )),
+        "KMS.2603"
+    );
+    let other = Sealer::new(&[4; 32]);
+    assert_eq!(code(open_token(&other, &t, KEY, 0)), "KMS.2605");
+    assert_eq!(code(open_token(&keyring, "!!", KEY, 0)), "KMS.2601");
+}
+
+#[test]
+fn wrap_with_public_key_unwrap_with_sealed_private() {
+    let keyring = Sealer::new(&[5; 32]);
+    let (sealed, public_der) = wrapping_pair(&keyring, KEY).unwrap();
+    let public = rsa::RsaPublicKey::from_public_key_der(&public_der).unwrap();
+    let mut rng = rand::rngs::OsRng;
+    for (alg, pad) in [
+        (WrapAlg::OaepSha256, rsa::Oaep::new::<sha2::Sha256>()),
+        (WrapAlg::OaepSha1, rsa::Oaep::new::<sha1::Sha1>()),
+    ] {
+        let wrapped = public.encrypt(&mut rng, pad, &[9u8; 32]).unwrap();
+        assert_eq!(B64.encode(&wrapped).len(), 344);
+        let plain = unwrap_material(&keyring, KEY, &sealed, alg, &wrapped).unwrap();
+        assert_eq!(plain.as_slice(), &[9u8; 32]);
+    }
+    let wrapped = public
+        .encrypt(&mut rng, rsa::Oaep::new::<sha2::Sha256>(), &[9u8; 32])
+        .unwrap();
+    assert!(matches!(
+        unwrap_material(&keyring, KEY, &sealed, WrapAlg::OaepSha1, &wrapped),
+        Err(KmsError::UnwrapFailed)
+    ));
+    // The private key is bound to its key id.
+    assert!(unwrap_material(&keyring, "x", &sealed, WrapAlg::OaepSha256, &wrapped).is_err());
+}
+
+#[test]
+fn lengths_and_algorithms() {
+    assert_eq!(material_len(KeySpec::Aes256), Some(32));
+    assert_eq!(material_len(KeySpec::Sm4), Some(16));
+    assert_eq!(material_len(KeySpec::Hmac512), Some(64));
+    assert_eq!(material_len(KeySpec::Rsa2048), None);
+    assert_eq!(
+        WrapAlg::parse(Some("RSAES_OAEP_SHA_256")).unwrap(),
+        WrapAlg::OaepSha256
+    );
+    assert!(WrapAlg::parse(Some("SM2_ENCRYPT")).is_err());
+    assert!(matches!(
+        WrapAlg::parse(None),
+        Err(KmsError::MissingParameter(_))
+    ));
+    assert_ne!(fingerprint(KEY, b"a"), fingerprint(KEY, b"b"));
+    assert_ne!(fingerprint(KEY, b"a"), fingerprint("k2", b"a"));
+}
