@@ -104,13 +104,20 @@ impl RootIdentity {
         };
         let s = stored.as_ref();
         let user_name = pick(&o.user, s.map(|s| &s.user_name), &|| "admin".into());
+        let domain_id = pick(&o.domain_id, s.map(|s| &s.domain_id), &hex_id);
+        // A new user id is derived from the domain and the name, not drawn at
+        // random: nodes given the same identity (several nodes on one
+        // PostgreSQL database) then accept each other's tokens.
+        let user_id = s
+            .map(|s| s.user_id.clone())
+            .unwrap_or_else(|| derived_id(&domain_id, &user_name));
         let identity = RootIdentity {
-            domain_id: pick(&o.domain_id, s.map(|s| &s.domain_id), &hex_id),
+            domain_id,
             domain_name: s
                 .map(|s| s.domain_name.clone())
                 .unwrap_or_else(|| "dewstack".into()),
             project_id: pick(&o.project_id, s.map(|s| &s.project_id), &hex_id),
-            user_id: s.map(|s| s.user_id.clone()).unwrap_or_else(hex_id),
+            user_id,
             user_name,
             password: pick(&o.password, s.map(|s| &s.password), &|| {
                 Alphanumeric.sample_string(&mut rand::thread_rng(), 24)

@@ -233,10 +233,13 @@ pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
 }
 
 /// Deletes keys whose scheduled deletion date has passed; returns how many.
+/// With several nodes on one database, one node at a time sweeps (a
+/// cluster-wide lock); the others skip that round and report 0.
 pub async fn sweep_deletions(app: &AppState) -> Result<usize, KmsError> {
     let now_ms = app.clock.now().timestamp_millis();
-    app.db
-        .tx(move |tx| {
+    let swept = app
+        .db
+        .try_exclusive("kms-deletion-sweep", move |tx| {
             let due = store::due_deletions(tx, now_ms, 200)?;
             let mut purged = 0;
             for (project, key_id) in due {
@@ -249,9 +252,10 @@ pub async fn sweep_deletions(app: &AppState) -> Result<usize, KmsError> {
                     }
                 }
             }
-            Ok(purged)
+            Ok::<_, KmsError>(purged)
         })
-        .await
+        .await?;
+    Ok(swept.unwrap_or(0))
 }
 
 pub fn spawn_background(
@@ -276,4 +280,104 @@ pub fn spawn_background(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::common::crypto::RootKey;
+    use crate::iam::directory::{Directory, RootIdentity};
+    use crate::store::Db;
+    use std::sync::Arc;
+
+    const PROJECT: &str = "p0000000000000000000000000000000";
+
+    fn state(db: Db, clock: FixedClock) -> AppState {
+        let identity = RootIdentity {
+            domain_id: "d0000000000000000000000000000000".into(),
+            domain_name: "dewstack".into(),
+            project_id: PROJECT.into(),
+            user_name: "admin".into(),
+            user_id: "u0000000000000000000000000000000".into(),
+            password: "password".into(),
+            access_key: "AKAKAKAKAKAKAKAKAKAK".into(),
+            secret_key: "secret".into(),
+        };
+        let directory = Directory::build(&identity, "cn-north-4", &[]).unwrap();
+        AppState::new(
+            db,
+            Arc::new(clock),
+            directory,
+            &RootKey::from_bytes([7; 32]),
+            "cn-north-4",
+        )
+    }
+
+    /// `n` keys whose scheduled deletion date is already past.
+    async fn seed_due(app: &AppState, round: usize, n: usize) {
+        let now_ms = app.clock.now().timestamp_millis();
+        for i in 0..n {
+            let new = NewKey {
+                alias: format!("due-{round}-{i}"),
+                description: String::new(),
+                spec: KeySpec::Aes256,
+                usage: KeySpec::Aes256.default_usage(),
+                origin: Origin::Kms,
+                enterprise_project_id: "0".into(),
+                keystore_id: "0".into(),
+            };
+            let mut record = new_record(app, "d", PROJECT, new, false).await.unwrap();
+            record.key_state = domain::KeyState::PendingDeletion;
+            record.scheduled_deletion_ms = Some(now_ms - 1000 - i as i64);
+            app.db
+                .tx(move |tx| store::insert(tx, &record))
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Two nodes (two `Db` handles on one database) sweep at the same time,
+    /// several rounds: every due key is deleted and reported exactly once.
+    fn sweeps_run_exactly_once(a: AppState, b: AppState) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            for round in 0..5 {
+                seed_due(&a, round, 20).await;
+                let (ra, rb) = tokio::join!(sweep_deletions(&a), sweep_deletions(&b));
+                let (ra, rb) = (ra.unwrap(), rb.unwrap());
+                assert_eq!(ra + rb, 20, "round {round}: a={ra} b={rb}");
+                let left = a.db.tx(|tx| store::list(tx, PROJECT)).await.unwrap();
+                assert!(left.is_empty(), "round {round}: {} keys left", left.len());
+                assert_eq!(sweep_deletions(&b).await.unwrap(), 0);
+            }
+        });
+    }
+
+    #[test]
+    fn deletion_sweep_runs_once_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), None).unwrap();
+        let clock = FixedClock::new(chrono::Utc::now());
+        sweeps_run_exactly_once(state(db.clone(), clock.clone()), state(db, clock));
+    }
+
+    #[test]
+    fn deletion_sweep_runs_once_across_postgres_nodes() {
+        let Some(url) =
+            crate::store::testing::fresh_database("deletion_sweep_runs_once_across_postgres_nodes")
+        else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let node_a = Db::open(dir.path(), Some(&url)).unwrap();
+        let node_b = Db::open(dir.path(), Some(&url)).unwrap();
+        let clock = FixedClock::new(chrono::Utc::now());
+        sweeps_run_exactly_once(state(node_a, clock.clone()), state(node_b, clock));
+    }
 }

@@ -18,7 +18,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let root_key = RootKey::load_or_create(&config.data_dir, config.root.root_key.as_deref())?;
     let identity = RootIdentity::load_or_create(&config)?;
     let directory = Directory::build(&identity, &config.region, &config.domains)?;
-    let db = Db::open(&config.data_dir, config.database_url.as_deref())?;
+    let (dir, url) = (config.data_dir.clone(), config.database_url.clone());
+    let db = tokio::task::spawn_blocking(move || Db::open(&dir, url.as_deref())).await??;
     let state = AppState::new(
         db,
         Arc::new(SystemClock),
@@ -82,7 +83,7 @@ fn print_banner(endpoint: &str, config: &Config, id: &RootIdentity, engine: &str
     // Printed to stdout on purpose: these are the operator's own credentials,
     // shown once so they can be pasted; they never go to the log.
     println!(
-        r#"dewstack is ready ({engine} storage in {data})
+        r#"dewstack is ready ({engine} storage {storage})
 
   endpoint    {endpoint}
   region      {region}
@@ -110,7 +111,15 @@ export HUAWEICLOUD_SDK_AK={ak}
 export HUAWEICLOUD_SDK_SK={sk}
 export HUAWEICLOUD_SDK_PROJECT_ID={project}
 "#,
-        data = config.data_dir.display(),
+        storage = match &config.database_url {
+            // Only host/port/db: the URL's user and password stay off the screen.
+            Some(url) => format!(
+                "at {}, local files in {}",
+                url.rsplit_once('@').map_or(url.as_str(), |(_, host)| host),
+                config.data_dir.display()
+            ),
+            None => format!("in {}", config.data_dir.display()),
+        },
         domain = id.domain_id,
         project = id.project_id,
         ak = id.access_key,

@@ -46,6 +46,9 @@ pub fn run_all(engine: &dyn Engine) {
     rollback_discards(engine);
     scan_ranges(engine);
     tables_are_separate(engine);
+    cluster_lock_is_granted(engine);
+    concurrent_increments_lose_nothing(engine);
+    concurrent_unique_inserts_have_one_winner(engine);
 }
 
 fn put_get_delete(engine: &dyn Engine) {
@@ -101,4 +104,99 @@ fn tables_are_separate(engine: &dyn Engine) {
     put_one(engine, "t2", "same", b"2");
     assert_eq!(get_one(engine, "t1", "same"), Some(b"1".to_vec()));
     assert_eq!(get_one(engine, "t2", "same"), Some(b"2".to_vec()));
+}
+
+fn cluster_lock_is_granted(engine: &dyn Engine) {
+    let mut got = false;
+    engine
+        .run(&mut |tx| {
+            got = tx.try_lock("conformance-job")?;
+            Ok(false)
+        })
+        .unwrap();
+    assert!(got, "an uncontended lock is granted");
+}
+
+/// Several threads each add one to a counter many times, read-modify-write in
+/// one transaction each: the end value is exact (no lost update).
+fn concurrent_increments_lose_nothing(engine: &dyn Engine) {
+    const THREADS: usize = 4;
+    const EACH: usize = 25;
+    put_one(engine, "ctr", "n", b"0");
+    let barrier = std::sync::Barrier::new(THREADS);
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                barrier.wait();
+                for _ in 0..EACH {
+                    engine
+                        .run(&mut |tx| {
+                            let n: u64 = String::from_utf8(tx.get("ctr", "n")?.unwrap())
+                                .unwrap()
+                                .parse()
+                                .unwrap();
+                            tx.put("ctr", "n", (n + 1).to_string().as_bytes())?;
+                            Ok(true)
+                        })
+                        .unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        get_one(engine, "ctr", "n"),
+        Some((THREADS * EACH).to_string().into_bytes())
+    );
+}
+
+/// Two transactions check that a unique index key is free, then take it, at
+/// the same time: exactly one of them wins, the other sees it taken.
+fn concurrent_unique_inserts_have_one_winner(engine: &dyn Engine) {
+    for round in 0..5 {
+        let key = format!("alias-{round}");
+        let barrier = std::sync::Barrier::new(2);
+        let wins: Vec<bool> = std::thread::scope(|s| {
+            let handles: Vec<_> = ["A", "B"]
+                .into_iter()
+                .map(|who| {
+                    let (key, barrier) = (&key, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        let mut won = false;
+                        engine
+                            .run(&mut |tx| {
+                                won = false;
+                                if tx.get("uniq", key)?.is_some() {
+                                    return Ok(false);
+                                }
+                                // Widen the window between the check and the write.
+                                std::thread::sleep(std::time::Duration::from_millis(30));
+                                tx.put("uniq", key, who.as_bytes())?;
+                                tx.put("uniq_owner", &format!("{who}/{key}"), b"")?;
+                                won = true;
+                                Ok(true)
+                            })
+                            .unwrap();
+                        won
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            wins.iter().filter(|w| **w).count(),
+            1,
+            "round {round}: {wins:?}"
+        );
+        let winner = if wins[0] { "A" } else { "B" };
+        assert_eq!(
+            get_one(engine, "uniq", &key),
+            Some(winner.as_bytes().to_vec())
+        );
+        let owners = scan_keys(engine, "uniq_owner", "", None, 100)
+            .into_iter()
+            .filter(|k| k.ends_with(&format!("/{key}")))
+            .count();
+        assert_eq!(owners, 1, "round {round}: the loser left nothing behind");
+    }
 }

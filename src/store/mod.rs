@@ -6,6 +6,7 @@
 //! engine only has to provide those four calls, so SQLite (embedded default)
 //! and PostgreSQL share every rule above this file.
 
+mod postgres;
 mod sqlite;
 
 use serde::{de::DeserializeOwned, Serialize};
@@ -35,6 +36,13 @@ pub trait Tx {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// Takes the cluster-wide lock `name` until this transaction ends, if no
+    /// other transaction (on any node) holds it; returns whether it was taken.
+    /// SQLite: the transaction already holds the only write lock of the
+    /// database file, so this is always granted.
+    fn try_lock(&mut self, _name: &str) -> Result<bool, StoreError> {
+        Ok(true)
+    }
 }
 
 /// Typed helpers: records are stored as JSON.
@@ -111,13 +119,25 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens the embedded database in `data_dir`, or PostgreSQL when a URL is given.
+    /// Opens the embedded database in `data_dir`, or PostgreSQL when a URL is
+    /// given (`postgres://user:pass@host:port/db`). Blocking: call it from a
+    /// blocking thread (`spawn_blocking`), not from an async task.
+    ///
+    /// Several nodes may open one PostgreSQL database: no node keeps any
+    /// state of its own between transactions (no cache), so every request
+    /// sees what any node committed before it.
     pub fn open(data_dir: &std::path::Path, database_url: Option<&str>) -> anyhow::Result<Self> {
         if let Some(url) = database_url {
-            anyhow::bail!(
-                "PostgreSQL storage is not available in this build (url scheme {:?})",
-                url.split(':').next().unwrap_or("")
-            );
+            let scheme = url.split(':').next().unwrap_or("");
+            if scheme != "postgres" && scheme != "postgresql" {
+                anyhow::bail!(
+                    "unsupported database URL scheme {scheme:?}: expected postgres://user:pass@host:port/db"
+                );
+            }
+            let engine = postgres::PgEngine::open(url)?;
+            return Ok(Self {
+                engine: Arc::new(engine),
+            });
         }
         let engine = sqlite::SqliteEngine::open(&data_dir.join("dewstack.db"))?;
         Ok(Self {
@@ -145,6 +165,28 @@ impl Db {
                 "storage task failed: {e}"
             )))),
         }
+    }
+
+    /// Runs `f` in one transaction while holding the cluster-wide lock `job`,
+    /// so that a background job runs on one node at a time; `Ok(None)` (and
+    /// `f` not run) when another node holds it right now. On PostgreSQL this
+    /// is `pg_try_advisory_xact_lock`, released when the transaction ends; the
+    /// transaction is SERIALIZABLE as always, so even without the lock two
+    /// runs could not both act on the same rows.
+    pub async fn try_exclusive<T, E, F>(&self, job: &str, mut f: F) -> Result<Option<T>, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+    {
+        let job = job.to_owned();
+        self.tx(move |tx| {
+            if !tx.try_lock(&job)? {
+                return Ok(None);
+            }
+            f(tx).map(Some)
+        })
+        .await
     }
 
     /// The same as `tx`, for code that is already on a blocking thread.
@@ -178,3 +220,5 @@ where
 
 #[cfg(test)]
 pub(crate) mod conformance;
+#[cfg(test)]
+pub(crate) use postgres::testing;
