@@ -7,13 +7,17 @@
 #   DEWSTACK_BIN            use this binary instead of target/release/dewstack (skips nothing else)
 #   PYTEST_ARGS             extra arguments for pytest (e.g. "-x -k tags")
 #   SKIP_RUST_TESTS=1       skip `cargo test` (build still happens)
-#   DEWSTACK_DATABASE_URL   (future) run the conformance suite against PostgreSQL too, see below
+#   SKIP_POSTGRES=1         skip the PostgreSQL pass
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 log() { printf '\n==> %s\n' "$*"; }
+
+# HOME is redirected for the Python SDK below; cargo and rustup must keep finding their homes.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 
 # --- 0. prerequisites on a fresh Debian machine ---------------------------------------
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -58,15 +62,21 @@ log "pytest conformance (SQLite / data-dir backend)"
 # shellcheck disable=SC2086
 (unset DEWSTACK_DATABASE_URL; "$VENV/bin/python" -m pytest -q -p no:cacheprovider conformance ${PYTEST_ARGS:-})
 
-# --- 3. PostgreSQL pass (placeholder) -------------------------------------------------
-# >>> POSTGRES PASS: to be added. The fixture in conformance/conftest.py already forwards
-# >>> DEWSTACK_DATABASE_URL to every dewstack process it starts. Plan:
-# >>>   - start/locate a PostgreSQL server and create an empty database per run,
-# >>>   - export DEWSTACK_DATABASE_URL=postgres://user:pass@127.0.0.1:5432/dewstack_test_<random>,
-# >>>   - rerun: "$VENV/bin/python" -m pytest -q -p no:cacheprovider conformance ${PYTEST_ARGS:-}
-# >>>   - drop the database.
-if [ -n "${DEWSTACK_DATABASE_URL:-}" ]; then
-  log "PostgreSQL pass requested but not implemented yet (DEWSTACK_DATABASE_URL is set); skipping"
+# --- 3. PostgreSQL pass ------------------------------------------------------------------
+# scripts/with-postgres.sh installs PostgreSQL from Debian's packages if absent, starts a
+# private instance on a free loopback port as an unprivileged user, runs the command, and
+# stops it. The Rust tests that need PostgreSQL (engine conformance, multi-node, fault)
+# run only there; the conformance suite runs again with every dewstack on PostgreSQL.
+if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
+  log "PostgreSQL pass: Rust tests and the conformance suite on PostgreSQL"
+  export VENV PYTEST_ARGS="${PYTEST_ARGS:-}"
+  # shellcheck disable=SC2016
+  scripts/with-postgres.sh bash -c '
+    set -euo pipefail
+    cargo test --release
+    DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" \
+      "$VENV/bin/python" -m pytest -q -p no:cacheprovider conformance $PYTEST_ARGS
+  '
 fi
 
 log "all tests passed"

@@ -8,6 +8,7 @@
 # user `dewstack-pg` when run as root), starts it, creates a database and
 # exports for COMMAND:
 #   DEWSTACK_TEST_DATABASE_URL  postgres://dewstack:PASSWORD@127.0.0.1:PORT/dewstack
+#   DEWSTACK_TEST_CONFORMANCE_DATABASE_URL  the same server, database dewstack_conformance
 #   DEWSTACK_TEST_PG_CTL        a script: `$DEWSTACK_TEST_PG_CTL stop|start`
 #                               (fast shutdown / start again on the same port)
 # The server is stopped and the directory removed when COMMAND ends, however
@@ -115,6 +116,9 @@ fi
 PGPASSWORD="$PASSWORD" "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U dewstack dewstack
 
 export DEWSTACK_TEST_DATABASE_URL="postgres://dewstack:$PASSWORD@127.0.0.1:$PORT/dewstack"
+# A second, untouched database for the Python conformance pass.
+PGPASSWORD="$PASSWORD" "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U dewstack dewstack_conformance
+export DEWSTACK_TEST_CONFORMANCE_DATABASE_URL="postgres://dewstack:$PASSWORD@127.0.0.1:$PORT/dewstack_conformance"
 export DEWSTACK_TEST_PG_CTL="$TMP/pgctl.sh"
 log "PostgreSQL $("$BIN/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$PORT (data in $PGDATA)"
 
