@@ -4,17 +4,30 @@
 //! DeleteKey (schedule-key-deletion), CancelKeyDeletion, UpdateKeyDescription,
 //! UpdateKeyAlias, BatchCreateKmsTags, CreateKmsTag, DeleteTag, ShowKmsTags,
 //! ListKmsTags, ListKmsByTags, ShowUserInstances, ShowUserQuotas, ShowVersion,
-//! ShowVersions, EncryptData and DecryptData (symmetric keys).
+//! ShowVersions, EncryptData and DecryptData (symmetric and asymmetric keys),
+//! CreateDatakey, CreateDatakeyWithoutPlaintext, EncryptDatakey, DecryptDatakey,
+//! CreateRsaDatakeyPair, CreateEcDatakeyPair, ReEncrypt, CreateRandom, Sign,
+//! ValidateSignature, ShowPublicKey, GenerateMac and VerifyMac.
 
+mod asymmetric;
 mod cipher;
+mod crypt;
 mod data;
+mod datakey;
 pub mod domain;
 pub mod error;
+mod keypair;
+mod keyuse;
+mod mac;
 mod material;
+mod reencrypt;
 mod routes;
+mod sign;
+mod sign_routes;
 pub mod store;
 mod tags;
 pub mod wire;
+pub mod wire_crypto;
 
 use crate::auth;
 use crate::common::body::Body;
@@ -79,6 +92,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route(&format!("{p}/encrypt-data"), post(data::encrypt_data))
         .route(&format!("{p}/decrypt-data"), post(data::decrypt_data))
+        .merge(crypto_routes())
         .route(
             &format!("{p}/user-instances"),
             get(routes::show_user_instances),
@@ -90,6 +104,35 @@ pub fn routes(state: AppState) -> Router<AppState> {
             state,
             auth::require::<{ auth::KMS }>,
         ))
+}
+
+/// Data keys, key pairs, re-encryption, random numbers, signatures and MACs.
+fn crypto_routes() -> Router<AppState> {
+    let p = "/v1.0/{project_id}/kms";
+    let r = |op: &str| format!("{p}/{op}");
+    Router::new()
+        .route(&r("create-datakey"), post(datakey::create_datakey))
+        .route(
+            &r("create-datakey-without-plaintext"),
+            post(datakey::create_datakey_without_plaintext),
+        )
+        .route(&r("encrypt-datakey"), post(datakey::encrypt_datakey))
+        .route(&r("decrypt-datakey"), post(datakey::decrypt_datakey))
+        .route(
+            &r("create-rsa-datakey-pair"),
+            post(keypair::create_rsa_datakey_pair),
+        )
+        .route(
+            &r("create-ec-datakey-pair"),
+            post(keypair::create_ec_datakey_pair),
+        )
+        .route(&r("re-encrypt"), post(reencrypt::re_encrypt))
+        .route(&r("gen-random"), post(datakey::create_random))
+        .route(&r("sign"), post(sign_routes::sign))
+        .route(&r("verify"), post(sign_routes::validate_signature))
+        .route(&r("get-publickey"), post(sign_routes::show_public_key))
+        .route(&r("generate-mac"), post(mac::generate_mac))
+        .route(&r("verify-mac"), post(mac::verify_mac))
 }
 
 /// Builds the record of a new key with fresh, sealed material (none for imported keys).
