@@ -111,6 +111,7 @@ fn header(key_id: &str, version: u32) -> Vec<u8> {
 }
 
 /// Encrypts under the key's newest version.
+#[allow(dead_code)] // request paths use `seal_blob` with cached material
 pub fn encrypt(
     keyring: &Sealer,
     key: &KeyRecord,
@@ -122,13 +123,23 @@ pub fn encrypt(
         .len()
         .checked_sub(1)
         .ok_or(KmsError::KeyNotEnabled)?;
-    let version = &key.versions[index];
-    let material = open_version(keyring, key, version)?;
+    let material = open_version(keyring, key, &key.versions[index])?;
+    seal_blob(key, index, &material, plaintext, aad)
+}
+
+/// Encrypts under version `index` of `key`, whose plaintext material is given.
+pub fn seal_blob(
+    key: &KeyRecord,
+    index: usize,
+    material: &[u8],
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, KmsError> {
     let head = header(&key.key_id, index as u32);
     let nonce = random_bytes(NONCE_LEN);
     let mut full_aad = head.clone();
     full_aad.extend_from_slice(aad);
-    let ct = aead_seal(key.key_spec, &material, &nonce, plaintext, &full_aad)?;
+    let ct = aead_seal(key.key_spec, material, &nonce, plaintext, &full_aad)?;
     let mut blob = head;
     blob.extend_from_slice(&nonce);
     blob.extend_from_slice(&ct);
@@ -144,27 +155,46 @@ pub fn blob_key_id(blob: &[u8]) -> Result<String, KmsError> {
     super::domain::parse_key_id(Some(id)).map_err(|_| KmsError::InvalidCiphertext)
 }
 
+#[allow(dead_code)] // request paths use `open_blob` with cached material
 pub fn decrypt(
     keyring: &Sealer,
     key: &KeyRecord,
     blob: &[u8],
     aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    let index = blob_version(blob, key)?;
+    let version = key.versions.get(index).ok_or(KmsError::InvalidCiphertext)?;
+    let material = open_version(keyring, key, version)?;
+    open_blob(key, &material, blob, aad)
+}
+
+/// The version index of `key` that a well-formed blob of that key names.
+pub fn blob_version(blob: &[u8], key: &KeyRecord) -> Result<usize, KmsError> {
     if blob_key_id(blob)? != key.key_id {
         return Err(KmsError::InvalidCiphertext);
     }
     let mut index = [0u8; 4];
     index.copy_from_slice(&blob[37..HEADER_LEN]);
-    let version = key
-        .versions
-        .get(u32::from_be_bytes(index) as usize)
-        .ok_or(KmsError::InvalidCiphertext)?;
-    let material = open_version(keyring, key, version)?;
+    let index = u32::from_be_bytes(index) as usize;
+    if index >= key.versions.len() {
+        return Err(KmsError::InvalidCiphertext);
+    }
+    Ok(index)
+}
+
+/// Decrypts a blob of `key` with the plaintext material of the version it names.
+pub fn open_blob(
+    key: &KeyRecord,
+    material: &[u8],
+    blob: &[u8],
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    blob_version(blob, key)?;
     let (head, rest) = blob.split_at(HEADER_LEN);
     let (nonce, ct) = rest.split_at(NONCE_LEN);
     let mut full_aad = head.to_vec();
     full_aad.extend_from_slice(aad);
-    aead_open(key.key_spec, &material, nonce, ct, &full_aad)
+    aead_open(key.key_spec, material, nonce, ct, &full_aad)
 }
 
 #[cfg(test)]

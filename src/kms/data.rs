@@ -1,11 +1,12 @@
-//! Data encryption: EncryptData and DecryptData for symmetric keys, and the
+//! Data encryption: EncryptData and DecryptData (symmetric keys, RSA-OAEP and
+//! SM2 with `encryption_algorithm`), and the
 //! entry points other services (CSMS) use to encrypt under a KMS key.
 
-use super::cipher;
-use super::domain::{self, KeyUsage};
+use super::asymmetric::EncAlg;
+use super::crypt;
+use super::domain;
 use super::error::KmsError;
 use super::grants;
-use super::store::{self, KeyRecord};
 use super::wire::*;
 use super::KmsBody;
 use crate::auth::Caller;
@@ -18,13 +19,6 @@ use zeroize::Zeroizing;
 
 const MAX_PLAINTEXT_BYTES: usize = 4096;
 
-async fn load_key(app: &AppState, project: &str, key_id: &str) -> Result<KeyRecord, KmsError> {
-    let (project, key_id) = (project.to_owned(), key_id.to_owned());
-    app.db
-        .tx(move |tx| store::load(tx, &project, &key_id))
-        .await
-}
-
 /// Encrypts `plaintext` under `key_id` of `project`; the blob names its key.
 pub async fn encrypt_for(
     app: &AppState,
@@ -33,30 +27,7 @@ pub async fn encrypt_for(
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, KmsError> {
-    let key = load_key(app, project, key_id).await?;
-    encrypt_with(app, &key, plaintext, aad)
-}
-
-/// Encrypts under an already loaded (and access-checked) key.
-fn encrypt_with(
-    app: &AppState,
-    key: &KeyRecord,
-    plaintext: &[u8],
-    aad: &[u8],
-) -> Result<Vec<u8>, KmsError> {
-    cipher::check_usable(key, KeyUsage::EncryptDecrypt)?;
-    if !key.key_spec.is_symmetric() {
-        return Err(KmsError::InvalidParameter("encryption_algorithm"));
-    }
-    cipher::encrypt(&app.keyring, key, plaintext, aad)
-}
-
-/// A blob of a key the caller may not see is as invalid as a forged one.
-fn not_found_is_invalid(e: KmsError) -> KmsError {
-    match e {
-        KmsError::KeyNotFound => KmsError::InvalidCiphertext,
-        other => other,
-    }
+    crypt::encrypt(app, project, key_id, EncAlg::Symmetric, plaintext, aad).await
 }
 
 /// Decrypts a blob made by `encrypt_for` within `project`. A blob of another
@@ -67,23 +38,7 @@ pub async fn decrypt_for(
     blob: &[u8],
     aad: &[u8],
 ) -> Result<(String, Zeroizing<Vec<u8>>), KmsError> {
-    let key_id = cipher::blob_key_id(blob)?;
-    let key = load_key(app, project, &key_id)
-        .await
-        .map_err(not_found_is_invalid)?;
-    cipher::check_usable(&key, KeyUsage::EncryptDecrypt)?;
-    let plain = cipher::decrypt(&app.keyring, &key, blob, aad)?;
-    Ok((key_id, plain))
-}
-
-fn symmetric_only(algorithm: Option<&str>) -> Result<(), KmsError> {
-    match algorithm {
-        None | Some("") | Some("SYMMETRIC_DEFAULT") => Ok(()),
-        Some("RSAES_OAEP_SHA_256") | Some("RSAES_OAEP_SHA_1") | Some("SM2_ENCRYPT") => {
-            Err(KmsError::Unsupported("asymmetric encryption"))
-        }
-        Some(_) => Err(KmsError::InvalidParameter("encryption_algorithm")),
-    }
+    crypt::decrypt(app, project, None, EncAlg::Symmetric, blob, aad).await
 }
 
 pub async fn encrypt_data(
@@ -92,7 +47,7 @@ pub async fn encrypt_data(
     Body(req, _): KmsBody<EncryptDataRequest>,
 ) -> Result<Json<EncryptDataResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
-    symmetric_only(req.encryption_algorithm.as_deref())?;
+    let alg = EncAlg::parse(req.encryption_algorithm.as_deref())?;
     let key_id = domain::parse_key_id(req.key_id.as_deref())?;
     let plain = Zeroizing::new(
         req.plain_text
@@ -103,7 +58,9 @@ pub async fn encrypt_data(
     }
     let aad = req.additional_authenticated_data.unwrap_or_default();
     let key = grants::load_for(&app, &caller, &key_id, "encrypt-data").await?;
-    let blob = encrypt_with(&app, &key, plain.as_bytes(), aad.as_bytes())?;
+    let blob = crypt::encrypt_under(&app, &key, alg, plain.as_bytes(), aad.as_bytes())?
+        .run()
+        .await?;
     Ok(Json(EncryptDataResponse {
         key_id,
         cipher_text: base64::engine::general_purpose::STANDARD.encode(blob),
@@ -116,26 +73,28 @@ pub async fn decrypt_data(
     Body(req, _): KmsBody<DecryptDataRequest>,
 ) -> Result<Json<DecryptDataResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
-    symmetric_only(req.encryption_algorithm.as_deref())?;
+    let alg = EncAlg::parse(req.encryption_algorithm.as_deref())?;
     let text = req
         .cipher_text
         .ok_or(KmsError::MissingParameter("cipher_text"))?;
     let blob = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|_| KmsError::InvalidCiphertext)?;
-    if let Some(given) = req.key_id.as_deref() {
-        let given = domain::parse_key_id(Some(given))?;
-        if given != cipher::blob_key_id(&blob)? {
-            return Err(KmsError::InvalidCiphertext);
-        }
-    }
+    let given = req
+        .key_id
+        .as_deref()
+        .map(|id| domain::parse_key_id(Some(id)))
+        .transpose()?;
     let aad = req.additional_authenticated_data.unwrap_or_default();
-    let key_id = cipher::blob_key_id(&blob)?;
+    let key_id = crypt::target_key_id(alg, given.as_deref(), &blob)?;
+    // A symmetric blob naming a key the caller may not see is as invalid as a forged one.
     let key = grants::load_for(&app, &caller, &key_id, "decrypt-data")
         .await
-        .map_err(not_found_is_invalid)?;
-    cipher::check_usable(&key, KeyUsage::EncryptDecrypt)?;
-    let plain = cipher::decrypt(&app.keyring, &key, &blob, aad.as_bytes())?;
+        .map_err(|e| match (e, alg) {
+            (KmsError::KeyNotFound, EncAlg::Symmetric) => KmsError::InvalidCiphertext,
+            (other, _) => other,
+        })?;
+    let plain = crypt::decrypt_under(&app, &key, alg, &blob, aad.as_bytes()).await?;
     let plain_text_base64 = base64::engine::general_purpose::STANDARD.encode(plain.as_slice());
     let plain_text = String::from_utf8_lossy(&plain).into_owned();
     Ok(Json(DecryptDataResponse {

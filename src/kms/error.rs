@@ -74,6 +74,34 @@ pub enum KmsError {
     InvalidOffset,
     #[error("Invalid cipher_text.")]
     InvalidCiphertext,
+    #[error("Hash algorithm does not match the message digest length.")]
+    DigestLength,
+    #[error("random_data_length must be between 8 and 8192 bits.")]
+    RandomLength,
+    #[error("random_data_length must be divisible by 8.")]
+    RandomNotBytes,
+    #[error("datakey_length must be between 8 and 8192 bits.")]
+    DatakeyLength,
+    #[error("Invalid key_spec of the data key.")]
+    DatakeySpec,
+    #[error("datakey_length must be divisible by 8.")]
+    DatakeyNotBytes,
+    #[error("Invalid plain_text.")]
+    InvalidDatakeyPlaintext,
+    #[error("Invalid datakey_plain_length.")]
+    DatakeyPlainLength,
+    #[error("Hash verification of the data encryption key failed.")]
+    DatakeyPlainHash,
+    #[error("The actual length of plain_text does not match datakey_plain_length.")]
+    DatakeyPlainMismatch,
+    #[error("Invalid cipher_text.")]
+    InvalidDatakeyCiphertext,
+    #[error("Invalid datakey_cipher_length.")]
+    DatakeyCipherLength,
+    #[error("Hash verification of the data encryption key failed.")]
+    DatakeyCipherHash,
+    #[error("The actual length of cipher_text does not match datakey_cipher_length.")]
+    DatakeyCipherMismatch,
     #[error("dewstack does not support {0} yet.")]
     Unsupported(&'static str),
     #[error("Invalid request URL.")]
@@ -186,6 +214,20 @@ impl KmsError {
             MaterialNotDeletable => (bad, "KMS.2701"),
             InvalidCiphertext => (bad, "KMS.0308"),
             Unsupported(_) => (bad, "KMS.0308"),
+            DigestLength => (bad, "KMS.0329"),
+            RandomLength => (bad, "KMS.1801"),
+            RandomNotBytes => (bad, "KMS.1802"),
+            DatakeyLength => (bad, "KMS.1901"),
+            DatakeySpec => (bad, "KMS.1902"),
+            DatakeyNotBytes => (bad, "KMS.1903"),
+            InvalidDatakeyPlaintext => (bad, "KMS.2101"),
+            DatakeyPlainLength => (bad, "KMS.2102"),
+            DatakeyPlainHash => (bad, "KMS.2103"),
+            DatakeyPlainMismatch => (bad, "KMS.2104"),
+            InvalidDatakeyCiphertext => (bad, "KMS.2201"),
+            DatakeyCipherLength => (bad, "KMS.2202"),
+            DatakeyCipherHash => (bad, "KMS.2203"),
+            DatakeyCipherMismatch => (bad, "KMS.2204"),
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0102"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0101"),
         }

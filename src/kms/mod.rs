@@ -4,7 +4,7 @@
 //! DeleteKey (schedule-key-deletion), CancelKeyDeletion, UpdateKeyDescription,
 //! UpdateKeyAlias, BatchCreateKmsTags, CreateKmsTag, DeleteTag, ShowKmsTags,
 //! ListKmsTags, ListKmsByTags, ShowUserInstances, ShowUserQuotas, ShowVersion,
-//! ShowVersions, EncryptData and DecryptData (symmetric keys).
+//! ShowVersions.
 //! Administration (`admin.rs` and friends): EnableKeyRotation,
 //! DisableKeyRotation, UpdateKeyRotationInterval, ShowKeyRotationStatus,
 //! RotateOnDemand (`rotation.rs`); CreateParametersForImport,
@@ -12,22 +12,37 @@
 //! ListGrants, ListRetirableGrants, CancelGrant, CancelSelfGrant
 //! (`grants.rs`). Handlers that use a key for a cryptographic operation load
 //! it with `grants::load_for`, which also admits grantees of other projects.
+//! Cryptography: EncryptData and DecryptData (symmetric and asymmetric keys),
+//! CreateDatakey, CreateDatakeyWithoutPlaintext, EncryptDatakey, DecryptDatakey,
+//! CreateRsaDatakeyPair, CreateEcDatakeyPair, ReEncrypt, CreateRandom, Sign,
+//! ValidateSignature, ShowPublicKey, GenerateMac and VerifyMac.
 
 mod admin;
+
+mod asymmetric;
 mod cipher;
+mod crypt;
 mod data;
+mod datakey;
 pub mod domain;
 pub mod error;
 mod grant_store;
 pub mod grants;
 mod import;
+mod keypair;
+mod keyuse;
+mod mac;
 mod material;
+mod reencrypt;
 mod rotation;
 mod routes;
+mod sign;
+mod sign_routes;
 pub mod store;
 mod tags;
 pub mod wire;
 mod wire_admin;
+pub mod wire_crypto;
 
 use crate::auth;
 use crate::common::body::Body;
@@ -92,6 +107,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route(&format!("{p}/encrypt-data"), post(data::encrypt_data))
         .route(&format!("{p}/decrypt-data"), post(data::decrypt_data))
+        .merge(crypto_routes())
         .route(
             &format!("{p}/user-instances"),
             get(routes::show_user_instances),
@@ -139,6 +155,35 @@ fn admin_routes() -> Router<AppState> {
     ops.into_iter().fold(Router::new(), |r, (path, method)| {
         r.route(&format!("{p}/{path}"), method)
     })
+}
+
+/// Data keys, key pairs, re-encryption, random numbers, signatures and MACs.
+fn crypto_routes() -> Router<AppState> {
+    let p = "/v1.0/{project_id}/kms";
+    let r = |op: &str| format!("{p}/{op}");
+    Router::new()
+        .route(&r("create-datakey"), post(datakey::create_datakey))
+        .route(
+            &r("create-datakey-without-plaintext"),
+            post(datakey::create_datakey_without_plaintext),
+        )
+        .route(&r("encrypt-datakey"), post(datakey::encrypt_datakey))
+        .route(&r("decrypt-datakey"), post(datakey::decrypt_datakey))
+        .route(
+            &r("create-rsa-datakey-pair"),
+            post(keypair::create_rsa_datakey_pair),
+        )
+        .route(
+            &r("create-ec-datakey-pair"),
+            post(keypair::create_ec_datakey_pair),
+        )
+        .route(&r("re-encrypt"), post(reencrypt::re_encrypt))
+        .route(&r("gen-random"), post(datakey::create_random))
+        .route(&r("sign"), post(sign_routes::sign))
+        .route(&r("verify"), post(sign_routes::validate_signature))
+        .route(&r("get-publickey"), post(sign_routes::show_public_key))
+        .route(&r("generate-mac"), post(mac::generate_mac))
+        .route(&r("verify-mac"), post(mac::verify_mac))
 }
 
 /// Builds the record of a new key with fresh, sealed material (none for imported keys).

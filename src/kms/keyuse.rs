@@ -1,0 +1,77 @@
+//! The one way a cryptographic operation gets at a key: read the record (its
+//! state is always read from the database, so every node sees a disable or a
+//! scheduled deletion at once), check it may be used, and unseal a version.
+//!
+//! Unsealed material is kept in a small in-process cache keyed by the key id
+//! and the *sealed* bytes of the version. Sealed bytes are immutable: a new or
+//! re-imported version is sealed afresh (new nonce), so it can never hit an old
+//! entry. The cache therefore needs no invalidation, on this node or any other.
+
+use super::cipher;
+use super::domain::KeyUsage;
+use super::error::KmsError;
+use super::store::{self, KeyRecord};
+use crate::server::state::AppState;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+use zeroize::Zeroizing;
+
+pub type Material = Arc<Zeroizing<Vec<u8>>>;
+
+/// Entries beyond this empty the cache (keys are few; this only bounds memory).
+const CACHE_LIMIT: usize = 4096;
+
+type CacheKey = (String, Vec<u8>);
+
+fn cache() -> &'static RwLock<HashMap<CacheKey, Material>> {
+    static CACHE: OnceLock<RwLock<HashMap<CacheKey, Material>>> = OnceLock::new();
+    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
+}
+
+pub async fn load(app: &AppState, project: &str, key_id: &str) -> Result<KeyRecord, KmsError> {
+    let (project, key_id) = (project.to_owned(), key_id.to_owned());
+    app.db
+        .tx(move |tx| store::load(tx, &project, &key_id))
+        .await
+}
+
+/// The key if it exists in `project` and may be used for `usage` now.
+pub async fn usable(
+    app: &AppState,
+    project: &str,
+    key_id: &str,
+    usage: KeyUsage,
+) -> Result<KeyRecord, KmsError> {
+    let key = load(app, project, key_id).await?;
+    cipher::check_usable(&key, usage)?;
+    Ok(key)
+}
+
+/// The plaintext material of version `index`.
+pub fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<Material, KmsError> {
+    let version = key.versions.get(index).ok_or(KmsError::InvalidCiphertext)?;
+    let id = (key.key_id.clone(), version.sealed.clone());
+    if let Ok(map) = cache().read() {
+        if let Some(m) = map.get(&id) {
+            return Ok(m.clone());
+        }
+    }
+    let opened: Material = Arc::new(cipher::open_version(&app.keyring, key, version)?);
+    if let Ok(mut map) = cache().write() {
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(id, opened.clone());
+    }
+    Ok(opened)
+}
+
+/// The newest version's index and material (the one that encrypts and signs).
+pub fn newest(app: &AppState, key: &KeyRecord) -> Result<(usize, Material), KmsError> {
+    let index = key
+        .versions
+        .len()
+        .checked_sub(1)
+        .ok_or(KmsError::KeyNotEnabled)?;
+    Ok((index, material(app, key, index)?))
+}

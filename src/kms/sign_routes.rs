@@ -1,0 +1,112 @@
+//! Sign, ValidateSignature and ShowPublicKey.
+
+use super::asymmetric::{self, PrivateKey};
+use super::domain::{self, KeyUsage};
+use super::error::KmsError;
+use super::keyuse;
+use super::sign::{self, MessageType, SignAlg};
+use super::store::KeyRecord;
+use super::wire_crypto::*;
+use crate::auth::Caller;
+use crate::common::body::Body;
+use crate::server::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use base64::Engine as _;
+
+/// Decoded messages must be shorter than 4096 bytes.
+const MAX_MESSAGE_BYTES: usize = 4095;
+
+fn b64(raw: Option<&str>, field: &'static str) -> Result<Vec<u8>, KmsError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(raw.ok_or(KmsError::MissingParameter(field))?.trim())
+        .map_err(|_| KmsError::InvalidParameter(field))
+}
+
+fn message(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
+    let m = b64(raw, "message")?;
+    if m.is_empty() || m.len() > MAX_MESSAGE_BYTES {
+        return Err(KmsError::InvalidParameter("message"));
+    }
+    Ok(m)
+}
+
+/// The newest version of an asymmetric key, parsed.
+fn private_key(app: &AppState, key: &KeyRecord) -> Result<PrivateKey, KmsError> {
+    let (_, material) = keyuse::newest(app, key)?;
+    asymmetric::parse_private(key.key_spec, &material)
+}
+
+async fn signing_key(
+    app: &AppState,
+    project: &str,
+    key_id: &str,
+    alg: SignAlg,
+) -> Result<PrivateKey, KmsError> {
+    let key = keyuse::usable(app, project, key_id, KeyUsage::SignVerify).await?;
+    if !alg.fits(key.key_spec) {
+        return Err(KmsError::InvalidParameter("signing_algorithm"));
+    }
+    private_key(app, &key)
+}
+
+pub async fn sign(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<SignRequest, KmsError>,
+) -> Result<Json<SignResponse>, KmsError> {
+    domain::check_sequence(req.sequence.as_deref())?;
+    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let alg = SignAlg::parse(req.signing_algorithm.as_deref())?;
+    let kind = MessageType::parse(req.message_type.as_deref())?;
+    let msg = message(req.message.as_deref())?;
+    let key = signing_key(&app, caller.project(), &key_id, alg).await?;
+    // RSA signing takes milliseconds: keep it off the async workers.
+    let sig = tokio::task::spawn_blocking(move || sign::sign(&key, alg, kind, &msg))
+        .await
+        .map_err(|_| KmsError::Internal("signing task failed".into()))??;
+    Ok(Json(SignResponse {
+        key_id,
+        signature: base64::engine::general_purpose::STANDARD.encode(sig),
+    }))
+}
+
+pub async fn validate_signature(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<VerifyRequest, KmsError>,
+) -> Result<Json<ValidateSignatureResponse>, KmsError> {
+    domain::check_sequence(req.sequence.as_deref())?;
+    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let alg = SignAlg::parse(req.signing_algorithm.as_deref())?;
+    let kind = MessageType::parse(req.message_type.as_deref())?;
+    let msg = message(req.message.as_deref())?;
+    let sig = b64(req.signature.as_deref(), "signature")?;
+    let key = signing_key(&app, caller.project(), &key_id, alg).await?;
+    let valid = sign::verify(&key, alg, kind, &msg, &sig)?;
+    Ok(Json(ValidateSignatureResponse {
+        key_id,
+        signature_valid: valid.to_string(),
+    }))
+}
+
+/// The public key of an asymmetric key, PEM with CRLF line ends; refused,
+/// like every use of the key, unless the key is enabled.
+pub async fn show_public_key(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<PublicKeyRequest, KmsError>,
+) -> Result<Json<ShowPublicKeyResponse>, KmsError> {
+    domain::check_sequence(req.sequence.as_deref())?;
+    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let key = keyuse::load(&app, caller.project(), &key_id).await?;
+    if key.key_spec.is_symmetric() || key.key_spec.is_hmac() {
+        return Err(KmsError::InvalidParameter("key_id"));
+    }
+    super::cipher::check_usable(&key, key.key_usage)?;
+    let spki = private_key(&app, &key)?.public_der()?;
+    Ok(Json(ShowPublicKeyResponse {
+        key_id,
+        public_key: asymmetric::pem("PUBLIC KEY", &spki),
+    }))
+}
