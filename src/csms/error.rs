@@ -108,9 +108,11 @@ impl IntoResponse for CsmsError {
     }
 }
 
+/// serde's messages may quote a mistyped value (`invalid type: integer `123``),
+/// and a CSMS body carries secret values: only the fixed text goes back.
 impl From<BodyError> for CsmsError {
-    fn from(e: BodyError) -> Self {
-        CsmsError::BadBody(e.0)
+    fn from(_: BodyError) -> Self {
+        CsmsError::BadBody("The requested body format is wrong.".into())
     }
 }
 

@@ -6,19 +6,26 @@
 //! ListSecretVersions, ShowSecretVersion, UpdateVersion, UpdateSecretStage,
 //! ShowSecretStage, DeleteSecretStage, CreateSecretEvent, ShowSecretEvent,
 //! ListSecretEvents, UpdateSecretEvent, DeleteSecretEvent,
-//! ListNotificationRecords.
+//! ListNotificationRecords, BatchCreateOrDeleteTags, CreateSecretTag,
+//! DeleteSecretTag, ListSecretTags, ListProjectSecretsTags,
+//! ListResourceInstances, DownloadSecretBlob, UploadSecretBlob,
+//! GenerateRandomPassword, RotateSecret and ListSecretTask.
 //!
 //! Secret values are encrypted by dewstack's KMS under the secret's key
 //! (`values.rs`); scheduled deletions and version expiries are handled by the
-//! sweep below, notifications are delivered by `notify::spawn_delivery`.
+//! sweep (`sweep.rs`), notifications are delivered by `notify::spawn_delivery`.
 
+mod backup;
 pub mod domain;
 pub mod error;
 mod events;
 pub mod notify;
+mod ops;
 mod secrets;
 pub mod stages;
 pub mod store;
+mod sweep;
+mod tags;
 mod values;
 mod versions;
 pub mod wire;
@@ -26,11 +33,11 @@ pub mod wire;
 use crate::auth;
 use crate::common::body::Body;
 use crate::server::state::AppState;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
-use domain::{EventType, SecretState};
 use error::CsmsError;
-use std::time::Duration;
+
+pub use sweep::{spawn_background, sweep, Swept};
 
 pub type CsmsBody<T> = Body<T, CsmsError>;
 
@@ -46,7 +53,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             &format!("{s}/{{secret_name}}"),
             get(secrets::show_secret)
                 .put(secrets::update_secret)
-                .delete(secrets::delete_secret),
+                .delete(secrets::delete_secret)
+                // UploadSecretBlob is `POST .../secrets/restore`; routed here so
+                // that a secret named "restore" keeps its GET/PUT/DELETE.
+                .post(backup::upload_secret_blob),
         )
         .route(
             &format!("{s}/{{secret_name}}/scheduled-deleted-tasks/create"),
@@ -84,85 +94,40 @@ pub fn routes(state: AppState) -> Router<AppState> {
             &format!("{c}/notification-records"),
             get(events::list_notification_records),
         )
+        .route(
+            &format!("{s}/{{secret_name}}/backup"),
+            post(backup::download_secret_blob),
+        )
+        .route(
+            &format!("{s}/{{secret_name}}/rotate"),
+            post(ops::rotate_secret),
+        )
+        .route(
+            &format!("{c}/generate-password"),
+            post(ops::generate_random_password),
+        )
+        .route(&format!("{c}/tasks"), get(ops::list_secret_task))
+        .route(
+            &format!("{c}/{{secret_id}}/tags/action"),
+            post(tags::batch_create_or_delete_tags),
+        )
+        .route(
+            &format!("{c}/{{secret_id}}/tags"),
+            post(tags::create_secret_tag).get(tags::list_secret_tags),
+        )
+        .route(
+            &format!("{c}/{{secret_id}}/tags/{{key}}"),
+            delete(tags::delete_secret_tag),
+        )
+        .route(&format!("{c}/tags"), get(tags::list_project_secrets_tags))
+        // The SDK fills `{resource_instances}` with the literal
+        // "resource_instances"; it shares the `{secret_id}` position.
+        .route(
+            &format!("{c}/{{secret_id}}/action"),
+            post(tags::list_resource_instances),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::require::<{ auth::CSMS }>,
         ))
-}
-
-/// What one sweep did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Swept {
-    pub deleted: usize,
-    pub expired: usize,
-}
-
-/// Deletes secrets whose scheduled deletion date has passed and notifies
-/// versions whose expire_time has come.
-pub async fn sweep(app: &AppState) -> Result<Swept, CsmsError> {
-    let now_ms = app.clock.now().timestamp_millis();
-    app.db
-        .tx(move |tx| {
-            let mut done = Swept::default();
-            for due in store::due_deletions(tx, now_ms, 200)? {
-                if let Some(secret) = store::find_secret(tx, &due.project, &due.name)? {
-                    if secret.state == SecretState::PendingDelete
-                        && secret.scheduled_delete_ms.is_some_and(|d| d <= now_ms)
-                    {
-                        notify::emit(tx, &secret, EventType::Deleted, now_ms)?;
-                        store::purge_secret(tx, &secret)?;
-                        done.deleted += 1;
-                    }
-                }
-                store::drop_due(tx, true, &due.key)?;
-            }
-            for due in store::due_expiries(tx, now_ms, 200)? {
-                let secret = store::find_secret(tx, &due.project, &due.name)?;
-                let version = match &secret {
-                    Some(_) => store::find_version(tx, &due.project, &due.name, due.version)?,
-                    None => None,
-                };
-                if let (Some(secret), Some(mut v)) = (secret, version) {
-                    if !v.expiry_notified && v.expire_ms.is_some_and(|e| e <= now_ms) {
-                        notify::emit(tx, &secret, EventType::VersionExpired, now_ms)?;
-                        v.expiry_notified = true;
-                        store::put_version(tx, &due.project, &due.name, &v)?;
-                        done.expired += 1;
-                    }
-                }
-                store::drop_due(tx, false, &due.key)?;
-            }
-            Ok(done)
-        })
-        .await
-}
-
-/// Starts the sweep (every `every`) and the notification delivery loop
-/// (POSTs only to URLs starting with one of `notification_urls`).
-pub fn spawn_background(
-    app: AppState,
-    every: Duration,
-    notification_urls: Vec<String>,
-    stop: tokio::sync::watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    let delivery = notify::spawn_delivery(app.clone(), notification_urls, stop.clone());
-    let mut stop = stop;
-    tokio::spawn(async move {
-        loop {
-            match sweep(&app).await {
-                Ok(s) if s == Swept::default() => {}
-                Ok(s) => tracing::info!(
-                    secrets = s.deleted,
-                    expired_versions = s.expired,
-                    "csms: deleted secrets past their deletion date, notified expired versions"
-                ),
-                Err(e) => tracing::warn!(error = %e, "csms sweep failed; will retry"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(every) => {},
-                _ = stop.changed() => break,
-            }
-        }
-        let _ = delivery.await;
-    })
 }

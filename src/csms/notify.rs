@@ -6,8 +6,9 @@
 //! backoff; a delivery never blocks or fails the API call that caused it.
 //!
 //! Record status: `SUCCESS` delivered (2xx), `FAIL` retries exhausted,
-//! `INVALID` the target cannot be delivered by dewstack (an SMN topic, or a
-//! URL not on the allow-list), `PENDING` (dewstack's own value) while queued.
+//! `INVALID` the target cannot be delivered by dewstack (an SMN topic, a URL
+//! not on the allow-list, or an https URL: this build has no TLS client),
+//! `PENDING` (dewstack's own value) while queued.
 //! Notification content names the secret and the event, never a value.
 
 use super::domain::EventType;
@@ -169,7 +170,9 @@ pub async fn deliver_due(
             target_name: String::new(),
         }
         .delivery_url(allowed)
-        .is_some();
+        .is_some()
+            // This build has no TLS stack: https targets can never be reached.
+            && !entry.url.starts_with("https://");
         let outcome = if !allowed_url {
             Outcome::NotAllowed
         } else if post(client, &entry.url, &entry.content).await {

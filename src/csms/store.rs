@@ -10,7 +10,8 @@
 //! | `csms_events` | `project/name` | `EventRecord` |
 //! | `csms_event_refs` | `project/event/secret` | which secrets subscribe to an event |
 //!
-//! Notification records and the delivery outbox live in `notify.rs`.
+//! Notification records and the delivery outbox live in `notify.rs`, the
+//! reading of the due-date indexes in `sweep.rs`.
 
 use super::domain::{EventType, SecretState, Target};
 use super::error::CsmsError;
@@ -22,8 +23,8 @@ use std::collections::BTreeMap;
 const SECRETS: &str = "csms_secrets";
 const SECRET_IDS: &str = "csms_secret_ids";
 const VERSIONS: &str = "csms_versions";
-const DELETIONS: &str = "csms_deletions";
-const EXPIRIES: &str = "csms_expiries";
+pub(super) const DELETIONS: &str = "csms_deletions";
+pub(super) const EXPIRIES: &str = "csms_expiries";
 const EVENTS: &str = "csms_events";
 const EVENT_REFS: &str = "csms_event_refs";
 
@@ -108,7 +109,7 @@ fn version_key(project: &str, name: &str, n: u64) -> String {
     format!("{project}/{name}/{n:010}")
 }
 
-fn due_key(due_ms: i64, rest: &str) -> String {
+pub(super) fn due_key(due_ms: i64, rest: &str) -> String {
     format!("{:016}/{rest}", due_ms.max(0))
 }
 
@@ -348,67 +349,4 @@ pub fn list_events(
             serde_json::from_slice(&bytes).map_err(|e| CsmsError::Internal(e.to_string()))
         })
         .collect()
-}
-
-// ---- due work ---------------------------------------------------------------
-
-fn due_rows(
-    tx: &mut dyn Tx,
-    table: &str,
-    now_ms: i64,
-    limit: usize,
-) -> Result<Vec<(i64, String)>, CsmsError> {
-    let mut due = Vec::new();
-    for (k, _) in tx.scan(table, "", None, limit)? {
-        let Some((ts, rest)) = k.split_once('/') else {
-            continue;
-        };
-        let ts = ts.parse::<i64>().unwrap_or(i64::MAX);
-        if ts > now_ms {
-            break;
-        }
-        due.push((ts, rest.to_owned()));
-    }
-    Ok(due)
-}
-
-/// A due row: its key (to drop once handled) and the rest of the key split.
-pub struct Due {
-    pub key: String,
-    pub project: String,
-    pub name: String,
-    pub version: u64,
-}
-
-fn due(tx: &mut dyn Tx, table: &str, now_ms: i64, limit: usize) -> Result<Vec<Due>, CsmsError> {
-    Ok(due_rows(tx, table, now_ms, limit)?
-        .into_iter()
-        .filter_map(|(ts, rest)| {
-            let mut parts = rest.splitn(3, '/');
-            let (p, n) = (parts.next()?, parts.next()?);
-            let version = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
-            Some(Due {
-                key: due_key(ts, &rest),
-                project: p.to_owned(),
-                name: n.to_owned(),
-                version,
-            })
-        })
-        .collect())
-}
-
-/// Secrets whose deletion date is at or before `now_ms`.
-pub fn due_deletions(tx: &mut dyn Tx, now_ms: i64, limit: usize) -> Result<Vec<Due>, CsmsError> {
-    due(tx, DELETIONS, now_ms, limit)
-}
-
-/// Versions whose expire_time has come.
-pub fn due_expiries(tx: &mut dyn Tx, now_ms: i64, limit: usize) -> Result<Vec<Due>, CsmsError> {
-    due(tx, EXPIRIES, now_ms, limit)
-}
-
-/// Drops a handled (or stale) due row.
-pub fn drop_due(tx: &mut dyn Tx, deletion: bool, key: &str) -> Result<(), CsmsError> {
-    tx.delete(if deletion { DELETIONS } else { EXPIRIES }, key)?;
-    Ok(())
 }

@@ -308,3 +308,10 @@ pub struct ListNotificationRecordsResponse {
     pub records: Vec<Record>,
     pub page_info: PageInfo,
 }
+
+/// ListProjectSecretsTags: a key and every value it has in the project.
+#[derive(Serialize)]
+pub struct TagList {
+    pub key: String,
+    pub values: Vec<String>,
+}
