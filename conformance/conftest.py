@@ -79,8 +79,12 @@ def tenant(pool_identity, pool_projects) -> Identity:
 def server(tmp_path_factory, root_identity, acme_identity, pool_identity, pool_projects):
     base = tmp_path_factory.mktemp("dewstack")
     cfg = base / "dewstack.toml"
-    cfg.write_text(support.config_toml([acme_identity, pool_identity],
-                                       extra_projects={pool_identity.domain_id: pool_projects["all"]}))
+    # CSMS: sweep every second (version expiries, scheduled deletions) and allow event
+    # notifications to be POSTed to local test receivers.
+    csms_settings = 'sweep_interval_secs = 1\nnotification_urls = ["http://127.0.0.1:"]\n\n'
+    cfg.write_text(csms_settings + support.config_toml(
+        [acme_identity, pool_identity],
+        extra_projects={pool_identity.domain_id: pool_projects["all"]}))
     srv = DewstackServer(base / "data", base / "logs", config=cfg,
                          identity_env=_root_env(root_identity), name="main")
     srv.start()

@@ -58,6 +58,13 @@ pub struct FileConfig {
     pub region: Option<String>,
     /// Seconds between sweeps for due background work (scheduled deletions).
     pub sweep_interval_secs: Option<u64>,
+    /// URL prefixes CSMS may POST event notifications to, e.g.
+    /// `["https://hooks.example.com/csms/"]`. An event whose notification
+    /// `target_id` is an http(s) URL starting with one of these gets each
+    /// notification POSTed (JSON, up to 5 attempts with backoff); other targets
+    /// are only recorded. Empty (the default): nothing is ever sent.
+    #[serde(default)]
+    pub notification_urls: Vec<String>,
     #[serde(default)]
     pub domains: Vec<DomainConfig>,
 }
@@ -139,6 +146,8 @@ pub struct Config {
     pub region: String,
     /// default 30 s
     pub sweep_interval: std::time::Duration,
+    /// default: none (CSMS notifications are recorded, never sent)
+    pub notification_urls: Vec<String>,
     pub domains: Vec<DomainConfig>,
     pub root: RootOverrides,
 }
@@ -164,6 +173,7 @@ impl Config {
                 .or(file.region)
                 .unwrap_or_else(|| "cn-north-4".into()),
             sweep_interval: std::time::Duration::from_secs(file.sweep_interval_secs.unwrap_or(30)),
+            notification_urls: file.notification_urls,
             domains: file.domains,
             root,
         })

@@ -40,6 +40,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
     let shutdown = tokio_util_shutdown();
     let jobs = crate::kms::spawn_background(state.clone(), config.sweep_interval, shutdown.clone());
+    let csms_jobs = crate::csms::spawn_background(
+        state.clone(),
+        config.sweep_interval,
+        config.notification_urls.clone(),
+        shutdown.clone(),
+    );
     let app = router::app(state);
     let mut stop = shutdown.clone();
     axum::serve(listener, app)
@@ -48,6 +54,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         })
         .await?;
     let _ = jobs.await;
+    let _ = csms_jobs.await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -16,6 +16,9 @@ pub struct AppState {
     /// Seals key material at rest; associated data is always the owning key's id.
     pub keyring: Arc<Sealer>,
     pub region: Arc<str>,
+    /// Seals CSMS secret backups (DownloadSecretBlob); a purpose-bound subkey
+    /// of the root key, so any dewstack with the same root key can restore them.
+    pub backup: Arc<Sealer>,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
             tokens: Arc::new(TokenSealer::new(root)),
             keyring: Arc::new(Sealer::new(&root.derive("dewstack/key-material/v1"))),
             region: Arc::from(region),
+            backup: Arc::new(Sealer::new(&root.derive("dewstack/csms-backup/v1"))),
         }
     }
 }

@@ -1,0 +1,238 @@
+//! Event notifications. When something an enabled event subscribes to happens
+//! to a secret, `emit` (called inside the request's own transaction) writes a
+//! notification record (ListNotificationRecords) and, when the event's target
+//! is an http(s) URL, an outbox entry. A background task (`deliver_due`) POSTs
+//! outbox entries to URLs on the `notification_urls` allow-list, retrying with
+//! backoff; a delivery never blocks or fails the API call that caused it.
+//!
+//! Record status: `SUCCESS` delivered (2xx), `FAIL` retries exhausted,
+//! `INVALID` the target cannot be delivered by dewstack (an SMN topic, a URL
+//! not on the allow-list, or an https URL: this build has no TLS client),
+//! `PENDING` (dewstack's own value) while queued.
+//! Notification content names the secret and the event, never a value.
+
+use super::domain::EventType;
+use super::error::CsmsError;
+use super::store::{self, SecretRecord};
+use crate::server::state::AppState;
+use crate::store::{Tx, TxExt};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+const RECORDS: &str = "csms_records";
+const OUTBOX: &str = "csms_outbox";
+pub const MAX_ATTEMPTS: u32 = 5;
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct NotificationRecord {
+    pub id: String,
+    pub event_name: String,
+    pub trigger_event_type: EventType,
+    pub create_ms: i64,
+    pub secret_name: String,
+    pub secret_type: String,
+    pub target_name: String,
+    pub target_id: String,
+    pub content: String,
+    pub status: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct OutboxEntry {
+    record_key: String,
+    url: String,
+    content: String,
+    attempts: u32,
+}
+
+/// Records (and queues) one notification per enabled event of `secret` that
+/// subscribes to `kind`; returns how many.
+pub fn emit(
+    tx: &mut dyn Tx,
+    secret: &SecretRecord,
+    kind: EventType,
+    now_ms: i64,
+) -> Result<usize, CsmsError> {
+    let mut made = 0;
+    for name in &secret.event_subscriptions {
+        let Some(event) = store::find_event(tx, &secret.project_id, name)? else {
+            continue;
+        };
+        if !event.enabled || !event.event_types.contains(&kind) {
+            continue;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let content = serde_json::json!({
+            "event_name": event.name,
+            "event_type": kind.as_str(),
+            "secret_name": secret.name,
+            "secret_id": secret.id,
+            "project_id": secret.project_id,
+            "time": now_ms,
+        })
+        .to_string();
+        let queued = event.target.is_url();
+        let record = NotificationRecord {
+            id: id.clone(),
+            event_name: event.name.clone(),
+            trigger_event_type: kind,
+            create_ms: now_ms,
+            secret_name: secret.name.clone(),
+            secret_type: secret.secret_type.clone(),
+            target_name: event.target.target_name.clone(),
+            target_id: event.target.target_id.clone(),
+            content: content.clone(),
+            status: if queued { "PENDING" } else { "INVALID" }.into(),
+        };
+        let record_key = format!("{}/{:016}/{id}", secret.project_id, now_ms.max(0));
+        tx.put_json(RECORDS, &record_key, &record)?;
+        if queued {
+            let entry = OutboxEntry {
+                record_key,
+                url: event.target.target_id.clone(),
+                content,
+                attempts: 0,
+            };
+            tx.put_json(OUTBOX, &outbox_key(now_ms, &id), &entry)?;
+        }
+        made += 1;
+    }
+    Ok(made)
+}
+
+fn outbox_key(due_ms: i64, id: &str) -> String {
+    format!("{:016}/{id}", due_ms.max(0))
+}
+
+/// A project's notification records, newest first.
+pub fn list_records(tx: &mut dyn Tx, project: &str) -> Result<Vec<NotificationRecord>, CsmsError> {
+    let mut out: Vec<NotificationRecord> = tx
+        .scan_json::<NotificationRecord>(RECORDS, &format!("{project}/"))?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    out.reverse();
+    Ok(out)
+}
+
+fn set_status(tx: &mut dyn Tx, record_key: &str, status: &str) -> Result<(), CsmsError> {
+    if let Some(mut r) = tx.get_json::<NotificationRecord>(RECORDS, record_key)? {
+        r.status = status.into();
+        tx.put_json(RECORDS, record_key, &r)?;
+    }
+    Ok(())
+}
+
+enum Outcome {
+    Delivered,
+    Failed,
+    NotAllowed,
+}
+
+async fn post(client: &reqwest::Client, url: &str, content: &str) -> bool {
+    let sent = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(content.to_owned())
+        .send()
+        .await;
+    matches!(sent, Ok(r) if r.status().is_success())
+}
+
+/// Delivers the outbox entries that are due; returns how many were handled.
+pub async fn deliver_due(
+    app: &AppState,
+    client: &reqwest::Client,
+    allowed: &[String],
+) -> Result<usize, CsmsError> {
+    let now_ms = app.clock.now().timestamp_millis();
+    let due: Vec<(String, OutboxEntry)> = app
+        .db
+        .tx(move |tx| {
+            let mut due = Vec::new();
+            for (k, bytes) in tx.scan(OUTBOX, "", None, 20)? {
+                let ts = k.split('/').next().and_then(|t| t.parse::<i64>().ok());
+                if ts.unwrap_or(i64::MAX) > now_ms {
+                    break;
+                }
+                let entry: OutboxEntry = serde_json::from_slice(&bytes)
+                    .map_err(|e| CsmsError::Internal(e.to_string()))?;
+                due.push((k, entry));
+            }
+            Ok::<_, CsmsError>(due)
+        })
+        .await?;
+    let handled = due.len();
+    for (key, entry) in due {
+        let allowed_url = super::domain::Target {
+            target_type: String::new(),
+            target_id: entry.url.clone(),
+            target_name: String::new(),
+        }
+        .delivery_url(allowed)
+        .is_some()
+            // This build has no TLS stack: https targets can never be reached.
+            && !entry.url.starts_with("https://");
+        let outcome = if !allowed_url {
+            Outcome::NotAllowed
+        } else if post(client, &entry.url, &entry.content).await {
+            Outcome::Delivered
+        } else {
+            Outcome::Failed
+        };
+        let now_ms = app.clock.now().timestamp_millis();
+        app.db
+            .tx(move |tx| {
+                tx.delete(OUTBOX, &key)?;
+                match outcome {
+                    Outcome::Delivered => set_status(tx, &entry.record_key, "SUCCESS"),
+                    Outcome::NotAllowed => set_status(tx, &entry.record_key, "INVALID"),
+                    Outcome::Failed if entry.attempts + 1 >= MAX_ATTEMPTS => {
+                        set_status(tx, &entry.record_key, "FAIL")
+                    }
+                    Outcome::Failed => {
+                        let mut next = entry.clone();
+                        next.attempts += 1;
+                        let backoff_ms = 1000i64 << next.attempts.min(10);
+                        let id = key.rsplit('/').next().unwrap_or_default();
+                        tx.put_json(OUTBOX, &outbox_key(now_ms + backoff_ms, id), &next)?;
+                        Ok(())
+                    }
+                }
+            })
+            .await?;
+    }
+    Ok(handled)
+}
+
+/// The delivery loop: polls the outbox every second until told to stop.
+pub fn spawn_delivery(
+    app: AppState,
+    allowed: Vec<String>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = match reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the notification HTTP client");
+                return;
+            }
+        };
+        loop {
+            match deliver_due(&app, &client, &allowed).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(entries = n, "notification outbox handled"),
+                Err(e) => tracing::warn!(error = %e, "notification delivery failed; will retry"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {},
+                _ = stop.changed() => return,
+            }
+        }
+    })
+}

@@ -1,0 +1,352 @@
+//! What CSMS keeps, and how, on the KV layer:
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `csms_secrets` | `project/name` | `SecretRecord` (settings, stages, tags) |
+//! | `csms_secret_ids` | `project/id` | name (tag operations address secrets by id) |
+//! | `csms_versions` | `project/name/NNNNNNNNNN` | `VersionRecord` (value sealed by KMS) |
+//! | `csms_deletions` | `due_ms/project/name` | due scheduled deletions |
+//! | `csms_expiries` | `due_ms/project/name/NNNNNNNNNN` | versions whose expire_time is ahead |
+//! | `csms_events` | `project/name` | `EventRecord` |
+//! | `csms_event_refs` | `project/event/secret` | which secrets subscribe to an event |
+//!
+//! Notification records and the delivery outbox live in `notify.rs`, the
+//! reading of the due-date indexes in `sweep.rs`.
+
+use super::domain::{EventType, SecretState, Target};
+use super::error::CsmsError;
+use super::stages::Stages;
+use crate::store::{Tx, TxExt};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const SECRETS: &str = "csms_secrets";
+const SECRET_IDS: &str = "csms_secret_ids";
+const VERSIONS: &str = "csms_versions";
+pub(super) const DELETIONS: &str = "csms_deletions";
+pub(super) const EXPIRIES: &str = "csms_expiries";
+const EVENTS: &str = "csms_events";
+const EVENT_REFS: &str = "csms_event_refs";
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct SecretRecord {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub domain_id: String,
+    pub state: SecretState,
+    pub kms_key_id: String,
+    pub description: String,
+    pub secret_type: String,
+    pub auto_rotation: bool,
+    pub rotation_period: Option<String>,
+    pub rotation_config: Option<String>,
+    pub rotation_func_urn: Option<String>,
+    pub rotation_ms: Option<i64>,
+    pub next_rotation_ms: Option<i64>,
+    pub event_subscriptions: Vec<String>,
+    pub enterprise_project_id: String,
+    pub create_ms: i64,
+    pub update_ms: i64,
+    pub scheduled_delete_ms: Option<i64>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub stages: Stages,
+    /// Number of the newest version; versions are `v1`, `v2`, ...
+    pub last_version: u64,
+}
+
+/// One version. The value is a `kms::encrypt_for` blob (it names its key) with
+/// associated data binding it to the secret name and `value_id`.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct VersionRecord {
+    pub number: u64,
+    pub create_ms: i64,
+    pub expire_ms: Option<i64>,
+    pub kms_key_id: String,
+    pub value_id: String,
+    pub binary: bool,
+    #[serde(with = "b64")]
+    pub sealed: Vec<u8>,
+    #[serde(default)]
+    pub expiry_notified: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct EventRecord {
+    pub event_id: String,
+    pub name: String,
+    pub project_id: String,
+    pub event_types: Vec<EventType>,
+    pub enabled: bool,
+    pub target: Target,
+    pub create_ms: i64,
+    pub update_ms: i64,
+}
+
+pub(super) mod b64 {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+fn key2(a: &str, b: &str) -> String {
+    format!("{a}/{b}")
+}
+
+fn version_key(project: &str, name: &str, n: u64) -> String {
+    format!("{project}/{name}/{n:010}")
+}
+
+pub(super) fn due_key(due_ms: i64, rest: &str) -> String {
+    format!("{:016}/{rest}", due_ms.max(0))
+}
+
+// ---- secrets ----------------------------------------------------------------
+
+pub fn find_secret(
+    tx: &mut dyn Tx,
+    project: &str,
+    name: &str,
+) -> Result<Option<SecretRecord>, CsmsError> {
+    Ok(tx.get_json(SECRETS, &key2(project, name))?)
+}
+
+/// The secret, or `SecretNotFound`, also for secrets of other projects.
+pub fn load_secret(tx: &mut dyn Tx, project: &str, name: &str) -> Result<SecretRecord, CsmsError> {
+    find_secret(tx, project, name)?.ok_or(CsmsError::SecretNotFound)
+}
+
+/// By id first (the tag operations' `{secret_id}`), then by name.
+pub fn load_secret_by_id(
+    tx: &mut dyn Tx,
+    project: &str,
+    id_or_name: &str,
+) -> Result<SecretRecord, CsmsError> {
+    if let Some(name) = tx.get(SECRET_IDS, &key2(project, id_or_name))? {
+        return load_secret(tx, project, &String::from_utf8_lossy(&name));
+    }
+    load_secret(tx, project, id_or_name)
+}
+
+pub fn insert_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsError> {
+    if find_secret(tx, &secret.project_id, &secret.name)?.is_some() {
+        return Err(CsmsError::SecretExists);
+    }
+    tx.put(
+        SECRET_IDS,
+        &key2(&secret.project_id, &secret.id),
+        secret.name.as_bytes(),
+    )?;
+    save_secret(tx, secret)
+}
+
+/// Writes back a secret, keeping the deletion and event indexes in step.
+pub fn save_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsError> {
+    let p = &secret.project_id;
+    if let Some(old) = find_secret(tx, p, &secret.name)? {
+        unindex(tx, &old)?;
+    }
+    if let (SecretState::PendingDelete, Some(due)) = (secret.state, secret.scheduled_delete_ms) {
+        tx.put(DELETIONS, &due_key(due, &key2(p, &secret.name)), b"")?;
+    }
+    for event in &secret.event_subscriptions {
+        tx.put(EVENT_REFS, &format!("{p}/{event}/{}", secret.name), b"")?;
+    }
+    tx.put_json(SECRETS, &key2(p, &secret.name), secret)?;
+    Ok(())
+}
+
+fn unindex(tx: &mut dyn Tx, old: &SecretRecord) -> Result<(), CsmsError> {
+    let p = &old.project_id;
+    if let Some(due) = old.scheduled_delete_ms {
+        tx.delete(DELETIONS, &due_key(due, &key2(p, &old.name)))?;
+    }
+    for event in &old.event_subscriptions {
+        tx.delete(EVENT_REFS, &format!("{p}/{event}/{}", old.name))?;
+    }
+    Ok(())
+}
+
+/// Removes a secret, its versions and every index entry for good.
+pub fn purge_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsError> {
+    let p = &secret.project_id;
+    for v in list_versions(tx, p, &secret.name)? {
+        if let Some(due) = v.expire_ms {
+            let rest = version_key(p, &secret.name, v.number);
+            tx.delete(EXPIRIES, &due_key(due, &rest))?;
+        }
+        tx.delete(VERSIONS, &version_key(p, &secret.name, v.number))?;
+    }
+    unindex(tx, secret)?;
+    tx.delete(SECRET_IDS, &key2(p, &secret.id))?;
+    tx.delete(SECRETS, &key2(p, &secret.name))?;
+    Ok(())
+}
+
+/// Secrets of a project in name order, strictly after `after` if given.
+pub fn list_secrets(
+    tx: &mut dyn Tx,
+    project: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<SecretRecord>, CsmsError> {
+    let after = after.map(|a| key2(project, a));
+    let rows = tx.scan(SECRETS, &format!("{project}/"), after.as_deref(), limit)?;
+    rows.into_iter()
+        .map(|(_, bytes)| {
+            serde_json::from_slice(&bytes).map_err(|e| CsmsError::Internal(e.to_string()))
+        })
+        .collect()
+}
+
+pub fn all_secrets(tx: &mut dyn Tx, project: &str) -> Result<Vec<SecretRecord>, CsmsError> {
+    Ok(tx
+        .scan_json::<SecretRecord>(SECRETS, &format!("{project}/"))?
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect())
+}
+
+/// Names of the secrets subscribed to `event`, in order, after `after`.
+pub fn subscribers(
+    tx: &mut dyn Tx,
+    project: &str,
+    event: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<String>, CsmsError> {
+    let prefix = format!("{project}/{event}/");
+    let after = after.map(|a| format!("{prefix}{a}"));
+    Ok(tx
+        .scan(EVENT_REFS, &prefix, after.as_deref(), limit)?
+        .into_iter()
+        .filter_map(|(k, _)| k.strip_prefix(&prefix).map(str::to_owned))
+        .collect())
+}
+
+// ---- versions ---------------------------------------------------------------
+
+pub fn find_version(
+    tx: &mut dyn Tx,
+    project: &str,
+    name: &str,
+    n: u64,
+) -> Result<Option<VersionRecord>, CsmsError> {
+    Ok(tx.get_json(VERSIONS, &version_key(project, name, n))?)
+}
+
+pub fn put_version(
+    tx: &mut dyn Tx,
+    project: &str,
+    name: &str,
+    v: &VersionRecord,
+) -> Result<(), CsmsError> {
+    let key = version_key(project, name, v.number);
+    if let Some(old) = find_version(tx, project, name, v.number)? {
+        if let Some(due) = old.expire_ms {
+            tx.delete(EXPIRIES, &due_key(due, &key))?;
+        }
+    }
+    if let (Some(due), false) = (v.expire_ms, v.expiry_notified) {
+        tx.put(EXPIRIES, &due_key(due, &key), b"")?;
+    }
+    tx.put_json(VERSIONS, &key, v)?;
+    Ok(())
+}
+
+/// Versions oldest first, strictly after version number `after` if given.
+pub fn list_versions_after(
+    tx: &mut dyn Tx,
+    project: &str,
+    name: &str,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<Vec<VersionRecord>, CsmsError> {
+    let after = after.map(|n| version_key(project, name, n));
+    let rows = tx.scan(
+        VERSIONS,
+        &format!("{project}/{name}/"),
+        after.as_deref(),
+        limit,
+    )?;
+    rows.into_iter()
+        .map(|(_, bytes)| {
+            serde_json::from_slice(&bytes).map_err(|e| CsmsError::Internal(e.to_string()))
+        })
+        .collect()
+}
+
+pub fn list_versions(
+    tx: &mut dyn Tx,
+    project: &str,
+    name: &str,
+) -> Result<Vec<VersionRecord>, CsmsError> {
+    Ok(tx
+        .scan_json::<VersionRecord>(VERSIONS, &format!("{project}/{name}/"))?
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect())
+}
+
+// ---- events -----------------------------------------------------------------
+
+pub fn find_event(
+    tx: &mut dyn Tx,
+    project: &str,
+    name: &str,
+) -> Result<Option<EventRecord>, CsmsError> {
+    Ok(tx.get_json(EVENTS, &key2(project, name))?)
+}
+
+pub fn load_event(tx: &mut dyn Tx, project: &str, name: &str) -> Result<EventRecord, CsmsError> {
+    find_event(tx, project, name)?.ok_or(CsmsError::EventNotFound)
+}
+
+pub fn insert_event(tx: &mut dyn Tx, event: &EventRecord) -> Result<(), CsmsError> {
+    if find_event(tx, &event.project_id, &event.name)?.is_some() {
+        return Err(CsmsError::EventExists);
+    }
+    save_event(tx, event)
+}
+
+pub fn save_event(tx: &mut dyn Tx, event: &EventRecord) -> Result<(), CsmsError> {
+    tx.put_json(EVENTS, &key2(&event.project_id, &event.name), event)?;
+    Ok(())
+}
+
+/// Deletes an event at once, unless a secret still subscribes to it.
+pub fn delete_event(tx: &mut dyn Tx, project: &str, name: &str) -> Result<(), CsmsError> {
+    load_event(tx, project, name)?;
+    if !subscribers(tx, project, name, None, 1)?.is_empty() {
+        return Err(CsmsError::EventInUse);
+    }
+    tx.delete(EVENTS, &key2(project, name))?;
+    Ok(())
+}
+
+pub fn list_events(
+    tx: &mut dyn Tx,
+    project: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<EventRecord>, CsmsError> {
+    let after = after.map(|a| key2(project, a));
+    let rows = tx.scan(EVENTS, &format!("{project}/"), after.as_deref(), limit)?;
+    rows.into_iter()
+        .map(|(_, bytes)| {
+            serde_json::from_slice(&bytes).map_err(|e| CsmsError::Internal(e.to_string()))
+        })
+        .collect()
+}

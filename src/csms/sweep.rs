@@ -1,0 +1,304 @@
+//! Due work: secrets whose scheduled deletion date has passed are deleted for
+//! good (notifying SECRET_DELETED), versions whose expire_time has come notify
+//! SECRET_VERSION_EXPIRED once; `spawn_background` runs this sweep and the
+//! notification delivery loop.
+
+use super::domain::{EventType, SecretState};
+use super::error::CsmsError;
+use super::notify;
+use super::store::{self, due_key, DELETIONS, EXPIRIES};
+use crate::server::state::AppState;
+use crate::store::Tx;
+use std::time::Duration;
+
+fn due_rows(
+    tx: &mut dyn Tx,
+    table: &str,
+    now_ms: i64,
+    limit: usize,
+) -> Result<Vec<(i64, String)>, CsmsError> {
+    let mut due = Vec::new();
+    for (k, _) in tx.scan(table, "", None, limit)? {
+        let Some((ts, rest)) = k.split_once('/') else {
+            continue;
+        };
+        let ts = ts.parse::<i64>().unwrap_or(i64::MAX);
+        if ts > now_ms {
+            break;
+        }
+        due.push((ts, rest.to_owned()));
+    }
+    Ok(due)
+}
+
+/// A due row: its key (to drop once handled) and the rest of the key split.
+pub struct Due {
+    pub key: String,
+    pub project: String,
+    pub name: String,
+    pub version: u64,
+}
+
+fn due(tx: &mut dyn Tx, table: &str, now_ms: i64, limit: usize) -> Result<Vec<Due>, CsmsError> {
+    Ok(due_rows(tx, table, now_ms, limit)?
+        .into_iter()
+        .filter_map(|(ts, rest)| {
+            let mut parts = rest.splitn(3, '/');
+            let (p, n) = (parts.next()?, parts.next()?);
+            let version = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            Some(Due {
+                key: due_key(ts, &rest),
+                project: p.to_owned(),
+                name: n.to_owned(),
+                version,
+            })
+        })
+        .collect())
+}
+
+/// Secrets whose deletion date is at or before `now_ms`.
+pub fn due_deletions(tx: &mut dyn Tx, now_ms: i64, limit: usize) -> Result<Vec<Due>, CsmsError> {
+    due(tx, DELETIONS, now_ms, limit)
+}
+
+/// Versions whose expire_time has come.
+pub fn due_expiries(tx: &mut dyn Tx, now_ms: i64, limit: usize) -> Result<Vec<Due>, CsmsError> {
+    due(tx, EXPIRIES, now_ms, limit)
+}
+
+/// Drops a handled (or stale) due row.
+pub fn drop_due(tx: &mut dyn Tx, deletion: bool, key: &str) -> Result<(), CsmsError> {
+    tx.delete(if deletion { DELETIONS } else { EXPIRIES }, key)?;
+    Ok(())
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub deleted: usize,
+    pub expired: usize,
+}
+
+/// Deletes secrets whose scheduled deletion date has passed and notifies
+/// versions whose expire_time has come.
+pub async fn sweep(app: &AppState) -> Result<Swept, CsmsError> {
+    let now_ms = app.clock.now().timestamp_millis();
+    app.db
+        .tx(move |tx| {
+            let mut done = Swept::default();
+            for due in due_deletions(tx, now_ms, 200)? {
+                if let Some(secret) = store::find_secret(tx, &due.project, &due.name)? {
+                    if secret.state == SecretState::PendingDelete
+                        && secret.scheduled_delete_ms.is_some_and(|d| d <= now_ms)
+                    {
+                        notify::emit(tx, &secret, EventType::Deleted, now_ms)?;
+                        store::purge_secret(tx, &secret)?;
+                        done.deleted += 1;
+                    }
+                }
+                drop_due(tx, true, &due.key)?;
+            }
+            for due in due_expiries(tx, now_ms, 200)? {
+                let secret = store::find_secret(tx, &due.project, &due.name)?;
+                let version = match &secret {
+                    Some(_) => store::find_version(tx, &due.project, &due.name, due.version)?,
+                    None => None,
+                };
+                if let (Some(secret), Some(mut v)) = (secret, version) {
+                    if !v.expiry_notified && v.expire_ms.is_some_and(|e| e <= now_ms) {
+                        notify::emit(tx, &secret, EventType::VersionExpired, now_ms)?;
+                        v.expiry_notified = true;
+                        store::put_version(tx, &due.project, &due.name, &v)?;
+                        done.expired += 1;
+                    }
+                }
+                drop_due(tx, false, &due.key)?;
+            }
+            Ok(done)
+        })
+        .await
+}
+
+/// Starts the sweep (every `every`) and the notification delivery loop
+/// (POSTs only to URLs starting with one of `notification_urls`).
+pub fn spawn_background(
+    app: AppState,
+    every: Duration,
+    notification_urls: Vec<String>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let delivery = notify::spawn_delivery(app.clone(), notification_urls, stop.clone());
+    let mut stop = stop;
+    tokio::spawn(async move {
+        loop {
+            match sweep(&app).await {
+                Ok(s) if s == Swept::default() => {}
+                Ok(s) => tracing::info!(
+                    secrets = s.deleted,
+                    expired_versions = s.expired,
+                    "csms: deleted secrets past their deletion date, notified expired versions"
+                ),
+                Err(e) => tracing::warn!(error = %e, "csms sweep failed; will retry"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {},
+                _ = stop.changed() => break,
+            }
+        }
+        let _ = delivery.await;
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::common::crypto::RootKey;
+    use crate::iam::directory::{Directory, RootIdentity};
+    use crate::store::Db;
+    use std::sync::Arc;
+
+    fn app(dir: &std::path::Path, clock: FixedClock) -> AppState {
+        let root = RootIdentity {
+            domain_id: "d".repeat(32),
+            domain_name: "root".into(),
+            project_id: "p".repeat(32),
+            user_name: "admin".into(),
+            user_id: "u".repeat(32),
+            password: "pw".into(),
+            access_key: "A".repeat(20),
+            secret_key: "S".repeat(40),
+        };
+        let directory = Directory::build(&root, "cn-north-4", &[]).unwrap();
+        let db = Db::open(dir, None).unwrap();
+        AppState::new(
+            db,
+            Arc::new(clock),
+            directory,
+            &RootKey::from_bytes([3u8; 32]),
+            "cn-north-4",
+        )
+    }
+
+    fn secret(name: &str, now: i64) -> store::SecretRecord {
+        store::SecretRecord {
+            id: format!("id-{name}"),
+            name: name.into(),
+            project_id: "proj".into(),
+            domain_id: "dom".into(),
+            state: SecretState::Enabled,
+            kms_key_id: "k".into(),
+            description: String::new(),
+            secret_type: "COMMON".into(),
+            auto_rotation: false,
+            rotation_period: None,
+            rotation_config: None,
+            rotation_func_urn: None,
+            rotation_ms: None,
+            next_rotation_ms: None,
+            event_subscriptions: vec!["ev".into()],
+            enterprise_project_id: "0".into(),
+            create_ms: now,
+            update_ms: now,
+            scheduled_delete_ms: None,
+            tags: Default::default(),
+            stages: Default::default(),
+            last_version: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn scheduled_deletions_and_expiries_happen_when_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = FixedClock::new(chrono::Utc::now());
+        let app = app(dir.path(), clock.clone());
+        let now = app.clock.now().timestamp_millis();
+        let day = 86_400_000;
+        app.db
+            .tx(move |tx| {
+                store::insert_event(
+                    tx,
+                    &store::EventRecord {
+                        event_id: "e".into(),
+                        name: "ev".into(),
+                        project_id: "proj".into(),
+                        event_types: vec![EventType::Deleted, EventType::VersionExpired],
+                        enabled: true,
+                        target: crate::csms::domain::Target {
+                            target_type: "SMN".into(),
+                            target_id: "urn".into(),
+                            target_name: "t".into(),
+                        },
+                        create_ms: now,
+                        update_ms: now,
+                    },
+                )?;
+                let mut doomed = secret("doomed", now);
+                doomed.state = SecretState::PendingDelete;
+                doomed.scheduled_delete_ms = Some(now + 7 * day);
+                store::insert_secret(tx, &doomed)?;
+                store::insert_secret(tx, &secret("kept", now))?;
+                let version = store::VersionRecord {
+                    number: 1,
+                    create_ms: now,
+                    expire_ms: Some(now + day),
+                    kms_key_id: "k".into(),
+                    value_id: "v".into(),
+                    binary: false,
+                    sealed: vec![1, 2, 3],
+                    expiry_notified: false,
+                };
+                store::put_version(tx, "proj", "kept", &version)?;
+                store::put_version(tx, "proj", "doomed", &version)
+            })
+            .await
+            .unwrap();
+        assert_eq!(sweep(&app).await.unwrap(), Swept::default());
+        clock.advance(chrono::Duration::days(2));
+        assert_eq!(
+            sweep(&app).await.unwrap(),
+            Swept {
+                deleted: 0,
+                expired: 2
+            }
+        );
+        assert_eq!(
+            sweep(&app).await.unwrap(),
+            Swept::default(),
+            "expiry notifies once"
+        );
+        clock.advance(chrono::Duration::days(6));
+        assert_eq!(
+            sweep(&app).await.unwrap(),
+            Swept {
+                deleted: 1,
+                expired: 0
+            }
+        );
+        let (gone, kept, records, refs) = app
+            .db
+            .tx(|tx| {
+                Ok::<_, CsmsError>((
+                    store::find_secret(tx, "proj", "doomed")?.is_none()
+                        && store::list_versions(tx, "proj", "doomed")?.is_empty(),
+                    store::find_secret(tx, "proj", "kept")?.is_some(),
+                    notify::list_records(tx, "proj")?,
+                    store::subscribers(tx, "proj", "ev", None, 10)?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert!(gone && kept);
+        assert_eq!(refs, vec!["kept".to_string()]);
+        let kinds: Vec<EventType> = records.iter().map(|r| r.trigger_event_type).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                EventType::Deleted,
+                EventType::VersionExpired,
+                EventType::VersionExpired
+            ]
+        );
+    }
+}
