@@ -16,6 +16,8 @@ pub struct AppState {
     /// Seals key material at rest; associated data is always the owning key's id.
     pub keyring: Arc<Sealer>,
     pub region: Arc<str>,
+    /// Listeners of VPC endpoints that forward to loopback backends.
+    pub vpcep_proxy: Arc<crate::vpcep::proxy::Forwarders>,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             tokens: Arc::new(TokenSealer::new(root)),
             keyring: Arc::new(Sealer::new(&root.derive("dewstack/key-material/v1"))),
             region: Arc::from(region),
+            vpcep_proxy: Arc::default(),
         }
     }
 }
