@@ -173,10 +173,9 @@ def test_flow_create_permit_connect_accept_describe_reject_delete(
     got = {c.id: c for c in resp.connections}
     assert set(got) == {ep1.id, ep2.id}
     assert got[ep1.id].description == SEED_DESC_1 and got[ep2.id].description == SEED_DESC_2
-    raw = resp.to_dict()["connections"][0]
     for field in ("id", "marker_id", "created_at", "updated_at", "domain_id", "status", "description"):
-        assert raw.get(field) is not None, field
-    assert raw.get("error") is None
+        assert getattr(got[ep1.id], field) is not None, field
+    assert got[ep1.id].error is None
     assert got[ep1.id].status == "accepted" and got[ep1.id].domain_id == acme_identity.domain_id
     assert got[ep1.id].marker_id == ep1.marker_id
     listed = {c.id: c.description for c in connections(provider, svc.id).connections}
@@ -210,6 +209,8 @@ def test_wire_timestamps_and_error_envelope(raw, tenant, provider, new_service, 
     conn = resp.json()["connections"][0]
     assert re.match(TIME_RE, conn["created_at"]) and re.match(TIME_RE, conn["updated_at"])
     assert isinstance(conn["marker_id"], int)
+    svc_raw = raw(tenant, "GET", f"/v1/{{project_id}}/vpc-endpoint-services/{svc.id}").json()
+    assert re.match(TIME_RE, svc_raw["created_at"]) and re.match(TIME_RE, svc_raw["updated_at"])
     resp = raw(tenant, "PUT", f"/v1/{{project_id}}/vpc-endpoint-services/{svc.id}/connections/description",
                body={"connections": [{"id": rid(), "description": "x"}]})
     assert resp.status == 400
@@ -312,7 +313,7 @@ def test_service_create_list_show_update_delete(provider, consumer, new_service,
 
     shown = provider.list_service_details(ListServiceDetailsRequest(vpc_endpoint_service_id=a.id))
     assert shown.description == "first" and shown.tags[0].key == "env"
-    assert re.match(TIME_RE, shown.to_dict()["created_at"]) or shown.created_at is not None
+    assert shown.created_at is not None and shown.updated_at is not None
 
     upd = provider.update_endpoint_service(UpdateEndpointServiceRequest(
         vpc_endpoint_service_id=a.id, body=UpdateEndpointServiceRequestBody(
@@ -749,3 +750,42 @@ def test_loopback_service_carries_traffic(provider, consumer, new_service, new_e
         assert _refused(ip, client_port), "deleting closes the port"
     finally:
         echo.close()
+
+
+def test_forwarding_and_state_survive_restart(server, restart_server, tenant, acme_identity, provider,
+                                              consumer, new_service, new_endpoint):
+    echo = _echo_server()
+    try:
+        client_port = _free_port()
+        svc = new_service(ip="127.0.0.1", approval_enabled=False,
+                          ports=[PortList(client_port=client_port, server_port=echo.getsockname()[1])])
+        permit(provider, svc.id, acme_identity.domain_id)
+        ep = new_endpoint(svc.id)
+        describe_connections(provider, svc.id, [(ep.id, "kept")])
+        assert _roundtrip(ep.ip, client_port) == b"echo:hello"
+
+        assert restart_server() == 0
+        provider = vpcep_client(server.endpoint, tenant)
+        consumer = vpcep_client(server.endpoint, acme_identity)
+        assert _roundtrip(ep.ip, client_port) == b"echo:hello", "accepted endpoints listen again"
+        conn = connections(provider, svc.id).connections[0]
+        assert (conn.id, conn.status, conn.description, conn.marker_id) == (ep.id, "accepted", "kept", ep.marker_id)
+        consumer.delete_endpoint(DeleteEndpointRequest(vpc_endpoint_id=ep.id))
+        provider.delete_endpoint_service(DeleteEndpointServiceRequest(vpc_endpoint_service_id=svc.id))
+        assert _refused(ep.ip, client_port)
+    finally:
+        echo.close()
+
+
+def test_endpoint_quota_and_describe_needs_a_key(provider, new_service, new_endpoint):
+    svc = new_service(approval_enabled=False)  # the provider's own domain may always connect
+    quota = provider.list_quota_details(ListQuotaDetailsRequest(type="endpoint")).quotas.resources[0]
+    assert (quota.type, quota.used) == ("endpoint", 0)
+    for _ in range(quota.quota):
+        new_endpoint(svc.id, client=provider)
+    expect_err(lambda: new_endpoint(svc.id, client=provider), 400, "Endpoint.1018")
+    assert provider.list_endpoints(ListEndpointsRequest(limit=1000)).total_count == quota.quota
+    expect_err(lambda: provider.list_service_describe_details(ListServiceDescribeDetailsRequest()),
+               400, "EndPoint.2002")
+    expect_err(lambda: provider.list_service_describe_details(ListServiceDescribeDetailsRequest(id="x")),
+               400, "EndPoint.3062")

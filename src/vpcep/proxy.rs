@@ -74,7 +74,8 @@ impl Forwarders {
         if running.get(endpoint_id).map(|r| &r.spec) == want.as_ref() {
             return Ok(());
         }
-        if running.remove(endpoint_id).is_some() {
+        if let Some(old) = running.remove(endpoint_id) {
+            stop(old).await;
             tracing::info!(endpoint = endpoint_id, "endpoint forwarding closed");
         }
         let Some(spec) = want else {
@@ -85,10 +86,13 @@ impl Forwarders {
             tasks: Vec::new(),
         };
         for (port, backend) in &spec.routes {
-            let listener = TcpListener::bind((spec.listen, *port))
-                .await
-                .map_err(|e| format!("cannot listen on {}:{port}: {e}", spec.listen))?;
-            opened.tasks.push(tokio::spawn(serve(listener, *backend)));
+            match TcpListener::bind((spec.listen, *port)).await {
+                Ok(listener) => opened.tasks.push(tokio::spawn(serve(listener, *backend))),
+                Err(e) => {
+                    stop(opened).await;
+                    return Err(format!("cannot listen on {}:{port}: {e}", spec.listen));
+                }
+            }
             tracing::info!(
                 endpoint = endpoint_id,
                 listen = %format!("{}:{port}", spec.listen),
@@ -107,6 +111,18 @@ impl Forwarders {
             .await
             .get(endpoint_id)
             .map(|r| r.spec.clone())
+    }
+}
+
+/// Closes the listeners for good before returning: once a reject or delete
+/// has been answered, the port refuses connections.
+async fn stop(mut running: Running) {
+    let tasks = std::mem::take(&mut running.tasks);
+    for t in &tasks {
+        t.abort();
+    }
+    for t in tasks {
+        let _ = t.await;
     }
 }
 
