@@ -3,8 +3,8 @@
 //! Operations: CreateKey, ListKeyDetail, ListKeys, EnableKey, DisableKey,
 //! DeleteKey (schedule-key-deletion), CancelKeyDeletion, UpdateKeyDescription,
 //! UpdateKeyAlias, BatchCreateKmsTags, CreateKmsTag, DeleteTag, ShowKmsTags,
-//! ListKmsTags, ListKmsByTags, ShowUserInstances, ShowUserQuotas, ShowVersion,
-//! ShowVersions.
+//! ListKmsTags, ListKmsByTags, ShowUserInstances, ShowUserQuotas (ShowVersion and
+//! ShowVersions are served by `server::versions`).
 //! Administration (`admin.rs` and friends): EnableKeyRotation,
 //! DisableKeyRotation, UpdateKeyRotationInterval, ShowKeyRotationStatus,
 //! RotateOnDemand (`rotation.rs`); CreateParametersForImport,
@@ -114,8 +114,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route(&format!("{p}/user-quotas"), get(routes::show_user_quotas))
         .merge(admin_routes())
-        .route("/", get(routes::show_versions))
-        .route("/{version_id}", get(routes::show_version))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::require::<{ auth::KMS }>,

@@ -9,8 +9,7 @@ use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::paging;
 use crate::server::state::AppState;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::State;
 use axum::Json;
 
 pub async fn create_key(
@@ -291,48 +290,6 @@ pub async fn show_user_quotas(
                 },
             ],
         },
-    }))
-}
-
-fn version_detail(headers: &HeaderMap, id: &str) -> ApiVersionDetail {
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    ApiVersionDetail {
-        id: id.to_owned(),
-        links: vec![ApiLink {
-            href: format!("http://{host}/{id}/"),
-            rel: "self".into(),
-        }],
-        version: String::new(),
-        status: "CURRENT".into(),
-        updated: "2018-09-30T00:00:00Z".into(),
-        min_version: String::new(),
-    }
-}
-
-pub const API_VERSIONS: [&str; 1] = ["v1.0"];
-
-pub async fn show_versions(headers: HeaderMap, _caller: Caller) -> Json<ShowVersionsResponse> {
-    Json(ShowVersionsResponse {
-        versions: API_VERSIONS
-            .iter()
-            .map(|v| version_detail(&headers, v))
-            .collect(),
-    })
-}
-
-pub async fn show_version(
-    headers: HeaderMap,
-    _caller: Caller,
-    Path(version_id): Path<String>,
-) -> Result<Json<ShowVersionResponse>, KmsError> {
-    if !API_VERSIONS.contains(&version_id.as_str()) {
-        return Err(KmsError::InvalidUrl);
-    }
-    Ok(Json(ShowVersionResponse {
-        version: version_detail(&headers, &version_id),
     }))
 }
 

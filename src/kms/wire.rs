@@ -269,32 +269,6 @@ pub struct ShowUserQuotasResponse {
     pub quotas: Quotas,
 }
 
-#[derive(Serialize, Clone)]
-pub struct ApiLink {
-    pub href: String,
-    pub rel: String,
-}
-
-#[derive(Serialize, Clone)]
-pub struct ApiVersionDetail {
-    pub id: String,
-    pub links: Vec<ApiLink>,
-    pub version: String,
-    pub status: String,
-    pub updated: String,
-    pub min_version: String,
-}
-
-#[derive(Serialize)]
-pub struct ShowVersionsResponse {
-    pub versions: Vec<ApiVersionDetail>,
-}
-
-#[derive(Serialize)]
-pub struct ShowVersionResponse {
-    pub version: ApiVersionDetail,
-}
-
 // ---- data encryption ----
 
 #[derive(Deserialize, Default)]

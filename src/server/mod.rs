@@ -4,6 +4,7 @@
 pub mod request_id;
 pub mod router;
 pub mod state;
+pub mod versions;
 
 use crate::clock::SystemClock;
 use crate::common::crypto::RootKey;
@@ -28,6 +29,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         &config.region,
     );
     crate::kms::bootstrap(&state).await?;
+    if let Err(e) = crate::vpcep::bootstrap(&state).await {
+        tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");
+    }
 
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;

@@ -14,6 +14,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::kms::routes(state.clone()))
         .merge(crate::csms::routes(state.clone()))
         .merge(crate::vpcep::routes(state.clone()))
+        .merge(super::versions::routes(state.clone()))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(super::request_id::layer))
         .with_state(state)

@@ -19,6 +19,8 @@ pub struct AppState {
     /// Seals CSMS secret backups (DownloadSecretBlob); a purpose-bound subkey
     /// of the root key, so any dewstack with the same root key can restore them.
     pub backup: Arc<Sealer>,
+    /// Listeners of VPC endpoints that forward to loopback backends.
+    pub vpcep_proxy: Arc<crate::vpcep::proxy::Forwarders>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             keyring: Arc::new(Sealer::new(&root.derive("dewstack/key-material/v1"))),
             region: Arc::from(region),
             backup: Arc::new(Sealer::new(&root.derive("dewstack/csms-backup/v1"))),
+            vpcep_proxy: Arc::default(),
         }
     }
 }
