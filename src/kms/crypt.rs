@@ -105,7 +105,11 @@ pub async fn decrypt_under(
 
 /// The key a ciphertext is for: symmetric blobs name their key (a given
 /// `key_id` must agree); asymmetric ciphertexts need `key_id`.
-pub fn target_key_id(alg: EncAlg, key_id: Option<&str>, ciphertext: &[u8]) -> Result<String, KmsError> {
+pub fn target_key_id(
+    alg: EncAlg,
+    key_id: Option<&str>,
+    ciphertext: &[u8],
+) -> Result<String, KmsError> {
     if alg == EncAlg::Symmetric {
         let named = cipher::blob_key_id(ciphertext)?;
         if key_id.is_some_and(|given| given != named) {
@@ -113,7 +117,9 @@ pub fn target_key_id(alg: EncAlg, key_id: Option<&str>, ciphertext: &[u8]) -> Re
         }
         Ok(named)
     } else {
-        Ok(key_id.ok_or(KmsError::MissingParameter("key_id"))?.to_owned())
+        Ok(key_id
+            .ok_or(KmsError::MissingParameter("key_id"))?
+            .to_owned())
     }
 }
 
