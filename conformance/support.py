@@ -384,8 +384,12 @@ class DewstackServer:
     """One dewstack process bound to a data directory; can be restarted on the same dir."""
 
     def __init__(self, data_dir: Path, log_dir: Path, *, config: Optional[Path] = None,
-                 identity_env: Optional[Dict[str, str]] = None, name: str = "server"):
+                 identity_env: Optional[Dict[str, str]] = None, name: str = "server",
+                 shared_database: bool = True):
         self.data_dir = Path(data_dir)
+        # False: always the embedded database in data_dir, even in the PostgreSQL pass
+        # (for tests that need a dewstack with no state of its own yet).
+        self.shared_database = shared_database
         self.log_dir = Path(log_dir)
         self.config = config
         self.identity_env = dict(identity_env or {})
@@ -401,7 +405,7 @@ class DewstackServer:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith("DEWSTACK_") and not k.startswith("HUAWEICLOUD_SDK_")}
         # PostgreSQL pass: when DEWSTACK_DATABASE_URL is set for the test run, hand it on.
-        if os.environ.get("DEWSTACK_DATABASE_URL"):
+        if self.shared_database and os.environ.get("DEWSTACK_DATABASE_URL"):
             env["DEWSTACK_DATABASE_URL"] = os.environ["DEWSTACK_DATABASE_URL"]
         env.setdefault("RUST_LOG", "info")
         env.setdefault("RUST_BACKTRACE", "1")

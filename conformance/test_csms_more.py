@@ -105,7 +105,7 @@ def test_restore_into_fresh_dewstack_with_same_root_key(csms, server, tenant, tm
     root_key = base64.b64encode((server.data_dir / "root.key").read_bytes()).decode()
     fresh = support.DewstackServer(tmp_path / "data", tmp_path / "logs", config=server.config,
                                    identity_env={**server.identity_env, "DEWSTACK_ROOT_KEY": root_key},
-                                   name="fresh")
+                                   name="fresh", shared_database=False)
     fresh.start()
     try:
         c = csms_client(fresh.endpoint, tenant)
@@ -117,7 +117,8 @@ def test_restore_into_fresh_dewstack_with_same_root_key(csms, server, tenant, tm
     finally:
         fresh.stop()
     other = support.DewstackServer(tmp_path / "data2", tmp_path / "logs2", config=server.config,
-                                   identity_env=server.identity_env, name="other-root")
+                                   identity_env=server.identity_env, name="other-root",
+                                   shared_database=False)
     other.start()
     try:
         err(lambda: restore(csms_client(other.endpoint, tenant), blob), 400, INVALID)
