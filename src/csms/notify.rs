@@ -100,6 +100,35 @@ pub fn emit(
     Ok(made)
 }
 
+/// How long a claimed entry stays hidden from other deliverers. A node that
+/// dies mid-delivery leaves its entries to be delivered again after this.
+const CLAIM_LEASE_MS: i64 = 60_000;
+
+/// Takes up to `limit` entries due at `now_ms` and re-files them under a
+/// lease, so that no other sweep takes them meanwhile; returns them with
+/// their new keys (the delivery result is written under that key).
+fn claim_due(
+    tx: &mut dyn Tx,
+    now_ms: i64,
+    limit: usize,
+) -> Result<Vec<(String, OutboxEntry)>, CsmsError> {
+    let mut claimed = Vec::new();
+    for (key, bytes) in tx.scan(OUTBOX, "", None, limit)? {
+        let ts = key.split('/').next().and_then(|t| t.parse::<i64>().ok());
+        if ts.unwrap_or(i64::MAX) > now_ms {
+            break;
+        }
+        let entry: OutboxEntry =
+            serde_json::from_slice(&bytes).map_err(|e| CsmsError::Internal(e.to_string()))?;
+        let id = key.rsplit('/').next().unwrap_or_default().to_owned();
+        let leased = outbox_key(now_ms + CLAIM_LEASE_MS, &id);
+        tx.delete(OUTBOX, &key)?;
+        tx.put_json(OUTBOX, &leased, &entry)?;
+        claimed.push((leased, entry));
+    }
+    Ok(claimed)
+}
+
 fn outbox_key(due_ms: i64, id: &str) -> String {
     format!("{:016}/{id}", due_ms.max(0))
 }
@@ -146,22 +175,15 @@ pub async fn deliver_due(
     allowed: &[String],
 ) -> Result<usize, CsmsError> {
     let now_ms = app.clock.now().timestamp_millis();
-    let due: Vec<(String, OutboxEntry)> = app
+    // Claimed under a cluster-wide lock: with several nodes on one database
+    // each entry is POSTed by one node only.
+    let due = app
         .db
-        .tx(move |tx| {
-            let mut due = Vec::new();
-            for (k, bytes) in tx.scan(OUTBOX, "", None, 20)? {
-                let ts = k.split('/').next().and_then(|t| t.parse::<i64>().ok());
-                if ts.unwrap_or(i64::MAX) > now_ms {
-                    break;
-                }
-                let entry: OutboxEntry = serde_json::from_slice(&bytes)
-                    .map_err(|e| CsmsError::Internal(e.to_string()))?;
-                due.push((k, entry));
-            }
-            Ok::<_, CsmsError>(due)
+        .try_exclusive("csms-notification-delivery", move |tx| {
+            claim_due(tx, now_ms, 20)
         })
-        .await?;
+        .await?
+        .unwrap_or_default();
     let handled = due.len();
     for (key, entry) in due {
         let allowed_url = super::domain::Target {
@@ -235,4 +257,48 @@ pub fn spawn_delivery(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod claim_tests {
+    use super::*;
+    use crate::store::Db;
+
+    fn queue(db: &Db, due_ms: i64, id: &str) {
+        let entry = OutboxEntry {
+            record_key: format!("p/{id}"),
+            url: "http://127.0.0.1:9/".into(),
+            content: "{}".into(),
+            attempts: 0,
+        };
+        db.tx_blocking(|tx| tx.put_json(OUTBOX, &outbox_key(due_ms, id), &entry))
+            .unwrap();
+    }
+
+    fn claim(db: &Db, now_ms: i64) -> Vec<String> {
+        db.tx_blocking(|tx| claim_due(tx, now_ms, 20))
+            .unwrap()
+            .into_iter()
+            .map(|(_, e)| e.record_key)
+            .collect()
+    }
+
+    #[test]
+    fn a_claimed_entry_is_not_claimed_again_until_its_lease_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), None).unwrap();
+        queue(&db, 1_000, "a");
+        queue(&db, 2_000, "b");
+        queue(&db, 9_000, "later");
+        assert_eq!(claim(&db, 5_000), ["p/a", "p/b"]);
+        assert!(
+            claim(&db, 5_000).is_empty(),
+            "a second deliverer finds nothing"
+        );
+        assert!(
+            claim(&db, 5_000 + CLAIM_LEASE_MS - 1).len() == 1,
+            "only the later entry"
+        );
+        assert_eq!(claim(&db, 5_000 + CLAIM_LEASE_MS), ["p/a", "p/b"]);
+    }
 }
