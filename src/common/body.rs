@@ -36,12 +36,21 @@ where
     }
 }
 
-// serde's messages echo input fragments only as type names and positions, not
-// values, so they are safe to return; still, keep them short.
+// serde's type errors quote the offending value (`invalid type: integer
+// `123`, expected a string`), and that value may be a secret: only messages
+// that name no input (syntax, end of input, missing fields) are passed on.
 fn describe(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let text = text.split(" at line").next().unwrap_or(&text);
-    format!("Invalid request body: {text}")
+    let names_no_input = e.is_syntax()
+        || e.is_eof()
+        || text.starts_with("missing field")
+        || text.starts_with("duplicate field");
+    if names_no_input {
+        format!("Invalid request body: {text}")
+    } else {
+        "Invalid request body: a field has the wrong type or value".to_owned()
+    }
 }
 
 /// Accepts `"7"` or `7` for fields the SDK types as strings but users send as numbers.
@@ -64,5 +73,36 @@ pub mod string_or_number {
             Raw::U(u) => u.to_string(),
             Raw::F(f) => f.to_string(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Secretish {
+        plain_text: String,
+        limit: Option<u32>,
+    }
+
+    fn message(json: &str) -> String {
+        describe(&serde_json::from_str::<Secretish>(json).unwrap_err())
+    }
+
+    #[test]
+    fn wrong_values_are_not_echoed() {
+        let m = message(r#"{"plain_text": 918273645}"#);
+        assert!(!m.contains("918273645"), "{m}");
+        let m = message(r#"{"plain_text": "x", "limit": "s3cr3t-value"}"#);
+        assert!(!m.contains("s3cr3t"), "{m}");
+    }
+
+    #[test]
+    fn harmless_messages_stay_useful() {
+        assert!(message(r#"{"limit": 1}"#).contains("missing field `plain_text`"));
+        assert!(message(r#"{"plain_text": "#).starts_with("Invalid request body: EOF"));
+        assert!(message("{nope").contains("key must be a string"));
     }
 }
