@@ -10,6 +10,7 @@ use super::{notify, values, CsmsBody, SECRET_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
+use crate::store::Tx;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -211,50 +212,68 @@ pub async fn update_secret(
         }
         None => None,
     };
-    let now = app.clock.now().timestamp_millis();
     let (auto_rotation, func_urn) = (req.auto_rotation, req.rotation_func_urn);
-    let secret = app
-        .db
-        .tx(move |tx| {
-            let mut s = store::load_secret(tx, &project, &path.secret_name)?;
-            s.state.check_editable()?;
-            if let Some(k) = &key_id {
-                s.kms_key_id = k.clone();
-            }
-            if let Some(d) = &description {
-                s.description = d.clone();
-            }
-            if let Some(subs) = &subscriptions {
-                check_subscriptions(tx, &project, subs)?;
-                s.event_subscriptions = subs.clone();
-            }
-            if let Some(p) = &period {
-                s.rotation_period = Some(p.clone());
-            }
-            if let Some(u) = &func_urn {
-                s.rotation_func_urn = Some(u.clone()).filter(|u| !u.is_empty());
-            }
-            if let Some(on) = auto_rotation {
-                s.auto_rotation = on;
-            }
-            if s.auto_rotation {
-                let secs = match (period_secs, s.rotation_period.as_deref()) {
-                    (Some(secs), _) => secs,
-                    (None, Some(p)) => domain::parse_rotation_period(p)?,
-                    (None, None) => return Err(CsmsError::MissingParameter("rotation_period")),
-                };
-                s.next_rotation_ms = Some(now + secs * 1000);
-            } else {
-                s.next_rotation_ms = None;
-            }
-            s.update_ms = now;
-            store::save_secret(tx, &s)?;
-            Ok::<_, CsmsError>(s)
-        })
-        .await?;
+    let secret = change_secret(&app, &caller, path.secret_name, move |tx, s, now| {
+        s.state.check_editable()?;
+        if let Some(k) = &key_id {
+            s.kms_key_id = k.clone();
+        }
+        if let Some(d) = &description {
+            s.description = d.clone();
+        }
+        if let Some(subs) = &subscriptions {
+            check_subscriptions(tx, &project, subs)?;
+            s.event_subscriptions = subs.clone();
+        }
+        if let Some(p) = &period {
+            s.rotation_period = Some(p.clone());
+        }
+        if let Some(u) = &func_urn {
+            s.rotation_func_urn = Some(u.clone()).filter(|u| !u.is_empty());
+        }
+        if let Some(on) = auto_rotation {
+            s.auto_rotation = on;
+        }
+        if s.auto_rotation {
+            let secs = match (period_secs, s.rotation_period.as_deref()) {
+                (Some(secs), _) => secs,
+                (None, Some(p)) => domain::parse_rotation_period(p)?,
+                (None, None) => return Err(CsmsError::MissingParameter("rotation_period")),
+            };
+            s.next_rotation_ms = Some(now + secs * 1000);
+        } else {
+            s.next_rotation_ms = None;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(Json(SecretResponse {
         secret: Secret::of(&secret),
     }))
+}
+
+/// Loads a secret of the caller's project, lets `change` apply a rule to it,
+/// stamps the update time and saves it, all in one transaction.
+async fn change_secret<F>(
+    app: &AppState,
+    caller: &Caller,
+    name: String,
+    mut change: F,
+) -> Result<SecretRecord, CsmsError>
+where
+    F: FnMut(&mut dyn Tx, &mut SecretRecord, i64) -> Result<(), CsmsError> + Send + 'static,
+{
+    let project = caller.project().to_owned();
+    let now = app.clock.now().timestamp_millis();
+    app.db
+        .tx(move |tx| {
+            let mut s = store::load_secret(tx, &project, &name)?;
+            change(tx, &mut s, now)?;
+            s.update_ms = now;
+            store::save_secret(tx, &s)?;
+            Ok(s)
+        })
+        .await
 }
 
 pub async fn delete_secret(
@@ -281,19 +300,12 @@ pub async fn delete_secret_for_schedule(
     Body(req, _): CsmsBody<DeleteSecretForScheduleRequest>,
 ) -> Result<Json<SecretResponse>, CsmsError> {
     let days = domain::parse_recovery_days(req.recovery_window_in_days)?;
-    let project = caller.project().to_owned();
-    let now = app.clock.now().timestamp_millis();
-    let secret = app
-        .db
-        .tx(move |tx| {
-            let mut s = store::load_secret(tx, &project, &path.secret_name)?;
-            s.state = s.state.schedule_deletion()?;
-            s.scheduled_delete_ms = Some(now + days * 86_400_000);
-            s.update_ms = now;
-            store::save_secret(tx, &s)?;
-            Ok::<_, CsmsError>(s)
-        })
-        .await?;
+    let secret = change_secret(&app, &caller, path.secret_name, move |_, s, now| {
+        s.state = s.state.schedule_deletion()?;
+        s.scheduled_delete_ms = Some(now + days * 86_400_000);
+        Ok(())
+    })
+    .await?;
     Ok(Json(SecretResponse {
         secret: Secret::of(&secret),
     }))
@@ -304,19 +316,12 @@ pub async fn restore_secret(
     caller: Caller,
     Path(path): Path<SecretPath>,
 ) -> Result<Json<SecretResponse>, CsmsError> {
-    let project = caller.project().to_owned();
-    let now = app.clock.now().timestamp_millis();
-    let secret = app
-        .db
-        .tx(move |tx| {
-            let mut s = store::load_secret(tx, &project, &path.secret_name)?;
-            s.state = s.state.restore()?;
-            s.scheduled_delete_ms = None;
-            s.update_ms = now;
-            store::save_secret(tx, &s)?;
-            Ok::<_, CsmsError>(s)
-        })
-        .await?;
+    let secret = change_secret(&app, &caller, path.secret_name, |_, s, _| {
+        s.state = s.state.restore()?;
+        s.scheduled_delete_ms = None;
+        Ok(())
+    })
+    .await?;
     Ok(Json(SecretResponse {
         secret: Secret::of(&secret),
     }))
