@@ -44,7 +44,7 @@ pub async fn load_for(
     let (user, dom) = (caller.user_id.clone(), caller.domain_id.clone());
     let key_id = key_id.to_owned();
     app.db
-        .tx(move |tx| load_for_tx(tx, &project, &user, &dom, &key_id, operation))
+        .read(move |tx| load_for_tx(tx, &project, &user, &dom, &key_id, operation))
         .await
 }
 

@@ -21,17 +21,19 @@ pub type Material = Arc<Zeroizing<Vec<u8>>>;
 /// Entries beyond this empty the cache (keys are few; this only bounds memory).
 const CACHE_LIMIT: usize = 4096;
 
-type CacheKey = (String, Vec<u8>);
+/// Sealed bytes → (key id, material). Looked up by the sealed bytes alone so
+/// that a hit allocates nothing; the key id is checked on the hit.
+type Cache = HashMap<Vec<u8>, (String, Material)>;
 
-fn cache() -> &'static RwLock<HashMap<CacheKey, Material>> {
-    static CACHE: OnceLock<RwLock<HashMap<CacheKey, Material>>> = OnceLock::new();
+fn cache() -> &'static RwLock<Cache> {
+    static CACHE: OnceLock<RwLock<Cache>> = OnceLock::new();
     CACHE.get_or_init(|| RwLock::new(HashMap::new()))
 }
 
 pub async fn load(app: &AppState, project: &str, key_id: &str) -> Result<KeyRecord, KmsError> {
     let (project, key_id) = (project.to_owned(), key_id.to_owned());
     app.db
-        .tx(move |tx| store::load(tx, &project, &key_id))
+        .read(move |tx| store::load(tx, &project, &key_id))
         .await
 }
 
@@ -50,10 +52,11 @@ pub async fn usable(
 /// The plaintext material of version `index`.
 pub fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<Material, KmsError> {
     let version = key.versions.get(index).ok_or(KmsError::InvalidCiphertext)?;
-    let id = (key.key_id.clone(), version.sealed.clone());
     if let Ok(map) = cache().read() {
-        if let Some(m) = map.get(&id) {
-            return Ok(m.clone());
+        if let Some((key_id, m)) = map.get(version.sealed.as_slice()) {
+            if *key_id == key.key_id {
+                return Ok(m.clone());
+            }
         }
     }
     let opened: Material = Arc::new(cipher::open_version(&app.keyring, key, version)?);
@@ -61,7 +64,7 @@ pub fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<Materia
         if map.len() >= CACHE_LIMIT {
             map.clear();
         }
-        map.insert(id, opened.clone());
+        map.insert(version.sealed.clone(), (key.key_id.clone(), opened.clone()));
     }
     Ok(opened)
 }

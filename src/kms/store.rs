@@ -5,7 +5,7 @@
 
 use super::domain::{KeySpec, KeyState, KeyUsage, Origin};
 use super::error::KmsError;
-use crate::store::{Tx, TxExt};
+use crate::store::{DecodeCache, Tx, TxExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -75,8 +75,12 @@ fn deletion_key(due_ms: i64, project: &str, id: &str) -> String {
     format!("{:016}/{project}/{id}", due_ms.max(0))
 }
 
+/// Every cryptographic call reads its key; decoding the record is a large
+/// share of that, so decoded records are reused while their bytes match.
+static DECODED: DecodeCache<KeyRecord> = DecodeCache::new(KEYS);
+
 pub fn find(tx: &mut dyn Tx, project: &str, key_id: &str) -> Result<Option<KeyRecord>, KmsError> {
-    Ok(tx.get_json(KEYS, &key_of(project, key_id))?)
+    Ok(DECODED.get_json(tx, &key_of(project, key_id))?)
 }
 
 /// The key, or `KeyNotFound`: also for keys of other projects, which are

@@ -49,6 +49,28 @@ pub fn run_all(engine: &dyn Engine) {
     cluster_lock_is_granted(engine);
     concurrent_increments_lose_nothing(engine);
     concurrent_unique_inserts_have_one_winner(engine);
+    reads_see_commits_and_write_nothing(engine);
+}
+
+fn reads_see_commits_and_write_nothing(engine: &dyn Engine) {
+    put_one(engine, "r", "k", b"committed");
+    let mut seen = None;
+    engine
+        .run_read(&mut |tx| {
+            seen = tx.get("r", "k")?;
+            Ok(true)
+        })
+        .unwrap();
+    assert_eq!(seen.as_deref(), Some(&b"committed"[..]));
+    // A write inside a read transaction fails and leaves nothing behind.
+    let attempt = engine.run_read(&mut |tx| {
+        tx.put("r", "k", b"overwritten")?;
+        tx.put("r", "new", b"x")?;
+        Ok(true)
+    });
+    assert!(attempt.is_err());
+    assert_eq!(get_one(engine, "r", "k"), Some(b"committed".to_vec()));
+    assert_eq!(get_one(engine, "r", "new"), None);
 }
 
 fn put_get_delete(engine: &dyn Engine) {

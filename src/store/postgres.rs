@@ -157,6 +157,7 @@ impl PgEngine {
     fn attempt(
         &self,
         body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
+        read_only: bool,
     ) -> Result<Result<(), StoreError>, String> {
         let mut conn = match self.pool() {
             Ok(pool) => match pool.get() {
@@ -172,6 +173,7 @@ impl PgEngine {
         let tx = match conn
             .build_transaction()
             .isolation_level(IsolationLevel::Serializable)
+            .read_only(read_only)
             .start()
         {
             Ok(tx) => tx,
@@ -350,11 +352,33 @@ impl Engine for PgEngine {
         &self,
         body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
+        self.run_mode(body, false)
+    }
+
+    fn run_read(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        self.run_mode(body, true)
+    }
+
+    fn name(&self) -> &'static str {
+        "postgresql"
+    }
+}
+
+impl PgEngine {
+    /// One transaction, run again on serialization conflicts within the budget.
+    fn run_mode(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
+        read_only: bool,
+    ) -> Result<(), StoreError> {
         let started = Instant::now();
         let mut attempts: u32 = 0;
         loop {
             attempts += 1;
-            match self.attempt(body) {
+            match self.attempt(body, read_only) {
                 Ok(result) => return result,
                 Err(detail) => {
                     if started.elapsed() > RETRY_BUDGET {
@@ -370,10 +394,6 @@ impl Engine for PgEngine {
                 }
             }
         }
-    }
-
-    fn name(&self) -> &'static str {
-        "postgresql"
     }
 }
 

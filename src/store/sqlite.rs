@@ -2,9 +2,13 @@
 //! so an acknowledged commit survives kill -9 and power loss.
 
 use super::{Engine, StoreError, Tx};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use std::path::Path;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+/// Idle read-only connections kept for reuse; more may be open at a peak.
+const IDLE_READERS: usize = 16;
 
 const MIGRATIONS: &[(&str, &str)] = &[(
     "0001_kv",
@@ -15,6 +19,18 @@ pub struct SqliteEngine {
     // SQLite allows one writer at a time anyway; one connection behind a mutex
     // keeps the transaction model trivially serializable.
     conn: Mutex<Connection>,
+    // Read-only connections: in WAL mode they read a snapshot without
+    // waiting for the writer, so reads never queue behind a commit's fsync.
+    readers: Mutex<Vec<Connection>>,
+    path: PathBuf,
+    /// Moves after every commit that wrote something. This process is the
+    /// file's only writer (see `_owner`), so an unchanged value means the
+    /// database is unchanged: what `Tx::generation` promises.
+    generation: AtomicU64,
+    /// An exclusive `flock` on `<db>.lock` for the engine's lifetime: a second
+    /// process on the same file would make `generation` lie, and several
+    /// nodes belong on PostgreSQL anyway.
+    _owner: std::fs::File,
 }
 
 impl SqliteEngine {
@@ -22,6 +38,7 @@ impl SqliteEngine {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
+        let owner = lock_owner(path)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -30,8 +47,47 @@ impl SqliteEngine {
         migrate(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            path: path.to_owned(),
+            generation: AtomicU64::new(0),
+            _owner: owner,
         })
     }
+
+    fn reader(&self) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.readers.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(conn);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(backend)?;
+        Ok(conn)
+    }
+}
+
+fn lock_owner(db: &Path) -> anyhow::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    let mut lock_path = db.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    // SAFETY: flock on a descriptor we own; it touches no memory.
+    let taken = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    if !taken {
+        anyhow::bail!(
+            "the embedded database {} is in use by another dewstack process; \
+             stop that one, use another --data-dir, or share a PostgreSQL database between nodes",
+            db.display()
+        );
+    }
+    Ok(file)
 }
 
 fn migrate(conn: &Connection) -> anyhow::Result<()> {
@@ -57,8 +113,14 @@ fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// Statements on a connection inside an open transaction.
 struct SqliteTx<'a> {
-    tx: &'a rusqlite::Transaction<'a>,
+    tx: &'a Connection,
+    /// Set on a read snapshot: the engine's generation, read before the
+    /// snapshot began, so everything this transaction reads is at least as
+    /// new as it.
+    generation: Option<u64>,
+    wrote: bool,
 }
 
 impl Tx for SqliteTx<'_> {
@@ -70,6 +132,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn put(&mut self, table: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.wrote = true;
         self.tx
             .prepare_cached("INSERT INTO kv (tbl, k, v) VALUES (?1, ?2, ?3) ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v")
             .and_then(|mut st| st.execute(params![table, key, value]))
@@ -78,11 +141,16 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn delete(&mut self, table: &str, key: &str) -> Result<bool, StoreError> {
+        self.wrote = true;
         self.tx
             .prepare_cached("DELETE FROM kv WHERE tbl = ?1 AND k = ?2")
             .and_then(|mut st| st.execute(params![table, key]))
             .map(|n| n > 0)
             .map_err(backend)
+    }
+
+    fn generation(&self) -> Option<u64> {
+        self.generation
     }
 
     fn scan(
@@ -131,9 +199,20 @@ impl Engine for SqliteEngine {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend)?;
-        let commit = body(&mut SqliteTx { tx: &tx })?;
+        let mut stmts = SqliteTx {
+            tx: &tx,
+            generation: None,
+            wrote: false,
+        };
+        let commit = body(&mut stmts)?;
+        let wrote = stmts.wrote;
         if commit {
-            tx.commit().map_err(backend)
+            tx.commit().map_err(backend)?;
+            if wrote {
+                // After the commit and before anyone is told of it.
+                self.generation.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(())
         } else {
             tx.rollback().map_err(backend)
         }
@@ -141,6 +220,44 @@ impl Engine for SqliteEngine {
 
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn reads_inline(&self) -> bool {
+        true
+    }
+
+    fn run_read(
+        &self,
+        body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let conn = self.reader()?;
+        // BEGIN/ROLLBACK as cached statements: rusqlite's Transaction parses
+        // them afresh each time, a measurable share of a point read.
+        // DEFERRED: the snapshot starts at the first read and holds no lock
+        // that a writer would wait for.
+        let run = |sql: &str| {
+            conn.prepare_cached(sql)
+                .and_then(|mut st| st.execute([]))
+                .map_err(backend)
+        };
+        let generation = self.generation.load(Ordering::SeqCst);
+        run("BEGIN DEFERRED")?;
+        let result = body(&mut SqliteTx {
+            tx: &conn,
+            generation: Some(generation),
+            wrote: false,
+        });
+        if let Err(e) = run("ROLLBACK") {
+            // The connection may still be inside a transaction: drop it.
+            return Err(e);
+        }
+        let outcome = result.map(|_| ());
+        if let Ok(mut idle) = self.readers.lock() {
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+        outcome
     }
 }
 
@@ -151,6 +268,51 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let engine = super::SqliteEngine::open(&dir.path().join("t.db")).unwrap();
         super::super::conformance::run_all(&engine);
+    }
+
+    #[test]
+    fn reads_do_not_wait_for_an_open_write() {
+        use super::super::Engine as _;
+        use std::sync::mpsc;
+        let dir = tempfile::tempdir().unwrap();
+        let engine =
+            std::sync::Arc::new(super::SqliteEngine::open(&dir.path().join("t.db")).unwrap());
+        super::super::conformance::put_one(engine.as_ref(), "t", "k", b"old");
+        let (held, wait_held) = mpsc::channel();
+        let (release, wait_release) = mpsc::channel::<()>();
+        let writer = {
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                engine
+                    .run(&mut |tx| {
+                        tx.put("t", "k", b"new")?;
+                        held.send(()).unwrap();
+                        wait_release.recv().unwrap();
+                        Ok(true)
+                    })
+                    .unwrap();
+            })
+        };
+        wait_held.recv().unwrap();
+        // The writer holds the write lock with an uncommitted change: a read
+        // answers at once from the last committed state.
+        let mut seen = None;
+        engine
+            .run_read(&mut |tx| {
+                seen = tx.get("t", "k")?;
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!(seen.as_deref(), Some(&b"old"[..]));
+        release.send(()).unwrap();
+        writer.join().unwrap();
+        engine
+            .run_read(&mut |tx| {
+                seen = tx.get("t", "k")?;
+                Ok(true)
+            })
+            .unwrap();
+        assert_eq!(seen.as_deref(), Some(&b"new"[..]));
     }
 
     #[test]
