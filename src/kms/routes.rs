@@ -80,7 +80,8 @@ pub async fn list_key_detail(
 ) -> Result<Json<KeyInfoResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
     let key_id = domain::parse_key_id(req.key_id.as_deref())?;
-    let key = super::grants::load_for(&app, &caller, &key_id, "describe-key").await?;
+    let key =
+        super::grants::load_for(&app, &caller, &key_id, super::grants::op::DESCRIBE_KEY).await?;
     Ok(Json(KeyInfoResponse {
         key_info: KeyDetails::from_record(&key, &app.region),
     }))
