@@ -14,6 +14,7 @@ Key pairs are data keys (create-datakey, or create-datakey-without-plaintext whe
 ``with_plain_text`` is false); ReEncrypt needs decrypt on the source and encrypt on the
 destination key. Sign, ValidateSignature, ShowPublicKey, GenerateMac and VerifyMac have
 no grant operation, so a grantee is always refused them (403) and they stay the owner's.
+ShowUserQuotas reports grant_per_CMK ``used`` as the most grants on any one key.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hashlib
 
 import pytest
 from huaweicloudsdkkms.v2 import (
+    CancelGrantRequest,
     CreateDatakeyRequest,
     CreateDatakeyRequestBody,
     CreateDatakeyWithoutPlaintextRequest,
@@ -45,8 +47,10 @@ from huaweicloudsdkkms.v2 import (
     OperateKeyRequestBody,
     ReEncryptRequest,
     ReEncryptRequestBody,
+    RevokeGrantRequestBody,
     ShowPublicKeyRequest,
-        SignRequest,
+    ShowUserQuotasRequest,
+    SignRequest,
     SignRequestBody,
     ValidateSignatureRequest,
     VerifyMacRequest,
@@ -73,6 +77,10 @@ def all_but(operation):
 def grant(owner, key_id, grantee, operations):
     body = CreateGrantRequestBody(key_id=key_id, grantee_principal=grantee, operations=operations)
     return owner.create_grant(CreateGrantRequest(body=body)).grant_id
+
+
+def revoke(owner, key_id, grant_id):
+    owner.cancel_grant(CancelGrantRequest(body=RevokeGrantRequestBody(key_id=key_id, grant_id=grant_id)))
 
 
 def encrypt(c, key_id, text):
@@ -264,3 +272,22 @@ def test_grant_never_opens_signing_or_macs(kms, acme_kms, create_key, acme_user_
         expect_kms_error(op, 403, NO_PERMISSION)
     assert kh.describe(acme_kms, signer).key_id == signer  # the grant itself does work
 
+
+def test_grant_per_cmk_quota_reports_the_busiest_key(kms, create_key, acme_user_id):
+    def grants_quota():
+        res = kms.show_user_quotas(ShowUserQuotasRequest()).quotas.resources
+        by_type = {r.type: r for r in res}
+        return by_type["grant_per_CMK"]
+
+    q = grants_quota()
+    assert (q.used, q.quota) == (0, 100)
+    a, b = create_key(), create_key()
+    ids = [grant(kms, a, acme_user_id, ["encrypt-data"]) for _ in range(3)]
+    grant(kms, b, acme_user_id, ["encrypt-data"])
+    assert grants_quota().used == 3
+    revoke(kms, a, ids[0])
+    revoke(kms, a, ids[1])
+    assert grants_quota().used == 1
+    for _ in range(2):
+        grant(kms, b, acme_user_id, ["decrypt-data"])
+    assert grants_quota().used == 3
