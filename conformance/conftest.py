@@ -113,6 +113,19 @@ def acme_kms(make_kms, acme_identity):
     return make_kms(acme_identity)
 
 
+@pytest.fixture(scope="session")
+def acme_user_id(server, acme_identity):
+    """alice's IAM user id, as a password token reports it (grants name users by id)."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": acme_identity.user, "password": acme_identity.password,
+        "domain": {"name": acme_identity.domain_name}}}},
+        "scope": {"project": {"id": acme_identity.project_id}}}}
+    req = support.build_signed(server.endpoint, None, "POST", "/v3/auth/tokens", "", body, sign=False)
+    r = support.send_raw(server.endpoint, req)
+    assert r.status == 201, r.body
+    return r.json()["token"]["user"]["id"]
+
+
 @pytest.fixture
 def raw(server):
     """raw(ident, method, path, query="", body=None, **build_kwargs) -> RawResponse.

@@ -128,19 +128,6 @@ def retire(client, key_id, grant_id):
         body=RevokeGrantRequestBody(key_id=key_id, grant_id=grant_id)))
 
 
-@pytest.fixture(scope="module")
-def acme_user_id(server, acme_identity):
-    """alice's IAM user id, as a password token reports it."""
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": acme_identity.user, "password": acme_identity.password,
-        "domain": {"name": acme_identity.domain_name}}}},
-        "scope": {"project": {"id": acme_identity.project_id}}}}
-    req = support.build_signed(server.endpoint, None, "POST", "/v3/auth/tokens", "", body, sign=False)
-    r = support.send_raw(server.endpoint, req)
-    assert r.status == 201, r.body
-    return r.json()["token"]["user"]["id"]
-
-
 # --------------------------------------------------------------------------- rotation
 def test_rotate_on_demand_keeps_old_ciphertext_decryptable(kms, create_key):
     key_id = create_key()

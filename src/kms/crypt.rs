@@ -66,7 +66,8 @@ impl EncryptJob {
     }
 }
 
-/// Encrypts `plaintext` under `key_id` of `project`.
+/// Encrypts `plaintext` under `key_id` of `project`. Other services (CSMS)
+/// act within their own project, where grants play no part.
 pub async fn encrypt(
     app: &AppState,
     project: &str,
@@ -126,6 +127,7 @@ pub fn target_key_id(
 /// Decrypts within `project`. Symmetric blobs name their key (a given
 /// `key_id` must agree); asymmetric ciphertexts need `key_id`. A blob of
 /// another project names a key that is not found here, exactly like a forged one.
+/// Like `encrypt`, for other services: requests of callers go through grants.
 pub async fn decrypt(
     app: &AppState,
     project: &str,

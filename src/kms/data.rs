@@ -7,6 +7,8 @@ use super::crypt;
 use super::domain;
 use super::error::KmsError;
 use super::grants;
+use super::keyuse;
+use super::store::KeyRecord;
 use super::wire::*;
 use super::KmsBody;
 use crate::auth::Caller;
@@ -41,6 +43,23 @@ pub async fn decrypt_for(
     crypt::decrypt(app, project, None, EncAlg::Symmetric, blob, aad).await
 }
 
+/// The key that decrypts a ciphertext of `alg`: symmetric blobs name their
+/// key themselves (see `keyuse::named_by_blob`), asymmetric ones need the
+/// caller's `key_id`.
+pub(super) async fn load_decrypting(
+    app: &AppState,
+    caller: &Caller,
+    alg: EncAlg,
+    key_id: &str,
+) -> Result<KeyRecord, KmsError> {
+    let operation = grants::op::DECRYPT_DATA;
+    if alg == EncAlg::Symmetric {
+        keyuse::named_by_blob(app, caller, key_id, operation, KmsError::InvalidCiphertext).await
+    } else {
+        grants::load_for(app, caller, key_id, operation).await
+    }
+}
+
 pub async fn encrypt_data(
     State(app): State<AppState>,
     caller: Caller,
@@ -57,7 +76,7 @@ pub async fn encrypt_data(
         return Err(KmsError::InvalidParameter("plain_text"));
     }
     let aad = req.additional_authenticated_data.unwrap_or_default();
-    let key = grants::load_for(&app, &caller, &key_id, "encrypt-data").await?;
+    let key = grants::load_for(&app, &caller, &key_id, grants::op::ENCRYPT_DATA).await?;
     let blob = crypt::encrypt_under(&app, &key, alg, plain.as_bytes(), aad.as_bytes())?
         .run()
         .await?;
@@ -87,13 +106,7 @@ pub async fn decrypt_data(
         .transpose()?;
     let aad = req.additional_authenticated_data.unwrap_or_default();
     let key_id = crypt::target_key_id(alg, given.as_deref(), &blob)?;
-    // A symmetric blob naming a key the caller may not see is as invalid as a forged one.
-    let key = grants::load_for(&app, &caller, &key_id, "decrypt-data")
-        .await
-        .map_err(|e| match (e, alg) {
-            (KmsError::KeyNotFound, EncAlg::Symmetric) => KmsError::InvalidCiphertext,
-            (other, _) => other,
-        })?;
+    let key = load_decrypting(&app, &caller, alg, &key_id).await?;
     let plain = crypt::decrypt_under(&app, &key, alg, &blob, aad.as_bytes()).await?;
     let plain_text_base64 = base64::engine::general_purpose::STANDARD.encode(plain.as_slice());
     let plain_text = String::from_utf8_lossy(&plain).into_owned();

@@ -10,6 +10,7 @@
 use super::cipher;
 use super::domain::{self, KeySpec, KeyUsage};
 use super::error::KmsError;
+use super::grants::op;
 use super::keyuse;
 use super::store::KeyRecord;
 use super::wire_crypto::*;
@@ -63,14 +64,16 @@ fn aad_of(raw: Option<&str>) -> Result<&[u8], KmsError> {
     Ok(aad)
 }
 
-/// A CMK that may wrap data keys: enabled, ENCRYPT_DECRYPT, symmetric.
-async fn wrapping_key(
+/// A CMK that `caller` may use for `operation` and that may wrap data keys:
+/// enabled, ENCRYPT_DECRYPT, symmetric.
+pub(super) async fn wrapping_key(
     app: &AppState,
-    project: &str,
+    caller: &Caller,
     raw_id: Option<&str>,
+    operation: &'static str,
 ) -> Result<KeyRecord, KmsError> {
     let key_id = domain::parse_key_id(raw_id)?;
-    let key = keyuse::usable(app, project, &key_id, KeyUsage::EncryptDecrypt).await?;
+    let key = keyuse::usable_for(app, caller, &key_id, operation, KeyUsage::EncryptDecrypt).await?;
     if !key.key_spec.is_symmetric() {
         return Err(KmsError::InvalidParameter("key_id"));
     }
@@ -148,7 +151,7 @@ pub async fn create_datakey(
     Body(req, _): Body<CreateDatakeyRequest, KmsError>,
 ) -> Result<Json<CreateDatakeyResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
-    let key = wrapping_key(&app, caller.project(), req.key_id.as_deref()).await?;
+    let key = wrapping_key(&app, &caller, req.key_id.as_deref(), op::CREATE_DATAKEY).await?;
     let (dek, cipher_text) = new_datakey(&app, &key, &req)?;
     Ok(Json(CreateDatakeyResponse {
         key_id: key.key_id,
@@ -163,7 +166,13 @@ pub async fn create_datakey_without_plaintext(
     Body(req, _): Body<CreateDatakeyRequest, KmsError>,
 ) -> Result<Json<CreateDatakeyWithoutPlaintextResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
-    let key = wrapping_key(&app, caller.project(), req.key_id.as_deref()).await?;
+    let key = wrapping_key(
+        &app,
+        &caller,
+        req.key_id.as_deref(),
+        op::CREATE_DATAKEY_WITHOUT_PLAINTEXT,
+    )
+    .await?;
     let (_dek, cipher_text) = new_datakey(&app, &key, &req)?;
     Ok(Json(CreateDatakeyWithoutPlaintextResponse {
         key_id: key.key_id,
@@ -208,7 +217,7 @@ pub async fn encrypt_datakey(
         return Err(KmsError::DatakeyPlainMismatch);
     }
     let aad = aad_of(req.additional_authenticated_data.as_deref())?;
-    let key = wrapping_key(&app, caller.project(), req.key_id.as_deref()).await?;
+    let key = wrapping_key(&app, &caller, req.key_id.as_deref(), op::ENCRYPT_DATAKEY).await?;
     let (dek, digest) = raw.split_at(len);
     if !bool::from(dek_digest(key.key_spec, dek).ct_eq(digest)) {
         return Err(KmsError::DatakeyPlainHash);
@@ -237,7 +246,7 @@ pub async fn decrypt_datakey(
         .as_deref()
         .ok_or(KmsError::MissingParameter("cipher_text"))?;
     let aad = aad_of(req.additional_authenticated_data.as_deref())?;
-    let key = wrapping_key(&app, caller.project(), req.key_id.as_deref()).await?;
+    let key = wrapping_key(&app, &caller, req.key_id.as_deref(), op::DECRYPT_DATAKEY).await?;
     let dek = open_datakey(&app, &key, text, aad)?;
     if dek.len() != len {
         return Err(KmsError::DatakeyCipherMismatch);

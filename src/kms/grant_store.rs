@@ -101,6 +101,35 @@ pub fn for_key(tx: &mut dyn Tx, project: &str, key_id: &str) -> Result<Vec<Grant
     Ok(all)
 }
 
+/// The most grants any one key of `project` has (0 without grants).
+pub fn most_on_one_key(tx: &mut dyn Tx, project: &str) -> Result<usize, KmsError> {
+    let prefix = format!("{project}/");
+    let mut rows = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = tx.scan(GRANTS, &prefix, after.as_deref(), 500)?;
+        let done = page.len() < 500;
+        after = page.last().map(|(k, _)| k.clone());
+        rows.extend(page.into_iter().map(|(k, _)| k));
+        if done {
+            break;
+        }
+    }
+    Ok(largest_group(
+        rows.iter().filter_map(|k| k.strip_prefix(&prefix)),
+    ))
+}
+
+/// Size of the largest group of `key_id/grant_id` rows sharing a key id.
+pub fn largest_group<'a>(rows: impl Iterator<Item = &'a str>) -> usize {
+    let mut per_key: std::collections::HashMap<&str, usize> = Default::default();
+    for row in rows {
+        let key_id = row.split_once('/').map_or(row, |(k, _)| k);
+        *per_key.entry(key_id).or_default() += 1;
+    }
+    per_key.into_values().max().unwrap_or(0)
+}
+
 /// Grants that `principal` may retire, oldest first.
 pub fn retirable_by(tx: &mut dyn Tx, principal: &str) -> Result<Vec<GrantRecord>, KmsError> {
     let mut out = Vec::new();
@@ -139,4 +168,19 @@ pub fn purge_key(tx: &mut dyn Tx, project: &str, key_id: &str) -> Result<(), Kms
         remove(tx, &g)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn largest_group_counts_grants_of_one_key() {
+        assert_eq!(largest_group(std::iter::empty()), 0);
+        assert_eq!(largest_group(["k1/g1"].into_iter()), 1);
+        let rows = ["k1/g1", "k1/g2", "k2/g1", "k2/g2", "k2/g3", "k3/g1"];
+        assert_eq!(largest_group(rows.into_iter()), 3);
+        let rows = ["k1/g1", "k2/g1", "k1/g2", "k2/g2", "k1/g3"];
+        assert_eq!(largest_group(rows.into_iter()), 3);
+    }
 }

@@ -17,17 +17,48 @@ use crate::store::Tx;
 use axum::extract::State;
 use axum::Json;
 
+/// Operation names as grants list them: the values CreateGrantRequestBody's
+/// `operations` accepts (SDK docstring and the cloud's CreateGrant page).
+pub mod op {
+    pub const CREATE_DATAKEY: &str = "create-datakey";
+    pub const CREATE_DATAKEY_WITHOUT_PLAINTEXT: &str = "create-datakey-without-plaintext";
+    pub const ENCRYPT_DATAKEY: &str = "encrypt-datakey";
+    pub const DECRYPT_DATAKEY: &str = "decrypt-datakey";
+    pub const DESCRIBE_KEY: &str = "describe-key";
+    pub const CREATE_GRANT: &str = "create-grant";
+    pub const RETIRE_GRANT: &str = "retire-grant";
+    pub const ENCRYPT_DATA: &str = "encrypt-data";
+    pub const DECRYPT_DATA: &str = "decrypt-data";
+    // The cloud has no grant operation for these key uses, so no grant can
+    // list them: a grantee is refused (403), and only the owner's project may
+    // use the key. They are named after their API action.
+    pub const SIGN: &str = "sign";
+    pub const VERIFY: &str = "verify";
+    pub const GET_PUBLICKEY: &str = "get-publickey";
+    pub const GENERATE_MAC: &str = "generate-mac";
+    pub const VERIFY_MAC: &str = "verify-mac";
+}
+
 /// Operations a grant can allow, as the API names them.
 pub const OPERATIONS: [&str; 9] = [
-    "create-datakey",
-    "create-datakey-without-plaintext",
-    "encrypt-datakey",
-    "decrypt-datakey",
-    "describe-key",
-    "create-grant",
-    "retire-grant",
-    "encrypt-data",
-    "decrypt-data",
+    op::CREATE_DATAKEY,
+    op::CREATE_DATAKEY_WITHOUT_PLAINTEXT,
+    op::ENCRYPT_DATAKEY,
+    op::DECRYPT_DATAKEY,
+    op::DESCRIBE_KEY,
+    op::CREATE_GRANT,
+    op::RETIRE_GRANT,
+    op::ENCRYPT_DATA,
+    op::DECRYPT_DATA,
+];
+
+/// Key uses that no grant can allow (see `op`).
+pub const NOT_GRANTABLE: [&str; 5] = [
+    op::SIGN,
+    op::VERIFY,
+    op::GET_PUBLICKEY,
+    op::GENERATE_MAC,
+    op::VERIFY_MAC,
 ];
 
 /// The key `key_id` as `caller` may use it for `operation` (one of
@@ -112,7 +143,7 @@ pub fn parse_operations(raw: Option<&[String]>) -> Result<Vec<String>, KmsError>
     }
     match ops.as_slice() {
         [] => Err(KmsError::InvalidParameter("operations")),
-        [only] if only == "create-grant" => Err(KmsError::GrantCreateOnly),
+        [only] if only == op::CREATE_GRANT => Err(KmsError::GrantCreateOnly),
         _ => Ok(ops),
     }
 }
@@ -207,7 +238,7 @@ pub async fn create_grant(
     let id = grant_id.clone();
     app.db
         .tx(move |tx| {
-            let key = load_for_tx(tx, &project, &user, &dom, &key_id, "create-grant")?;
+            let key = load_for_tx(tx, &project, &user, &dom, &key_id, op::CREATE_GRANT)?;
             if key.default_key {
                 return Err(KmsError::DefaultKey);
             }
@@ -356,7 +387,7 @@ pub async fn cancel_self_grant(
 pub fn may_retire(g: &GrantRecord, project: &str, user_id: &str, domain_id: &str) -> bool {
     g.project_id == project
         || g.retiring_principal.as_deref() == Some(user_id)
-        || (g.names(user_id, domain_id) && g.allows("retire-grant"))
+        || (g.names(user_id, domain_id) && g.allows(op::RETIRE_GRANT))
 }
 
 #[cfg(test)]

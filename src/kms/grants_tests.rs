@@ -159,3 +159,42 @@ async fn load_for_crosses_projects_only_through_grants() {
         Err(KmsError::KeyNotFound)
     ));
 }
+
+#[test]
+fn key_uses_without_a_grant_operation_refuse_every_grantee() {
+    for name in NOT_GRANTABLE {
+        assert!(!OPERATIONS.contains(&name), "{name}");
+        let listed = vec![name.to_string()];
+        assert!(parse_operations(Some(&listed)).is_err(), "{name}");
+    }
+    let everything = grant(PrincipalType::User, "alice", &OPERATIONS);
+    for name in NOT_GRANTABLE {
+        assert!(matches!(
+            decide(std::slice::from_ref(&everything), "alice", "acme", name),
+            Err(KmsError::NoKeyPermission)
+        ));
+        assert!(matches!(
+            decide(std::slice::from_ref(&everything), "bob", "other", name),
+            Err(KmsError::KeyNotFound)
+        ));
+    }
+}
+
+#[test]
+fn operation_names_are_the_sdks() {
+    // CreateGrantRequestBody's docstring in huaweicloudsdkkms 3.1.219.
+    assert_eq!(
+        OPERATIONS,
+        [
+            "create-datakey",
+            "create-datakey-without-plaintext",
+            "encrypt-datakey",
+            "decrypt-datakey",
+            "describe-key",
+            "create-grant",
+            "retire-grant",
+            "encrypt-data",
+            "decrypt-data",
+        ]
+    );
+}

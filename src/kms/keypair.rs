@@ -8,8 +8,10 @@
 
 use super::asymmetric;
 use super::cipher;
-use super::domain::{self, KeySpec, KeyUsage};
+use super::datakey;
+use super::domain::{self, KeySpec};
 use super::error::KmsError;
+use super::grants::op;
 use super::keyuse;
 use super::material;
 use super::wire_crypto::*;
@@ -44,7 +46,7 @@ fn ec_spec(raw: &str) -> Result<KeySpec, KmsError> {
 
 async fn create_pair(
     app: AppState,
-    project: &str,
+    caller: &Caller,
     req: CreateDatakeyPairRequest,
     parse_spec: fn(&str) -> Result<KeySpec, KmsError>,
 ) -> Result<CreateDatakeyPairResponse, KmsError> {
@@ -59,10 +61,15 @@ async fn create_pair(
     if aad.len() > MAX_AAD_BYTES {
         return Err(KmsError::InvalidParameter("additional_authenticated_data"));
     }
-    let key = keyuse::usable(&app, project, &key_id, KeyUsage::EncryptDecrypt).await?;
-    if !key.key_spec.is_symmetric() {
-        return Err(KmsError::InvalidParameter("key_id"));
-    }
+    let with_plain_text = req.with_plain_text.unwrap_or(true);
+    // A key pair is a data key of another kind: a grant allows it as it
+    // allows the data key call that returns the same halves.
+    let operation = if with_plain_text {
+        op::CREATE_DATAKEY
+    } else {
+        op::CREATE_DATAKEY_WITHOUT_PLAINTEXT
+    };
+    let key = datakey::wrapping_key(&app, caller, Some(&key_id), operation).await?;
     // RSA key generation takes up to seconds.
     let (private_der, public_der) = tokio::task::spawn_blocking(move || {
         let der = material::generate(spec)
@@ -80,10 +87,7 @@ async fn create_pair(
         key_spec: spec_name,
         public_key: b64.encode(public_der),
         private_key_cipher_text: b64.encode(blob),
-        private_key_plain_text: req
-            .with_plain_text
-            .unwrap_or(true)
-            .then(|| b64.encode(private_der.as_slice())),
+        private_key_plain_text: with_plain_text.then(|| b64.encode(private_der.as_slice())),
     })
 }
 
@@ -92,9 +96,7 @@ pub async fn create_rsa_datakey_pair(
     caller: Caller,
     Body(req, _): Body<CreateDatakeyPairRequest, KmsError>,
 ) -> Result<Json<CreateDatakeyPairResponse>, KmsError> {
-    create_pair(app, caller.project(), req, rsa_spec)
-        .await
-        .map(Json)
+    create_pair(app, &caller, req, rsa_spec).await.map(Json)
 }
 
 pub async fn create_ec_datakey_pair(
@@ -102,7 +104,5 @@ pub async fn create_ec_datakey_pair(
     caller: Caller,
     Body(req, _): Body<CreateDatakeyPairRequest, KmsError>,
 ) -> Result<Json<CreateDatakeyPairResponse>, KmsError> {
-    create_pair(app, caller.project(), req, ec_spec)
-        .await
-        .map(Json)
+    create_pair(app, &caller, req, ec_spec).await.map(Json)
 }

@@ -10,7 +10,9 @@
 use super::cipher;
 use super::domain::KeyUsage;
 use super::error::KmsError;
+use super::grants;
 use super::store::{self, KeyRecord};
+use crate::auth::Caller;
 use crate::server::state::AppState;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -37,16 +39,43 @@ pub async fn load(app: &AppState, project: &str, key_id: &str) -> Result<KeyReco
         .await
 }
 
-/// The key if it exists in `project` and may be used for `usage` now.
-pub async fn usable(
+/// The key `caller` may use for `operation` (its own project's, or another
+/// project's through a grant: `grants::load_for`), if it may be used for
+/// `usage` now.
+pub async fn usable_for(
     app: &AppState,
-    project: &str,
+    caller: &Caller,
     key_id: &str,
+    operation: &'static str,
     usage: KeyUsage,
 ) -> Result<KeyRecord, KmsError> {
-    let key = load(app, project, key_id).await?;
+    let key = grants::load_for(app, caller, key_id, operation).await?;
     cipher::check_usable(&key, usage)?;
     Ok(key)
+}
+
+/// The key a ciphertext names (rather than the caller), as `caller` may use
+/// it for `operation`. A key the caller may not see makes the ciphertext
+/// `invalid`, exactly like a forged one, so a stolen blob tells nothing about
+/// other projects' keys; a grantee refused the operation still learns 403.
+pub async fn named_by_blob(
+    app: &AppState,
+    caller: &Caller,
+    key_id: &str,
+    operation: &'static str,
+    invalid: KmsError,
+) -> Result<KeyRecord, KmsError> {
+    grants::load_for(app, caller, key_id, operation)
+        .await
+        .map_err(|e| hidden_as(e, invalid))
+}
+
+/// `KeyNotFound` reads as `invalid`; every other refusal stands.
+pub fn hidden_as(e: KmsError, invalid: KmsError) -> KmsError {
+    match e {
+        KmsError::KeyNotFound => invalid,
+        other => other,
+    }
 }
 
 /// The plaintext material of version `index`.
@@ -77,4 +106,29 @@ pub fn newest(app: &AppState, key: &KeyRecord) -> Result<(usize, Material), KmsE
         .checked_sub(1)
         .ok_or(KmsError::KeyNotEnabled)?;
     Ok((index, material(app, key, index)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unseen_key_is_hidden_behind_the_ciphertext_error() {
+        assert!(matches!(
+            hidden_as(KmsError::KeyNotFound, KmsError::InvalidCiphertext),
+            KmsError::InvalidCiphertext
+        ));
+        assert!(matches!(
+            hidden_as(KmsError::KeyNotFound, KmsError::InvalidDatakeyCiphertext),
+            KmsError::InvalidDatakeyCiphertext
+        ));
+        assert!(matches!(
+            hidden_as(KmsError::NoKeyPermission, KmsError::InvalidCiphertext),
+            KmsError::NoKeyPermission
+        ));
+        assert!(matches!(
+            hidden_as(KmsError::KeyNotEnabled, KmsError::InvalidCiphertext),
+            KmsError::KeyNotEnabled
+        ));
+    }
 }

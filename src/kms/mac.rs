@@ -3,6 +3,7 @@
 
 use super::domain::{self, KeySpec, KeyUsage};
 use super::error::KmsError;
+use super::grants::op;
 use super::keyuse;
 use super::wire_crypto::*;
 use crate::auth::Caller;
@@ -80,13 +81,15 @@ fn message_bytes(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
 /// Key, its material and the requested algorithm, after every check.
 async fn prepare(
     app: &AppState,
-    project: &str,
+    caller: &Caller,
     key_id: Option<&str>,
     algorithm: Option<&str>,
+    operation: &'static str,
 ) -> Result<(String, KeySpec, keyuse::Material), KmsError> {
     let key_id = domain::parse_key_id(key_id)?;
     let spec = parse_algorithm(algorithm)?;
-    let key = keyuse::usable(app, project, &key_id, KeyUsage::GenerateVerifyMac).await?;
+    let key =
+        keyuse::usable_for(app, caller, &key_id, operation, KeyUsage::GenerateVerifyMac).await?;
     if key.key_spec != spec {
         return Err(KmsError::InvalidParameter("mac_algorithm"));
     }
@@ -102,9 +105,10 @@ pub async fn generate_mac(
     let message = message_bytes(req.message.as_deref())?;
     let (key_id, spec, material) = prepare(
         &app,
-        caller.project(),
+        &caller,
         req.key_id.as_deref(),
         req.mac_algorithm.as_deref(),
+        op::GENERATE_MAC,
     )
     .await?;
     let mac = compute(spec, &material, &message)?;
@@ -131,9 +135,10 @@ pub async fn verify_mac(
         .map_err(|_| KmsError::InvalidParameter("mac"))?;
     let (key_id, spec, material) = prepare(
         &app,
-        caller.project(),
+        &caller,
         req.key_id.as_deref(),
         req.mac_algorithm.as_deref(),
+        op::VERIFY_MAC,
     )
     .await?;
     let mac_valid = verify(spec, &material, &message, &mac)?;

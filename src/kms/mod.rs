@@ -11,7 +11,9 @@
 //! ImportKeyMaterial, DeleteImportedKeyMaterial (`import.rs`); CreateGrant,
 //! ListGrants, ListRetirableGrants, CancelGrant, CancelSelfGrant
 //! (`grants.rs`). Handlers that use a key for a cryptographic operation load
-//! it with `grants::load_for`, which also admits grantees of other projects.
+//! it with `grants::load_for` (or `keyuse::usable_for`/`named_by_blob` on top
+//! of it), naming the operation as grants list it (`grants::op`), which also
+//! admits grantees of other projects.
 //! Cryptography: EncryptData and DecryptData (symmetric and asymmetric keys),
 //! CreateDatakey, CreateDatakeyWithoutPlaintext, EncryptDatakey, DecryptDatakey,
 //! CreateRsaDatakeyPair, CreateEcDatakeyPair, ReEncrypt, CreateRandom, Sign,

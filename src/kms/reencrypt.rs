@@ -4,12 +4,19 @@
 //! `cipher_text` is what EncryptData returned (base64), or, when
 //! `datakey_cipher_length` is given, a data key's hex `cipher_text`; a data
 //! key re-encrypted under a symmetric key keeps the data key format.
+//!
+//! The cloud has no grant operation of its own for ReEncrypt: a grantee needs
+//! what the two halves would need as separate calls, decrypt-data (or
+//! decrypt-datakey) on the source key and encrypt-data (or encrypt-datakey,
+//! when the data key format is kept) on the destination key.
 
 use super::asymmetric::EncAlg;
 use super::crypt;
+use super::data;
 use super::datakey;
 use super::domain;
 use super::error::KmsError;
+use super::grants::{self, op};
 use super::keyuse;
 use super::wire_crypto::*;
 use crate::auth::Caller;
@@ -35,7 +42,6 @@ pub async fn re_encrypt(
     caller: Caller,
     Body(req, _): Body<ReEncryptRequest, KmsError>,
 ) -> Result<Json<ReEncryptResponse>, KmsError> {
-    let project = caller.project();
     let src_alg = EncAlg::parse(req.source_encryption_algorithm.as_deref())?;
     let dst_alg = EncAlg::parse(req.destination_encryption_algorithm.as_deref())?;
     let dst_id = domain::parse_key_id(req.destination_key_id.as_deref())?;
@@ -79,12 +85,14 @@ pub async fn re_encrypt(
             if src_given.as_deref().is_some_and(|g| g != named) {
                 return Err(KmsError::InvalidDatakeyCiphertext);
             }
-            let key = keyuse::load(&app, project, &named)
-                .await
-                .map_err(|e| match e {
-                    KmsError::KeyNotFound => KmsError::InvalidDatakeyCiphertext,
-                    other => other,
-                })?;
+            let key = keyuse::named_by_blob(
+                &app,
+                &caller,
+                &named,
+                op::DECRYPT_DATAKEY,
+                KmsError::InvalidDatakeyCiphertext,
+            )
+            .await?;
             super::cipher::check_usable(&key, domain::KeyUsage::EncryptDecrypt)?;
             let dek = datakey::open_datakey(&app, &key, text, &src_aad)?;
             if dek.len() != len {
@@ -96,20 +104,21 @@ pub async fn re_encrypt(
             let blob = base64::engine::general_purpose::STANDARD
                 .decode(text)
                 .map_err(|_| KmsError::InvalidCiphertext)?;
-            crypt::decrypt(
-                &app,
-                project,
-                src_given.as_deref(),
-                src_alg,
-                &blob,
-                &src_aad,
-            )
-            .await?
+            let key_id = crypt::target_key_id(src_alg, src_given.as_deref(), &blob)?;
+            let key = data::load_decrypting(&app, &caller, src_alg, &key_id).await?;
+            let plain = crypt::decrypt_under(&app, &key, src_alg, &blob, &src_aad).await?;
+            (key_id, plain)
         }
     };
 
-    let dst = keyuse::load(&app, project, &dst_id).await?;
-    let cipher_text = if datakey_len.is_some() && dst_alg == EncAlg::Symmetric {
+    let keeps_datakey_format = datakey_len.is_some() && dst_alg == EncAlg::Symmetric;
+    let dst_operation = if keeps_datakey_format {
+        op::ENCRYPT_DATAKEY
+    } else {
+        op::ENCRYPT_DATA
+    };
+    let dst = grants::load_for(&app, &caller, &dst_id, dst_operation).await?;
+    let cipher_text = if keeps_datakey_format {
         super::cipher::check_usable(&dst, domain::KeyUsage::EncryptDecrypt)?;
         if !dst.key_spec.is_symmetric() {
             return Err(KmsError::InvalidParameter(

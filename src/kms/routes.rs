@@ -80,7 +80,8 @@ pub async fn list_key_detail(
 ) -> Result<Json<KeyInfoResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
     let key_id = domain::parse_key_id(req.key_id.as_deref())?;
-    let key = super::grants::load_for(&app, &caller, &key_id, "describe-key").await?;
+    let key =
+        super::grants::load_for(&app, &caller, &key_id, super::grants::op::DESCRIBE_KEY).await?;
     Ok(Json(KeyInfoResponse {
         key_info: KeyDetails::from_record(&key, &app.region),
     }))
@@ -274,7 +275,14 @@ pub async fn show_user_quotas(
     caller: Caller,
 ) -> Result<Json<ShowUserQuotasResponse>, KmsError> {
     let project = caller.project().to_owned();
-    let keys = app.db.tx(move |tx| store::list(tx, &project)).await?;
+    let (keys, most_grants) = app
+        .db
+        .tx(move |tx| {
+            let keys = store::list(tx, &project)?;
+            // The grant quota holds per key, so the key closest to it is what is used.
+            Ok::<_, KmsError>((keys, super::grant_store::most_on_one_key(tx, &project)?))
+        })
+        .await?;
     Ok(Json(ShowUserQuotasResponse {
         quotas: Quotas {
             resources: vec![
@@ -285,7 +293,7 @@ pub async fn show_user_quotas(
                 },
                 QuotaResource {
                     kind: "grant_per_CMK".into(),
-                    used: 0,
+                    used: most_grants as i64,
                     quota: GRANTS_PER_KEY_QUOTA,
                 },
             ],

@@ -3,6 +3,7 @@
 use super::asymmetric::{self, PrivateKey};
 use super::domain::{self, KeyUsage};
 use super::error::KmsError;
+use super::grants::{self, op};
 use super::keyuse;
 use super::sign::{self, MessageType, SignAlg};
 use super::store::KeyRecord;
@@ -39,11 +40,12 @@ fn private_key(app: &AppState, key: &KeyRecord) -> Result<PrivateKey, KmsError> 
 
 async fn signing_key(
     app: &AppState,
-    project: &str,
+    caller: &Caller,
     key_id: &str,
     alg: SignAlg,
+    operation: &'static str,
 ) -> Result<PrivateKey, KmsError> {
-    let key = keyuse::usable(app, project, key_id, KeyUsage::SignVerify).await?;
+    let key = keyuse::usable_for(app, caller, key_id, operation, KeyUsage::SignVerify).await?;
     if !alg.fits(key.key_spec) {
         return Err(KmsError::InvalidParameter("signing_algorithm"));
     }
@@ -60,7 +62,7 @@ pub async fn sign(
     let alg = SignAlg::parse(req.signing_algorithm.as_deref())?;
     let kind = MessageType::parse(req.message_type.as_deref())?;
     let msg = message(req.message.as_deref())?;
-    let key = signing_key(&app, caller.project(), &key_id, alg).await?;
+    let key = signing_key(&app, &caller, &key_id, alg, op::SIGN).await?;
     // RSA signing takes milliseconds: keep it off the async workers.
     let sig = tokio::task::spawn_blocking(move || sign::sign(&key, alg, kind, &msg))
         .await
@@ -82,7 +84,7 @@ pub async fn validate_signature(
     let kind = MessageType::parse(req.message_type.as_deref())?;
     let msg = message(req.message.as_deref())?;
     let sig = b64(req.signature.as_deref(), "signature")?;
-    let key = signing_key(&app, caller.project(), &key_id, alg).await?;
+    let key = signing_key(&app, &caller, &key_id, alg, op::VERIFY).await?;
     let valid = sign::verify(&key, alg, kind, &msg, &sig)?;
     Ok(Json(ValidateSignatureResponse {
         key_id,
@@ -99,7 +101,7 @@ pub async fn show_public_key(
 ) -> Result<Json<ShowPublicKeyResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
     let key_id = domain::parse_key_id(req.key_id.as_deref())?;
-    let key = keyuse::load(&app, caller.project(), &key_id).await?;
+    let key = grants::load_for(&app, &caller, &key_id, op::GET_PUBLICKEY).await?;
     if key.key_spec.is_symmetric() || key.key_spec.is_hmac() {
         return Err(KmsError::InvalidParameter("key_id"));
     }
