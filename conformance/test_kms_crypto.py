@@ -131,15 +131,23 @@ def test_rsa_oaep_inside_and_from_outside(kms, create_key, alg, hash_cls):
 
 
 def test_sm2_encrypt_inside_and_from_gmssl(kms, create_key):
-    from gmssl import sm2 as gm
-
     key = create_key(key_spec="SM2", key_usage="ENCRYPT_DECRYPT")
     ct = encrypt(kms, key, "国密 SM2", alg="SM2_ENCRYPT")
     assert decrypt(kms, ct, key_id=key, alg="SM2_ENCRYPT").plain_text == "国密 SM2"
     expect_4xx(lambda: decrypt(kms, b64(flip(unb64(ct), len(unb64(ct)) - 1)), key_id=key, alg="SM2_ENCRYPT"))
     point = _spki_point(public_key(kms, key))
-    outside = gm.CryptSM2(private_key="00", public_key=point.hex(), mode=1).encrypt(b"from gmssl")
+    outside = _gm_sm2(point, mode=1).encrypt(b"from gmssl")
     assert unb64(decrypt(kms, b64(outside), key_id=key, alg="SM2_ENCRYPT").plain_text_base64) == b"from gmssl"
+
+
+def _gm_sm2(point: bytes, **kw):
+    """A gmssl CryptSM2 for the public point (64 bytes, no 0x04). gmssl's
+    constructor ``lstrip("04")``s a key starting with "04", which also eats
+    leading '0'/'4' digits of x; assigning afterwards keeps the key intact."""
+    from gmssl import sm2 as gm
+    crypt = gm.CryptSM2(private_key="00", public_key=point.hex(), **kw)
+    crypt.public_key = point.hex()
+    return crypt
 
 
 def _spki_point(pem: str) -> bytes:
@@ -170,8 +178,7 @@ ORDERS = {"EC_P256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2F
 def _outside_verifier(spec, alg, pem, mtype):
     """verify(sig, data) with an independent implementation; raises if invalid."""
     if spec == "SM2":
-        from gmssl import sm2 as gm
-        crypt = gm.CryptSM2(private_key="00", public_key=_spki_point(pem).hex(), asn1=True)
+        crypt = _gm_sm2(_spki_point(pem), asn1=True)
 
         def check(sig, data):
             ok = (crypt.verify_with_sm3(sig.hex(), data) if mtype == "RAW"
@@ -192,8 +199,7 @@ def _outside_verifier(spec, alg, pem, mtype):
 
 
 def _sm2_digest(pem, msg):
-    from gmssl import sm2 as gm
-    crypt = gm.CryptSM2(private_key="00", public_key=_spki_point(pem).hex())
+    crypt = _gm_sm2(_spki_point(pem))
     return bytes.fromhex(crypt._sm3_z(msg))  # e = SM3(Z_A || M), default ID
 
 

@@ -79,8 +79,10 @@ async fn schedule_survives_restart() {
             json!({"key_id": key_id, "pending_days": 7}),
         )
         .await;
-    let TestServer { dir, .. } = server;
-    // A new process on the same data dir: the schedule lives in the database.
+    // The first "process" ends (and lets go of the embedded database) before
+    // a new one opens the same data dir: the schedule lives in the database.
+    let TestServer { dir, state, clock } = server;
+    drop((state, clock));
     let server = TestServer::start_in(dir).await;
     let (status, body) = server.kms("describe-key", json!({"key_id": key_id})).await;
     assert_eq!(

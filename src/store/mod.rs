@@ -357,3 +357,67 @@ where
 pub(crate) mod conformance;
 #[cfg(test)]
 pub(crate) use postgres::testing;
+
+#[cfg(test)]
+mod decode_cache_tests {
+    use super::sqlite::SqliteEngine;
+    use super::{DecodeCache, Engine, StoreError};
+
+    static CACHE: DecodeCache<String> = DecodeCache::new("records");
+
+    fn put(engine: &dyn Engine, value: &str) {
+        let json = serde_json::to_vec(value).unwrap();
+        engine
+            .run(&mut |tx| tx.put("records", "p/k", &json).map(|_| true))
+            .unwrap();
+    }
+
+    fn read(engine: &dyn Engine) -> Option<String> {
+        let mut out = None;
+        engine
+            .run_read(&mut |tx| {
+                out = CACHE.get_json(tx, "p/k")?;
+                Ok(true)
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn every_commit_is_seen_and_engines_never_share_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SqliteEngine::open(&dir.path().join("a.db")).unwrap();
+        let b = SqliteEngine::open(&dir.path().join("b.db")).unwrap();
+        put(&a, "enabled");
+        assert_eq!(read(&a).as_deref(), Some("enabled"));
+        assert_eq!(read(&a).as_deref(), Some("enabled"));
+        put(&a, "disabled");
+        assert_eq!(read(&a).as_deref(), Some("disabled"));
+        // Same table and key in another database: its own value, not a's.
+        assert_eq!(read(&b), None);
+        put(&b, "other");
+        assert_eq!(read(&b).as_deref(), Some("other"));
+        assert_eq!(read(&a).as_deref(), Some("disabled"));
+        // A write transaction bypasses the generation and reads the bytes.
+        let mut inside = None;
+        a.run(&mut |tx| {
+            tx.put("records", "p/k", br#""pending""#)?;
+            inside = CACHE.get_json(tx, "p/k")?;
+            Ok::<bool, StoreError>(false)
+        })
+        .unwrap();
+        assert_eq!(inside.as_deref(), Some("pending"));
+        assert_eq!(read(&a).as_deref(), Some("disabled"));
+    }
+
+    #[test]
+    fn a_second_engine_on_one_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let first = SqliteEngine::open(&path).unwrap();
+        let second = SqliteEngine::open(&path).err().unwrap().to_string();
+        assert!(second.contains("in use by another dewstack"), "{second}");
+        drop(first);
+        SqliteEngine::open(&path).unwrap();
+    }
+}

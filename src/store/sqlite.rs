@@ -7,6 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// Where every engine in this process draws its generations from, so that no
+/// two engines (tests open several, and reopen files) ever share a value.
+static GENERATIONS: AtomicU64 = AtomicU64::new(0);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::SeqCst) + 1
+}
+
 /// Idle read-only connections kept for reuse; more may be open at a peak.
 const IDLE_READERS: usize = 16;
 
@@ -49,7 +57,7 @@ impl SqliteEngine {
             conn: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             path: path.to_owned(),
-            generation: AtomicU64::new(0),
+            generation: AtomicU64::new(next_generation()),
             _owner: owner,
         })
     }
@@ -209,8 +217,9 @@ impl Engine for SqliteEngine {
         if commit {
             tx.commit().map_err(backend)?;
             if wrote {
-                // After the commit and before anyone is told of it.
-                self.generation.fetch_add(1, Ordering::SeqCst);
+                // After the commit and before anyone is told of it; still
+                // under the writer lock, so generations only move forward.
+                self.generation.store(next_generation(), Ordering::SeqCst);
             }
             Ok(())
         } else {
