@@ -154,6 +154,19 @@ fn decode(s: &str) -> String {
 }
 
 pub fn canonical_uri(raw_path: &str) -> String {
+    // Nearly every path holds only unreserved characters: decoding and
+    // re-encoding would give it back unchanged, so skip that work.
+    let plain = raw_path
+        .bytes()
+        .all(|b| b == b'/' || b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
+    if plain {
+        let mut out = String::with_capacity(raw_path.len() + 1);
+        out.push_str(raw_path);
+        if !out.ends_with('/') {
+            out.push('/');
+        }
+        return out;
+    }
     // The SDK decodes the whole path once, splits on '/', and re-encodes each
     // segment: so "%2F" inside a segment is signed as a literal '/'.
     let decoded = decode(raw_path);

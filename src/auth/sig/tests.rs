@@ -180,3 +180,32 @@ fn query_canonical_form() {
         "/v1/p/secrets/db%20pass%3A%C3%BC/versions/"
     );
 }
+
+#[test]
+fn plain_paths_canonicalise_as_the_general_rule_does() {
+    // What the general decode / split / encode rule gives, written out.
+    let general = |p: &str| {
+        let decoded = percent_encoding::percent_decode_str(p).decode_utf8_lossy();
+        let mut out = decoded
+            .split('/')
+            .map(|s| percent_encoding::utf8_percent_encode(s, super::UNRESERVED).to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        if !out.ends_with('/') {
+            out.push('/');
+        }
+        out
+    };
+    for p in [
+        "/",
+        "//",
+        "/v1.0/0123/kms/encrypt-data",
+        "/v1.0/0123/kms/encrypt-data/",
+        "/v1/p/secrets/a_b.c~d-e",
+        "",
+    ] {
+        assert_eq!(canonical_uri(p), general(p), "{p:?}");
+    }
+    // A path with anything else still takes the general rule.
+    assert_eq!(canonical_uri("/a b/c+d"), "/a%20b/c%2Bd/");
+}
