@@ -31,6 +31,7 @@ from huaweicloudsdkkms.v2 import (
 )
 
 import kms_helpers as kh
+import support
 from support import expect_kms_error
 
 b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
@@ -284,6 +285,7 @@ def test_datakey_length_rules(kms, create_key):
 
 
 @pytest.mark.parametrize("kind,spec", [("rsa", "RSA_2048"), ("ec", "ECC_NIST_P256"),
+                                       ("ec", "ECC_NIST_P384"), ("ec", "ECC_NIST_P521"),
                                        ("ec", "ECC_SECG_P256K1"), ("ec", "SM2")])
 def test_datakey_pairs(kms, create_key, kind, spec):
     key = create_key()
@@ -302,8 +304,21 @@ def test_datakey_pairs(kms, create_key, kind, spec):
         pub_der = priv.public_key().public_bytes(serialization.Encoding.DER,
                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
         assert unb64(resp.public_key) == pub_der
+        if kind == "ec":
+            assert priv.curve.name == CURVES[spec]
     else:
         assert unb64(resp.public_key)[-65] == 0x04
+
+
+CURVES = {"ECC_NIST_P256": "secp256r1", "ECC_NIST_P384": "secp384r1", "ECC_NIST_P521": "secp521r1",
+          "ECC_SECG_P256K1": "secp256k1"}
+
+
+def test_p521_is_for_data_key_pairs_only(kms, create_key):
+    # CreateEcDatakeyPair lists ECC_NIST_P521; CreateKey's key_spec list has no P-521 at all.
+    for spec in ("EC_P521", "ECC_NIST_P521"):
+        expect_kms_error(lambda: create_key(key_spec=spec, key_usage="SIGN_VERIFY"), 400,
+                         support.KMS_INVALID_PARAM)
 
 
 # ---- ReEncrypt, random, MAC ----------------------------------------------------------

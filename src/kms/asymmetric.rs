@@ -19,6 +19,7 @@ pub enum PrivateKey {
     Rsa(Box<RsaPrivateKey>),
     P256(p256::SecretKey),
     P384(p384::SecretKey),
+    P521(p521::SecretKey),
     K256(k256::SecretKey),
     Sm2(sm2::SecretKey),
     Ed25519(Box<ed25519_dalek::SigningKey>),
@@ -41,6 +42,9 @@ pub fn parse_private(spec: KeySpec, der: &[u8]) -> Result<PrivateKey, KmsError> 
         KeySpec::EcP384 => {
             PrivateKey::P384(p384::SecretKey::from_pkcs8_der(der).map_err(|_| bad_material())?)
         }
+        KeySpec::EcP521 => {
+            PrivateKey::P521(p521::SecretKey::from_pkcs8_der(der).map_err(|_| bad_material())?)
+        }
         KeySpec::Secp256k1 => {
             PrivateKey::K256(k256::SecretKey::from_pkcs8_der(der).map_err(|_| bad_material())?)
         }
@@ -62,6 +66,7 @@ impl PrivateKey {
             PrivateKey::Rsa(k) => public_spki(&RsaPublicKey::from(k.as_ref())),
             PrivateKey::P256(k) => public_spki(&k.public_key()),
             PrivateKey::P384(k) => public_spki(&k.public_key()),
+            PrivateKey::P521(k) => public_spki(&k.public_key()),
             PrivateKey::K256(k) => public_spki(&k.public_key()),
             PrivateKey::Sm2(k) => public_spki(&k.public_key()),
             PrivateKey::Ed25519(k) => public_spki(&k.verifying_key()),
@@ -247,6 +252,7 @@ mod tests {
     fn public_keys_are_spki_pem_with_crlf() {
         for spec in [
             KeySpec::EcP256,
+            KeySpec::EcP521,
             KeySpec::Sm2,
             KeySpec::Ed25519,
             KeySpec::Secp256k1,

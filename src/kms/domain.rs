@@ -101,6 +101,9 @@ pub enum KeySpec {
     Hmac384,
     Hmac512,
     HmacSm3,
+    /// Data key pairs only (CreateEcDatakeyPair): CreateKey does not offer it,
+    /// so it is left out of `ALL_SPECS` and never parses as a CMK spec.
+    EcP521,
 }
 
 pub const ALL_SPECS: [KeySpec; 14] = [
@@ -137,6 +140,7 @@ impl KeySpec {
             KeySpec::Hmac384 => "HMAC_384",
             KeySpec::Hmac512 => "HMAC_512",
             KeySpec::HmacSm3 => "HMAC_SM3",
+            KeySpec::EcP521 => "EC_P521",
         }
     }
 
