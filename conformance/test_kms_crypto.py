@@ -16,6 +16,7 @@ import base64
 import hashlib
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 from huaweicloudsdkcore.exceptions import exceptions as sdk_exc
@@ -221,6 +222,36 @@ def test_signatures_interoperate(kms, create_key, spec, alg):
             other = utils.encode_dss_signature(r, ORDERS[spec] - s_)
             _outside_verifier(spec, alg, pem, mtype)(other, data)
             assert validate(kms, key, data, other, alg, mtype) == "true"
+
+
+def test_ed25519_message_types(kms, create_key):
+    """ED25519_SHA_512 is PureEdDSA: RAW only. ED25519_PH_SHA_512 is RFC 8032 Ed25519ph
+    (empty context): RAW hashes the message with SHA-512, DIGEST is that SHA-512 value, and
+    both give the same (deterministic) signature. ``cryptography`` has no Ed25519ph, so the
+    known-answer check against RFC 8032 section 7.3 is in the Rust unit tests; here the outside
+    check is that an Ed25519ph signature is no pure Ed25519 signature (domain separation)."""
+    key = create_key(key_spec="ED25519", key_usage="SIGN_VERIFY")
+    pub = serialization.load_pem_public_key(public_key(kms, key).encode())
+    msg = b"prehash me"
+    ph = hashlib.sha512(msg).digest()
+    for mtype in ("DIGEST", None):  # the default message type is DIGEST
+        expect_kms_error(lambda: sign(kms, key, ph, "ED25519_SHA_512", mtype), 400, support.KMS_INVALID_PARAM)
+
+    by_raw = unb64(sign(kms, key, msg, "ED25519_PH_SHA_512", "RAW"))
+    by_digest = unb64(sign(kms, key, ph, "ED25519_PH_SHA_512", "DIGEST"))
+    assert len(by_raw) == 64 and by_raw == by_digest
+    assert validate(kms, key, msg, by_raw, "ED25519_PH_SHA_512", "RAW") == "true"
+    assert validate(kms, key, ph, by_raw, "ED25519_PH_SHA_512", "DIGEST") == "true"
+    assert validate(kms, key, ph, flip(by_raw, 5), "ED25519_PH_SHA_512", "DIGEST") == "false"
+    assert validate(kms, key, flip(ph, 0), by_raw, "ED25519_PH_SHA_512", "DIGEST") == "false"
+    assert validate(kms, key, msg, by_raw, "ED25519_SHA_512", "RAW") == "false"
+    for data in (msg, ph):
+        with pytest.raises(InvalidSignature):
+            pub.verify(by_raw, data)
+    pure = unb64(sign(kms, key, msg, "ED25519_SHA_512", "RAW"))
+    pub.verify(pure, msg)
+    assert validate(kms, key, msg, pure, "ED25519_PH_SHA_512", "RAW") == "false"
+    expect_kms_error(lambda: sign(kms, key, ph[:32], "ED25519_PH_SHA_512", "DIGEST"), 400, "KMS.0329")
 
 
 def test_sign_refuses_bad_digest_and_mismatched_algorithm(kms, create_key):
