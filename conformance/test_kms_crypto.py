@@ -152,10 +152,10 @@ def _spki_point(pem: str) -> bytes:
 
 
 # ---- Sign / ValidateSignature ---------------------------------------------------------
-# The private half of a KMS key never leaves KMS (and asymmetric keys cannot be imported),
-# so "signatures made outside" are the other valid encoding of a KMS ECDSA signature,
-# (r, n - s), re-encoded by ``cryptography``; known-answer vectors (RFC 6979, RFC 8032)
-# are in the Rust unit tests.
+# The private half of a generated KMS key never leaves KMS, so "signatures made outside"
+# are the other valid encoding of a KMS ECDSA signature, (r, n - s), re-encoded by
+# ``cryptography``; known-answer vectors (RFC 6979, RFC 8032) are in the Rust unit tests,
+# and keys whose private half was made outside are in test_kms_import_asymmetric.py.
 SIGN_CASES = (
     [("RSA_2048", f"RSASSA_{p}_SHA_{n}") for p in ("PSS", "PKCS1_V1_5") for n in (256, 384, 512)]
     + [("EC_P256", "ECDSA_SHA_256"), ("EC_P256", "ECDSA_SHA_384"), ("EC_P384", "ECDSA_SHA_384"),

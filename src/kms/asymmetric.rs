@@ -72,11 +72,33 @@ impl PrivateKey {
             PrivateKey::Ed25519(k) => public_spki(&k.verifying_key()),
         }
     }
+
+    /// PKCS#8 DER, as generated material is stored.
+    pub fn to_pkcs8(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError> {
+        use spki_encode::pkcs8;
+        match self {
+            PrivateKey::Rsa(k) => pkcs8(k.as_ref()),
+            PrivateKey::P256(k) => pkcs8(k),
+            PrivateKey::P384(k) => pkcs8(k),
+            PrivateKey::P521(k) => pkcs8(k),
+            PrivateKey::K256(k) => pkcs8(k),
+            PrivateKey::Sm2(k) => pkcs8(k),
+            PrivateKey::Ed25519(k) => pkcs8(k.as_ref()),
+        }
+    }
 }
 
 mod spki_encode {
     use super::KmsError;
     use p256::pkcs8::EncodePublicKey;
+
+    pub fn pkcs8<K: p256::pkcs8::EncodePrivateKey>(
+        key: &K,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError> {
+        key.to_pkcs8_der()
+            .map(|d| zeroize::Zeroizing::new(d.as_bytes().to_vec()))
+            .map_err(|_| KmsError::Internal("private key does not encode".into()))
+    }
 
     pub fn public_spki<K: EncodePublicKey>(key: &K) -> Result<Vec<u8>, KmsError> {
         key.to_public_key_der()
