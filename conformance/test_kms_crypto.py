@@ -16,6 +16,7 @@ import base64
 import hashlib
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 from huaweicloudsdkcore.exceptions import exceptions as sdk_exc
@@ -31,6 +32,7 @@ from huaweicloudsdkkms.v2 import (
 )
 
 import kms_helpers as kh
+import support
 from support import expect_kms_error
 
 b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
@@ -158,10 +160,10 @@ def _spki_point(pem: str) -> bytes:
 
 
 # ---- Sign / ValidateSignature ---------------------------------------------------------
-# The private half of a KMS key never leaves KMS (and asymmetric keys cannot be imported),
-# so "signatures made outside" are the other valid encoding of a KMS ECDSA signature,
-# (r, n - s), re-encoded by ``cryptography``; known-answer vectors (RFC 6979, RFC 8032)
-# are in the Rust unit tests.
+# The private half of a generated KMS key never leaves KMS, so "signatures made outside"
+# are the other valid encoding of a KMS ECDSA signature, (r, n - s), re-encoded by
+# ``cryptography``; known-answer vectors (RFC 6979, RFC 8032) are in the Rust unit tests,
+# and keys whose private half was made outside are in test_kms_import_asymmetric.py.
 SIGN_CASES = (
     [("RSA_2048", f"RSASSA_{p}_SHA_{n}") for p in ("PSS", "PKCS1_V1_5") for n in (256, 384, 512)]
     + [("EC_P256", "ECDSA_SHA_256"), ("EC_P256", "ECDSA_SHA_384"), ("EC_P384", "ECDSA_SHA_384"),
@@ -228,6 +230,36 @@ def test_signatures_interoperate(kms, create_key, spec, alg):
             assert validate(kms, key, data, other, alg, mtype) == "true"
 
 
+def test_ed25519_message_types(kms, create_key):
+    """ED25519_SHA_512 is PureEdDSA: RAW only. ED25519_PH_SHA_512 is RFC 8032 Ed25519ph
+    (empty context): RAW hashes the message with SHA-512, DIGEST is that SHA-512 value, and
+    both give the same (deterministic) signature. ``cryptography`` has no Ed25519ph, so the
+    known-answer check against RFC 8032 section 7.3 is in the Rust unit tests; here the outside
+    check is that an Ed25519ph signature is no pure Ed25519 signature (domain separation)."""
+    key = create_key(key_spec="ED25519", key_usage="SIGN_VERIFY")
+    pub = serialization.load_pem_public_key(public_key(kms, key).encode())
+    msg = b"prehash me"
+    ph = hashlib.sha512(msg).digest()
+    for mtype in ("DIGEST", None):  # the default message type is DIGEST
+        expect_kms_error(lambda: sign(kms, key, ph, "ED25519_SHA_512", mtype), 400, support.KMS_INVALID_PARAM)
+
+    by_raw = unb64(sign(kms, key, msg, "ED25519_PH_SHA_512", "RAW"))
+    by_digest = unb64(sign(kms, key, ph, "ED25519_PH_SHA_512", "DIGEST"))
+    assert len(by_raw) == 64 and by_raw == by_digest
+    assert validate(kms, key, msg, by_raw, "ED25519_PH_SHA_512", "RAW") == "true"
+    assert validate(kms, key, ph, by_raw, "ED25519_PH_SHA_512", "DIGEST") == "true"
+    assert validate(kms, key, ph, flip(by_raw, 5), "ED25519_PH_SHA_512", "DIGEST") == "false"
+    assert validate(kms, key, flip(ph, 0), by_raw, "ED25519_PH_SHA_512", "DIGEST") == "false"
+    assert validate(kms, key, msg, by_raw, "ED25519_SHA_512", "RAW") == "false"
+    for data in (msg, ph):
+        with pytest.raises(InvalidSignature):
+            pub.verify(by_raw, data)
+    pure = unb64(sign(kms, key, msg, "ED25519_SHA_512", "RAW"))
+    pub.verify(pure, msg)
+    assert validate(kms, key, msg, pure, "ED25519_PH_SHA_512", "RAW") == "false"
+    expect_kms_error(lambda: sign(kms, key, ph[:32], "ED25519_PH_SHA_512", "DIGEST"), 400, "KMS.0329")
+
+
 def test_sign_refuses_bad_digest_and_mismatched_algorithm(kms, create_key):
     key = create_key(key_spec="EC_P256", key_usage="SIGN_VERIFY")
     expect_kms_error(lambda: sign(kms, key, b"\x01" * 31, "ECDSA_SHA_256", "DIGEST"), 400, "KMS.0329")
@@ -290,6 +322,7 @@ def test_datakey_length_rules(kms, create_key):
 
 
 @pytest.mark.parametrize("kind,spec", [("rsa", "RSA_2048"), ("ec", "ECC_NIST_P256"),
+                                       ("ec", "ECC_NIST_P384"), ("ec", "ECC_NIST_P521"),
                                        ("ec", "ECC_SECG_P256K1"), ("ec", "SM2")])
 def test_datakey_pairs(kms, create_key, kind, spec):
     key = create_key()
@@ -308,8 +341,21 @@ def test_datakey_pairs(kms, create_key, kind, spec):
         pub_der = priv.public_key().public_bytes(serialization.Encoding.DER,
                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
         assert unb64(resp.public_key) == pub_der
+        if kind == "ec":
+            assert priv.curve.name == CURVES[spec]
     else:
         assert unb64(resp.public_key)[-65] == 0x04
+
+
+CURVES = {"ECC_NIST_P256": "secp256r1", "ECC_NIST_P384": "secp384r1", "ECC_NIST_P521": "secp521r1",
+          "ECC_SECG_P256K1": "secp256k1"}
+
+
+def test_p521_is_for_data_key_pairs_only(kms, create_key):
+    # CreateEcDatakeyPair lists ECC_NIST_P521; CreateKey's key_spec list has no P-521 at all.
+    for spec in ("EC_P521", "ECC_NIST_P521"):
+        expect_kms_error(lambda: create_key(key_spec=spec, key_usage="SIGN_VERIFY"), 400,
+                         support.KMS_INVALID_PARAM)
 
 
 # ---- ReEncrypt, random, MAC ----------------------------------------------------------

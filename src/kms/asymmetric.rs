@@ -19,6 +19,7 @@ pub enum PrivateKey {
     Rsa(Box<RsaPrivateKey>),
     P256(p256::SecretKey),
     P384(p384::SecretKey),
+    P521(p521::SecretKey),
     K256(k256::SecretKey),
     Sm2(sm2::SecretKey),
     Ed25519(Box<ed25519_dalek::SigningKey>),
@@ -41,6 +42,9 @@ pub fn parse_private(spec: KeySpec, der: &[u8]) -> Result<PrivateKey, KmsError> 
         KeySpec::EcP384 => {
             PrivateKey::P384(p384::SecretKey::from_pkcs8_der(der).map_err(|_| bad_material())?)
         }
+        KeySpec::EcP521 => {
+            PrivateKey::P521(p521::SecretKey::from_pkcs8_der(der).map_err(|_| bad_material())?)
+        }
         KeySpec::Secp256k1 => {
             PrivateKey::K256(k256::SecretKey::from_pkcs8_der(der).map_err(|_| bad_material())?)
         }
@@ -62,9 +66,24 @@ impl PrivateKey {
             PrivateKey::Rsa(k) => public_spki(&RsaPublicKey::from(k.as_ref())),
             PrivateKey::P256(k) => public_spki(&k.public_key()),
             PrivateKey::P384(k) => public_spki(&k.public_key()),
+            PrivateKey::P521(k) => public_spki(&k.public_key()),
             PrivateKey::K256(k) => public_spki(&k.public_key()),
             PrivateKey::Sm2(k) => public_spki(&k.public_key()),
             PrivateKey::Ed25519(k) => public_spki(&k.verifying_key()),
+        }
+    }
+
+    /// PKCS#8 DER, as generated material is stored.
+    pub fn to_pkcs8(&self) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError> {
+        use spki_encode::pkcs8;
+        match self {
+            PrivateKey::Rsa(k) => pkcs8(k.as_ref()),
+            PrivateKey::P256(k) => pkcs8(k),
+            PrivateKey::P384(k) => pkcs8(k),
+            PrivateKey::P521(k) => pkcs8(k),
+            PrivateKey::K256(k) => pkcs8(k),
+            PrivateKey::Sm2(k) => pkcs8(k),
+            PrivateKey::Ed25519(k) => pkcs8(k.as_ref()),
         }
     }
 }
@@ -72,6 +91,14 @@ impl PrivateKey {
 mod spki_encode {
     use super::KmsError;
     use p256::pkcs8::EncodePublicKey;
+
+    pub fn pkcs8<K: p256::pkcs8::EncodePrivateKey>(
+        key: &K,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError> {
+        key.to_pkcs8_der()
+            .map(|d| zeroize::Zeroizing::new(d.as_bytes().to_vec()))
+            .map_err(|_| KmsError::Internal("private key does not encode".into()))
+    }
 
     pub fn public_spki<K: EncodePublicKey>(key: &K) -> Result<Vec<u8>, KmsError> {
         key.to_public_key_der()
@@ -247,6 +274,7 @@ mod tests {
     fn public_keys_are_spki_pem_with_crlf() {
         for spec in [
             KeySpec::EcP256,
+            KeySpec::EcP521,
             KeySpec::Sm2,
             KeySpec::Ed25519,
             KeySpec::Secp256k1,

@@ -101,6 +101,9 @@ pub enum KeySpec {
     Hmac384,
     Hmac512,
     HmacSm3,
+    /// Data key pairs only (CreateEcDatakeyPair): CreateKey does not offer it,
+    /// so it is left out of `ALL_SPECS` and never parses as a CMK spec.
+    EcP521,
 }
 
 pub const ALL_SPECS: [KeySpec; 14] = [
@@ -137,6 +140,7 @@ impl KeySpec {
             KeySpec::Hmac384 => "HMAC_384",
             KeySpec::Hmac512 => "HMAC_512",
             KeySpec::HmacSm3 => "HMAC_SM3",
+            KeySpec::EcP521 => "EC_P521",
         }
     }
 
@@ -156,6 +160,13 @@ impl KeySpec {
             self,
             KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 | KeySpec::HmacSm3
         )
+    }
+
+    /// Asymmetric specs whose private key may be imported: those the cloud's
+    /// import documentation lists (RSA, NIST P-256/P-384, SM2).
+    pub fn imports_private_key(self) -> bool {
+        use KeySpec::*;
+        matches!(self, Rsa2048 | Rsa3072 | Rsa4096 | EcP256 | EcP384 | Sm2)
     }
 
     pub fn default_usage(self) -> KeyUsage {
@@ -343,8 +354,8 @@ impl NewKey {
             .map(Origin::parse)
             .transpose()?
             .unwrap_or(Origin::Kms);
-        // Imported material is supported for symmetric keys only, as in the cloud.
-        if origin == Origin::External && !spec.is_symmetric() && !spec.is_hmac() {
+        let importable = spec.is_symmetric() || spec.is_hmac() || spec.imports_private_key();
+        if origin == Origin::External && !importable {
             return Err(KmsError::InvalidParameter("origin"));
         }
         let keystore_id = keystore_id.unwrap_or("0");
@@ -495,6 +506,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ext.origin.initial_state(), KeyState::PendingImport);
+        let external = |spec: &str| {
+            NewKey::validate(
+                Some("a"),
+                Some(spec),
+                Some("SIGN_VERIFY"),
+                None,
+                Some("external"),
+                None,
+                None,
+                None,
+            )
+        };
+        for spec in ["RSA_2048", "RSA_4096", "EC_P256", "EC_P384", "SM2"] {
+            assert!(external(spec).is_ok(), "{spec}");
+        }
+        for spec in ["ED25519", "SECP256K1"] {
+            assert!(external(spec).is_err(), "{spec}");
+        }
         assert!(matches!(
             NewKey::validate(None, None, None, None, None, None, None, None),
             Err(KmsError::MissingParameter(_))

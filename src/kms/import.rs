@@ -7,10 +7,13 @@
 //! (associated data `"{key_id}:wrapping"`) in `kms_import_params`
 //! (`project/key_id`, one live set per key). The import token is a sealed
 //! {key id, project, token id, expiry} that ties a material upload to that set.
+//! Asymmetric keys bring their private key as a second, AES-wrapped part
+//! (`import_asym.rs`).
 
 use super::admin;
 use super::domain::{self, KeySpec, KeyState, Origin};
 use super::error::KmsError;
+use super::import_asym;
 use super::store::{self, KeyRecord, KeyVersion};
 use super::wire::OperateKeyRequest;
 use super::wire_admin::*;
@@ -119,6 +122,44 @@ pub fn material_len(spec: KeySpec) -> Option<usize> {
         KeySpec::Hmac384 => Some(48),
         KeySpec::Hmac512 => Some(64),
         _ => None,
+    }
+}
+
+/// An accepted upload: the material to store and the bytes that identify it
+/// on a re-import.
+pub struct Imported {
+    pub material: Zeroizing<Vec<u8>>,
+    pub identity: Zeroizing<Vec<u8>>,
+}
+
+/// A symmetric key is the unwrapped material itself. For an asymmetric key
+/// the unwrapped material is the temporary key that opens `wrapped_private`,
+/// and the key pair is identified by its public key.
+pub fn imported_material(
+    spec: KeySpec,
+    unwrapped: Zeroizing<Vec<u8>>,
+    wrapped_private: Option<&[u8]>,
+) -> Result<Imported, KmsError> {
+    match wrapped_private {
+        None if spec.imports_private_key() => {
+            Err(KmsError::MissingParameter("encrypted_privatekey"))
+        }
+        None if material_len(spec) == Some(unwrapped.len()) => Ok(Imported {
+            material: unwrapped.clone(),
+            identity: unwrapped,
+        }),
+        None => Err(KmsError::ImportMaterialLength),
+        Some(_) if !spec.imports_private_key() => {
+            Err(KmsError::InvalidParameter("encrypted_privatekey"))
+        }
+        Some(wrapped) => {
+            let der = import_asym::unwrap_private_key(&unwrapped, wrapped)?;
+            let (material, public) = import_asym::accept_private_key(spec, &der)?;
+            Ok(Imported {
+                material,
+                identity: Zeroizing::new(public),
+            })
+        }
     }
 }
 
@@ -253,9 +294,12 @@ pub async fn import_key_material(
                 .trim(),
         )
         .map_err(|_| KmsError::InvalidParameter("encrypted_key_material"))?;
-    if req.encrypted_privatekey.is_some_and(|p| !p.is_empty()) {
-        return Err(KmsError::Unsupported("asymmetric key import"));
-    }
+    let wrapped_private = req
+        .encrypted_privatekey
+        .filter(|p| !p.is_empty())
+        .map(|p| B64.decode(p.trim()))
+        .transpose()
+        .map_err(|_| KmsError::InvalidParameter("encrypted_privatekey"))?;
     let now = app.clock.now().timestamp_millis();
     let expiration_ms = match req.expiration_time.as_deref().filter(|s| !s.is_empty()) {
         None => None,
@@ -291,17 +335,16 @@ pub async fn import_key_material(
     let sealed_private = B64
         .decode(&params.sealed_private_key)
         .map_err(|_| KmsError::Internal("stored wrapping key is not base64".into()))?;
-    let material = unwrap_material(
+    let unwrapped = unwrap_material(
         &app.keyring,
         &key_id,
         &sealed_private,
         params.algorithm,
         &wrapped,
     )?;
-    if material_len(key.key_spec) != Some(material.len()) {
-        return Err(KmsError::ImportMaterialLength);
-    }
-    let print = fingerprint(&key_id, &material);
+    let Imported { material, identity } =
+        imported_material(key.key_spec, unwrapped, wrapped_private.as_deref())?;
+    let print = fingerprint(&key_id, &identity);
     let sealed = app.keyring.seal(&material, key_id.as_bytes());
     let token_id = claims.token_id;
     admin::change_own(&app, &caller, &key_id, move |tx, key| {

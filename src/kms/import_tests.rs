@@ -71,3 +71,38 @@ fn lengths_and_algorithms() {
     assert_ne!(fingerprint(KEY, b"a"), fingerprint(KEY, b"b"));
     assert_ne!(fingerprint(KEY, b"a"), fingerprint("k2", b"a"));
 }
+
+#[test]
+fn imported_material_dispatches_on_the_spec() {
+    let z = |b: &[u8]| Zeroizing::new(b.to_vec());
+    let sym = imported_material(KeySpec::Aes256, z(&[1; 32]), None).unwrap();
+    assert_eq!(sym.material.as_slice(), &[1; 32]);
+    assert_eq!(sym.identity.as_slice(), &[1; 32]);
+    let code = |r: Result<Imported, KmsError>| r.err().unwrap().status_and_code().1;
+    assert_eq!(
+        code(imported_material(KeySpec::Aes256, z(&[1; 16]), None)),
+        "KMS.2604"
+    );
+    assert_eq!(
+        code(imported_material(
+            KeySpec::Aes256,
+            z(&[1; 32]),
+            Some(&[0; 40])
+        )),
+        "KMS.0308"
+    );
+    assert_eq!(
+        code(imported_material(KeySpec::EcP256, z(&[1; 32]), None)),
+        "KMS.0204"
+    );
+
+    let der = crate::kms::material::generate(KeySpec::EcP256).unwrap();
+    let temp = [9u8; 32];
+    let mut wrapped = vec![0u8; der.len().div_ceil(8) * 8 + 8];
+    aes_kw::KekAes256::from(temp)
+        .wrap_with_padding(&der, &mut wrapped)
+        .unwrap();
+    let asym = imported_material(KeySpec::EcP256, z(&temp), Some(&wrapped)).unwrap();
+    let key = crate::kms::asymmetric::parse_private(KeySpec::EcP256, &asym.material).unwrap();
+    assert_eq!(key.public_der().unwrap(), asym.identity.as_slice());
+}

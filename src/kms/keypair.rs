@@ -39,7 +39,7 @@ fn ec_spec(raw: &str) -> Result<KeySpec, KmsError> {
         "ECC_NIST_P384" => Ok(KeySpec::EcP384),
         "ECC_SECG_P256K1" => Ok(KeySpec::Secp256k1),
         "SM2" => Ok(KeySpec::Sm2),
-        "ECC_NIST_P521" => Err(KmsError::Unsupported("ECC_NIST_P521")),
+        "ECC_NIST_P521" => Ok(KeySpec::EcP521),
         _ => Err(KmsError::InvalidParameter("key_spec")),
     }
 }

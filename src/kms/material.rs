@@ -18,6 +18,7 @@ pub fn generate(spec: KeySpec) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         KeySpec::Rsa4096 => rsa_key(4096)?,
         KeySpec::EcP256 => encode(&p256::SecretKey::random(&mut OsRng))?,
         KeySpec::EcP384 => encode(&p384::SecretKey::random(&mut OsRng))?,
+        KeySpec::EcP521 => encode(&p521::SecretKey::random(&mut OsRng))?,
         KeySpec::Secp256k1 => encode(&k256::SecretKey::random(&mut OsRng))?,
         KeySpec::Sm2 => encode(&sm2::SecretKey::random(&mut OsRng))?,
         KeySpec::Ed25519 => encode(&ed25519_dalek::SigningKey::generate(&mut OsRng))?,

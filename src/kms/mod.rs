@@ -31,6 +31,7 @@ pub mod error;
 mod grant_store;
 pub mod grants;
 mod import;
+mod import_asym;
 mod keypair;
 mod keyuse;
 mod mac;

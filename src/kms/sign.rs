@@ -4,6 +4,12 @@
 //! signatures are ASN.1 DER `SEQUENCE { r, s }` (SM2 as in GM/T 0009, with the
 //! default distinguishing ID "1234567812345678"); Ed25519 signatures are the
 //! 64-byte RFC 8032 encoding. PSS uses a salt as long as the digest.
+//!
+//! Ed25519: ED25519_SHA_512 is PureEdDSA and signs RAW messages only (its
+//! SHA-512 is internal to the scheme, over more than the message, so there is
+//! no digest a caller could supply). ED25519_PH_SHA_512 is RFC 8032 Ed25519ph
+//! with an empty context: PH(M) = SHA-512(M) is computed here for RAW and is
+//! the 64-byte message itself for DIGEST, so both give the same signature.
 
 use super::asymmetric::PrivateKey;
 use super::domain::KeySpec;
@@ -126,9 +132,6 @@ fn input(alg: SignAlg, kind: MessageType, message: &[u8]) -> Result<Input<'_>, K
             Ok(Input::Raw(message))
         }
         (SignAlg::Ed25519, MessageType::Digest) => Err(KmsError::InvalidParameter("message_type")),
-        (SignAlg::Ed25519Ph, MessageType::Digest) => Err(KmsError::Unsupported(
-            "ED25519_PH_SHA_512 over a DIGEST message",
-        )),
         (_, MessageType::Raw) => Ok(Input::Digest(alg.hash().digest(message))),
         (_, MessageType::Digest) => {
             if message.len() != alg.hash().len() {
@@ -233,10 +236,9 @@ pub fn sign(
             sm2_der(&s)
         }
         (PrivateKey::Ed25519(k), Input::Raw(m)) => Ok(k.sign(m).to_bytes().to_vec()),
-        (PrivateKey::Ed25519(k), Input::Digest(_)) => {
-            // Only ED25519_PH over a RAW message reaches here: hash it as RFC 8032 Ed25519ph does.
+        (PrivateKey::Ed25519(k), Input::Digest(d)) => {
             let s = k
-                .sign_prehashed(sha2::Sha512::new().chain_update(message), None)
+                .sign_prehashed(Sha512Prehash::new(&d)?, None)
                 .map_err(|_| sign_failed())?;
             Ok(s.to_bytes().to_vec())
         }
@@ -301,13 +303,49 @@ pub fn verify(
             let vk = k.verifying_key();
             match input {
                 Input::Raw(m) => vk.verify_strict(m, &s).is_ok(),
-                Input::Digest(_) => vk
-                    .verify_prehashed_strict(sha2::Sha512::new().chain_update(message), None, &s)
+                Input::Digest(d) => vk
+                    .verify_prehashed_strict(Sha512Prehash::new(&d)?, None, &s)
                     .is_ok(),
             }
         }
         _ => return Err(KmsError::InvalidParameter("signing_algorithm")),
     })
+}
+
+/// A SHA-512 value already computed (by the caller for DIGEST messages),
+/// handed to ed25519-dalek's Ed25519ph, which takes PH(M) only as a `Digest`.
+/// The prehashed API only finalizes it, so it takes no further input.
+#[derive(Clone, Default)]
+struct Sha512Prehash(sha2::digest::Output<sha2::Sha512>);
+
+impl Sha512Prehash {
+    fn new(digest: &[u8]) -> Result<Self, KmsError> {
+        if digest.len() != 64 {
+            return Err(KmsError::DigestLength);
+        }
+        let mut out = Self::default();
+        out.0.copy_from_slice(digest);
+        Ok(out)
+    }
+}
+
+mod prehash_impl {
+    use super::Sha512Prehash;
+    use sha2::digest::consts::U64;
+    use sha2::digest::{FixedOutput, HashMarker, Output, OutputSizeUser, Update};
+
+    impl OutputSizeUser for Sha512Prehash {
+        type OutputSize = U64;
+    }
+    impl Update for Sha512Prehash {
+        fn update(&mut self, _data: &[u8]) {}
+    }
+    impl FixedOutput for Sha512Prehash {
+        fn finalize_into(self, out: &mut Output<Self>) {
+            out.copy_from_slice(&self.0);
+        }
+    }
+    impl HashMarker for Sha512Prehash {}
 }
 
 #[cfg(test)]

@@ -63,6 +63,12 @@ fn every_algorithm_round_trips_raw_and_digest() {
     );
     round_trip(KeySpec::Ed25519, SignAlg::Ed25519, MessageType::Raw, msg);
     round_trip(KeySpec::Ed25519, SignAlg::Ed25519Ph, MessageType::Raw, msg);
+    round_trip(
+        KeySpec::Ed25519,
+        SignAlg::Ed25519Ph,
+        MessageType::Digest,
+        &Sha512.digest(msg),
+    );
 }
 
 #[test]
@@ -90,6 +96,12 @@ fn digest_length_and_algorithm_fit_are_checked() {
     assert!(MessageType::parse(Some("TEXT")).is_err());
     let e = key(KeySpec::Ed25519);
     assert!(sign(&e, SignAlg::Ed25519, MessageType::Digest, &[0; 64]).is_err());
+    for len in [32, 63, 65] {
+        assert!(matches!(
+            sign(&e, SignAlg::Ed25519Ph, MessageType::Digest, &vec![0; len]),
+            Err(KmsError::DigestLength)
+        ));
+    }
 }
 
 #[test]
@@ -141,6 +153,14 @@ fn ed25519_known_answers() {
         "98a70222f0b8121aa9d30f813d683f809e462b469c7ff87639499bb94e6dae4131f85042463c2a355a2003d062adf5aaa10b8c61e636062aaad11c2a26083406"
     );
     assert!(verify(&k, SignAlg::Ed25519Ph, MessageType::Raw, b"abc", &sig).unwrap());
+    // DIGEST hands over PH(M) = SHA-512(M) itself: the same RFC 8032 signature.
+    let ph = Hash::Sha512.digest(b"abc");
+    let by_digest = sign(&k, SignAlg::Ed25519Ph, MessageType::Digest, &ph).unwrap();
+    assert_eq!(by_digest, sig);
+    assert!(verify(&k, SignAlg::Ed25519Ph, MessageType::Digest, &ph, &sig).unwrap());
+    // Domain separation: an Ed25519ph signature is no pure Ed25519 signature of M or PH(M).
+    assert!(!verify(&k, SignAlg::Ed25519, MessageType::Raw, b"abc", &sig).unwrap());
+    assert!(!verify(&k, SignAlg::Ed25519, MessageType::Raw, &ph, &sig).unwrap());
 }
 
 /// RFC 6979 §A.2.5: P-256, SHA-256, message "sample" (deterministic nonce).
