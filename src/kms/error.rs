@@ -149,6 +149,13 @@ pub enum KmsError {
     ImportMaterialMismatch,
     #[error("CMK material can be deleted only when the CMK is in Enabled or Disabled status.")]
     MaterialNotDeletable,
+    // ---- aliases, regions ----
+    #[error("Invalid alias.")]
+    InvalidAliasName,
+    #[error("The alias does not exist.")]
+    AliasNotFound,
+    #[error("Invalid realm.")]
+    RegionUnsupported,
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("KMS error.")]
@@ -228,6 +235,15 @@ impl KmsError {
             DatakeyCipherLength => (bad, "KMS.2202"),
             DatakeyCipherHash => (bad, "KMS.2203"),
             DatakeyCipherMismatch => (bad, "KMS.2204"),
+            // The field is `alias`, not `key_alias`: the generic invalid-field code.
+            InvalidAliasName => (bad, "KMS.0308"),
+            // No code is published for a missing alias; an alias names a key,
+            // so it answers as a key that is not found does.
+            AliasNotFound => (StatusCode::NOT_FOUND, "KMS.0207"),
+            // dewstack serves one region, so any replica or new primary region
+            // is one it cannot serve; "Invalid realm." (realm = region in KMS
+            // key details) is the closest published code.
+            RegionUnsupported => (bad, "KMS.1102"),
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0102"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0101"),
         }

@@ -18,8 +18,13 @@
 //! CreateDatakey, CreateDatakeyWithoutPlaintext, EncryptDatakey, DecryptDatakey,
 //! CreateRsaDatakeyPair, CreateEcDatakeyPair, ReEncrypt, CreateRandom, Sign,
 //! ValidateSignature, ShowPublicKey, GenerateMac and VerifyMac.
+//! Aliases (`aliases.rs`): CreateAlias, AssociateAlias, DeleteAlias,
+//! ListAliases. Regions (`regions.rs`): ListSupportRegions, and ReplicateKey
+//! and UpdatePrimaryRegion, which a one-region dewstack always refuses.
 
 mod admin;
+mod alias_store;
+mod aliases;
 
 mod asymmetric;
 mod cipher;
@@ -37,6 +42,7 @@ mod keyuse;
 mod mac;
 mod material;
 mod reencrypt;
+mod regions;
 mod rotation;
 mod routes;
 mod sign;
@@ -45,6 +51,7 @@ pub mod store;
 mod tags;
 pub mod wire;
 mod wire_admin;
+mod wire_alias;
 pub mod wire_crypto;
 
 use crate::auth;
@@ -117,6 +124,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route(&format!("{p}/user-quotas"), get(routes::show_user_quotas))
         .merge(admin_routes())
+        .merge(alias_region_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::require::<{ auth::KMS }>,
@@ -156,6 +164,31 @@ fn admin_routes() -> Router<AppState> {
     ops.into_iter().fold(Router::new(), |r, (path, method)| {
         r.route(&format!("{p}/{path}"), method)
     })
+}
+
+fn alias_region_routes() -> Router<AppState> {
+    let p = "/v1.0/{project_id}/kms";
+    let v2 = "/v2/{project_id}/kms";
+    Router::new()
+        .route(
+            &format!("{p}/aliases"),
+            post(aliases::create_alias)
+                .get(aliases::list_aliases)
+                .delete(aliases::delete_alias),
+        )
+        .route(
+            &format!("{p}/alias/associate"),
+            post(aliases::associate_alias),
+        )
+        .route(&format!("{v2}/regions"), get(regions::list_support_regions))
+        .route(
+            &format!("{v2}/keys/{{key_id}}/replicate"),
+            post(regions::replicate_key),
+        )
+        .route(
+            &format!("{v2}/keys/{{key_id}}/update-primary-region"),
+            axum::routing::put(regions::update_primary_region),
+        )
 }
 
 /// Data keys, key pairs, re-encryption, random numbers, signatures and MACs.
@@ -402,6 +435,57 @@ mod tests {
                 assert!(left.is_empty(), "round {round}: {} keys left", left.len());
                 assert_eq!(sweep_deletions(&b).await.unwrap(), 0);
             }
+        });
+    }
+
+    /// A purged key takes its alias resources with it; other keys' aliases stay.
+    #[test]
+    fn deletion_sweep_removes_aliases_of_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), None).unwrap();
+        let app = state(db, FixedClock::new(chrono::Utc::now()));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            seed_due(&app, 0, 1).await;
+            let keys = app.db.tx(|tx| store::list(tx, PROJECT)).await.unwrap();
+            let doomed = keys[0].key_id.clone();
+            let alias = |name: &str, key_id: &str| alias_store::AliasRecord {
+                alias: name.into(),
+                key_id: key_id.into(),
+                domain_id: "d".into(),
+                create_ms: 1,
+                update_ms: 1,
+            };
+            let (a, b) = (alias("alias/a", &doomed), alias("alias/b", &doomed));
+            let kept = alias("alias/kept", "00000000-0000-0000-0000-000000000000");
+            app.db
+                .tx(move |tx| {
+                    for r in [&a, &b, &kept] {
+                        alias_store::save(tx, PROJECT, r)?;
+                    }
+                    Ok::<_, KmsError>(())
+                })
+                .await
+                .unwrap();
+            assert_eq!(sweep_deletions(&app).await.unwrap(), 1);
+            let (left, gone) = app
+                .db
+                .tx(move |tx| {
+                    Ok::<_, KmsError>((
+                        alias_store::list(tx, PROJECT, None)?,
+                        alias_store::list(tx, PROJECT, Some(&doomed))?,
+                    ))
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                left.iter().map(|a| a.alias.as_str()).collect::<Vec<_>>(),
+                ["alias/kept"]
+            );
+            assert!(gone.is_empty());
         });
     }
 

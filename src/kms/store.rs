@@ -158,7 +158,7 @@ pub fn list(tx: &mut dyn Tx, project: &str) -> Result<Vec<KeyRecord>, KmsError> 
     Ok(keys)
 }
 
-/// Removes a key, its alias and its index entries for good.
+/// Removes a key, its alias, its alias resources and its index entries for good.
 pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     tx.delete(ALIASES, &key_of(&key.project_id, &key.key_alias))?;
     if let Some(due) = key.scheduled_deletion_ms {
@@ -166,6 +166,7 @@ pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     }
     tx.delete(KEYS, &key_of(&key.project_id, &key.key_id))?;
     super::admin::on_purge(tx, key)?;
+    super::alias_store::remove_for_key(tx, &key.project_id, &key.key_id)?;
     tx.delete(KEY_INDEX, &key.key_id)?;
     Ok(())
 }
