@@ -256,10 +256,9 @@ impl Engine for SqliteEngine {
             generation: Some(generation),
             wrote: false,
         });
-        if let Err(e) = run("ROLLBACK") {
-            // The connection may still be inside a transaction: drop it.
-            return Err(e);
-        }
+        // On failure the connection may still be inside a transaction: returning
+        // early drops it instead of putting it back among the idle readers.
+        run("ROLLBACK")?;
         let outcome = result.map(|_| ());
         if let Ok(mut idle) = self.readers.lock() {
             if idle.len() < IDLE_READERS {
