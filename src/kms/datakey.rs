@@ -87,9 +87,19 @@ pub fn seal_datakey(
     dek: &[u8],
     aad: &[u8],
 ) -> Result<String, KmsError> {
+    Ok(hex::encode_upper(seal_wrapped(app, key, dek, aad)?))
+}
+
+/// Wraps `dek` under the newest version of `key`; the bytes of a data key ciphertext.
+pub fn seal_wrapped(
+    app: &AppState,
+    key: &KeyRecord,
+    dek: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, KmsError> {
     let (index, material) = keyuse::newest(app, key)?;
     let blob = cipher::seal_blob(key, index, &material, dek, aad)?;
-    Ok(hex::encode_upper(wrap_blob(&key.key_id, &blob)))
+    Ok(wrap_blob(&key.key_id, &blob))
 }
 
 /// Unwraps a hex data key ciphertext of `key`.
@@ -100,7 +110,17 @@ pub fn open_datakey(
     aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     let wrapped = hex::decode(cipher_hex.trim()).map_err(|_| KmsError::InvalidDatakeyCiphertext)?;
-    let (blob, id) = unwrap_blob(&wrapped)?;
+    open_wrapped(app, key, &wrapped, aad)
+}
+
+/// Unwraps the bytes of a data key ciphertext of `key` (see the module doc).
+pub fn open_wrapped(
+    app: &AppState,
+    key: &KeyRecord,
+    wrapped: &[u8],
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    let (blob, id) = unwrap_blob(wrapped)?;
     if id != key.key_id {
         return Err(KmsError::InvalidDatakeyCiphertext);
     }
@@ -151,6 +171,7 @@ pub async fn create_datakey(
     Body(req, _): Body<CreateDatakeyRequest, KmsError>,
 ) -> Result<Json<CreateDatakeyResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
+    domain::check_pin_type(req.pin_type.as_deref())?;
     let key = wrapping_key(&app, &caller, req.key_id.as_deref(), op::CREATE_DATAKEY).await?;
     let (dek, cipher_text) = new_datakey(&app, &key, &req)?;
     Ok(Json(CreateDatakeyResponse {
@@ -166,6 +187,7 @@ pub async fn create_datakey_without_plaintext(
     Body(req, _): Body<CreateDatakeyRequest, KmsError>,
 ) -> Result<Json<CreateDatakeyWithoutPlaintextResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
+    domain::check_pin_type(req.pin_type.as_deref())?;
     let key = wrapping_key(
         &app,
         &caller,
@@ -202,6 +224,7 @@ pub async fn encrypt_datakey(
     Body(req, _): Body<EncryptDatakeyRequest, KmsError>,
 ) -> Result<Json<EncryptDatakeyResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
+    domain::check_pin_type(req.pin_type.as_deref())?;
     let len = byte_length(
         req.datakey_plain_length.as_deref(),
         "datakey_plain_length",

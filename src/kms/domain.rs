@@ -190,6 +190,8 @@ impl KeySpec {
                 Rsa2048 | Rsa3072 | Rsa4096 | EcP256 | EcP384 | Secp256k1 | Sm2 | Ed25519
             ),
             KeyUsage::GenerateVerifyMac => self.is_hmac(),
+            // DeriveSharedSecret's page: ECDH with EC_P256, EC_P384, SECP256K1 or SM2 keys.
+            KeyUsage::KeyAgreement => matches!(self, EcP256 | EcP384 | Secp256k1 | Sm2),
         }
     }
 }
@@ -199,6 +201,9 @@ pub enum KeyUsage {
     EncryptDecrypt,
     SignVerify,
     GenerateVerifyMac,
+    /// Not in the SDK's CreateKey docstring, but DeriveSharedSecret's page
+    /// requires it ("仅支持key_usage为KEY_AGREEMENT的密钥进行操作").
+    KeyAgreement,
 }
 
 impl KeyUsage {
@@ -207,6 +212,7 @@ impl KeyUsage {
             KeyUsage::EncryptDecrypt => "ENCRYPT_DECRYPT",
             KeyUsage::SignVerify => "SIGN_VERIFY",
             KeyUsage::GenerateVerifyMac => "GENERATE_VERIFY_MAC",
+            KeyUsage::KeyAgreement => "KEY_AGREEMENT",
         }
     }
 
@@ -215,6 +221,7 @@ impl KeyUsage {
             "ENCRYPT_DECRYPT" => Ok(KeyUsage::EncryptDecrypt),
             "SIGN_VERIFY" => Ok(KeyUsage::SignVerify),
             "GENERATE_VERIFY_MAC" => Ok(KeyUsage::GenerateVerifyMac),
+            "KEY_AGREEMENT" => Ok(KeyUsage::KeyAgreement),
             _ => Err(KmsError::InvalidParameter("key_usage")),
         }
     }
@@ -299,6 +306,24 @@ pub fn check_sequence(raw: Option<&str>) -> Result<(), KmsError> {
         Some(s) if s.len() != 36 => Err(KmsError::InvalidSequence),
         _ => Ok(()),
     }
+}
+
+/// `pin_type` of the data key operations and CreatePin. The cloud applies
+/// PINs only in level-4 cryptographic assessment deployments (dedicated
+/// HSMs); elsewhere they have no effect, which is dewstack's case: the type
+/// is checked so a typo still fails, and the PIN itself is not used.
+pub fn check_pin_type(raw: Option<&str>) -> Result<PinType, KmsError> {
+    match raw {
+        None | Some("CipherText") => Ok(PinType::CipherText),
+        Some("PlainText") => Ok(PinType::PlainText),
+        Some(_) => Err(KmsError::InvalidParameter("pin_type")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinType {
+    PlainText,
+    CipherText,
 }
 
 pub fn parse_pending_days(raw: Option<&str>) -> Result<i64, KmsError> {
@@ -575,5 +600,31 @@ mod tests {
             assert_eq!(KeySpec::parse(s.as_str()).unwrap(), s);
             assert!(s.allows(s.default_usage()));
         }
+    }
+
+    #[test]
+    fn key_agreement_is_for_ec_curves_only() {
+        assert_eq!(
+            KeyUsage::parse("KEY_AGREEMENT").unwrap().as_str(),
+            "KEY_AGREEMENT"
+        );
+        for s in ALL_SPECS {
+            let ec = matches!(
+                s,
+                KeySpec::EcP256 | KeySpec::EcP384 | KeySpec::Secp256k1 | KeySpec::Sm2
+            );
+            assert_eq!(s.allows(KeyUsage::KeyAgreement), ec, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn pin_types() {
+        assert_eq!(check_pin_type(None).unwrap(), PinType::CipherText);
+        assert_eq!(
+            check_pin_type(Some("PlainText")).unwrap(),
+            PinType::PlainText
+        );
+        assert!(check_pin_type(Some("plaintext")).is_err());
+        assert!(check_pin_type(Some("")).is_err());
     }
 }

@@ -37,6 +37,9 @@ pub mod op {
     pub const GET_PUBLICKEY: &str = "get-publickey";
     pub const GENERATE_MAC: &str = "generate-mac";
     pub const VERIFY_MAC: &str = "verify-mac";
+    pub const DERIVE_SHARED_SECRET: &str = "derive-shared-secret";
+    pub const CREATE_DATAKEY_CAPSULE: &str = "create-datakey-capsule";
+    pub const DECRYPT_DATAKEY_CAPSULE: &str = "decrypt-datakey-capsule";
 }
 
 /// Operations a grant can allow, as the API names them.
@@ -53,12 +56,15 @@ pub const OPERATIONS: [&str; 9] = [
 ];
 
 /// Key uses that no grant can allow (see `op`).
-pub const NOT_GRANTABLE: [&str; 5] = [
+pub const NOT_GRANTABLE: [&str; 8] = [
     op::SIGN,
     op::VERIFY,
     op::GET_PUBLICKEY,
     op::GENERATE_MAC,
     op::VERIFY_MAC,
+    op::DERIVE_SHARED_SECRET,
+    op::CREATE_DATAKEY_CAPSULE,
+    op::DECRYPT_DATAKEY_CAPSULE,
 ];
 
 /// The key `key_id` as `caller` may use it for `operation` (one of

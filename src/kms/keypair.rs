@@ -51,6 +51,8 @@ async fn create_pair(
     parse_spec: fn(&str) -> Result<KeySpec, KmsError>,
 ) -> Result<CreateDatakeyPairResponse, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
+    // `pin`/`pin_type`: see `domain::check_pin_type`.
+    domain::check_pin_type(req.pin_type.as_deref())?;
     let key_id = domain::parse_key_id(req.key_id.as_deref())?;
     let spec_name = req
         .key_spec

@@ -17,7 +17,9 @@
 //! Cryptography: EncryptData and DecryptData (symmetric and asymmetric keys),
 //! CreateDatakey, CreateDatakeyWithoutPlaintext, EncryptDatakey, DecryptDatakey,
 //! CreateRsaDatakeyPair, CreateEcDatakeyPair, ReEncrypt, CreateRandom, Sign,
-//! ValidateSignature, ShowPublicKey, GenerateMac and VerifyMac.
+//! ValidateSignature, ShowPublicKey, GenerateMac and VerifyMac;
+//! DeriveSharedSecret (`derive.rs`), CreateDatakeyCapsule and
+//! DecryptDatakeyCapsule (`capsule.rs`), CreatePin (`pin.rs`).
 //! Aliases (`aliases.rs`): CreateAlias, AssociateAlias, DeleteAlias,
 //! ListAliases. Regions (`regions.rs`): ListSupportRegions, and ReplicateKey
 //! and UpdatePrimaryRegion, which a one-region dewstack always refuses.
@@ -27,10 +29,12 @@ mod alias_store;
 mod aliases;
 
 mod asymmetric;
+mod capsule;
 mod cipher;
 mod crypt;
 mod data;
 mod datakey;
+mod derive;
 pub mod domain;
 pub mod error;
 mod grant_store;
@@ -41,6 +45,7 @@ mod keypair;
 mod keyuse;
 mod mac;
 mod material;
+mod pin;
 mod reencrypt;
 mod regions;
 mod rotation;
@@ -53,6 +58,7 @@ pub mod wire;
 mod wire_admin;
 mod wire_alias;
 pub mod wire_crypto;
+mod wire_derive;
 
 use crate::auth;
 use crate::common::body::Body;
@@ -218,6 +224,19 @@ fn crypto_routes() -> Router<AppState> {
         .route(&r("get-publickey"), post(sign_routes::show_public_key))
         .route(&r("generate-mac"), post(mac::generate_mac))
         .route(&r("verify-mac"), post(mac::verify_mac))
+        .route(
+            &r("derive-shared-secret"),
+            post(derive::derive_shared_secret),
+        )
+        .route(
+            &r("datakey-capsule/create"),
+            post(capsule::create_datakey_capsule),
+        )
+        .route(
+            &r("datakey-capsule/decrypt"),
+            post(capsule::decrypt_datakey_capsule),
+        )
+        .route(&r("create-pin"), post(pin::create_pin))
 }
 
 /// Builds the record of a new key with fresh, sealed material (none for imported keys).
