@@ -76,7 +76,8 @@ pub fn ecdh(key: &PrivateKey, spki: &[u8]) -> Result<Zeroizing<Vec<u8>>, KmsErro
         PrivateKey::P384(k) => shared_x(k, &peer(spki)?),
         PrivateKey::K256(k) => shared_x(k, &peer(spki)?),
         PrivateKey::Sm2(k) => shared_x(k, &peer(spki)?),
-        PrivateKey::Rsa(_) | PrivateKey::Ed25519(_) => {
+        // P-521 exists only as data key pairs, never as a KMS key.
+        PrivateKey::Rsa(_) | PrivateKey::Ed25519(_) | PrivateKey::P521(_) => {
             return Err(KmsError::InvalidParameter("key_id"))
         }
     })
