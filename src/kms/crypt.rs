@@ -139,9 +139,9 @@ pub async fn decrypt(
     let key_id = target_key_id(alg, key_id, ciphertext)?;
     let key = keyuse::load(app, project, &key_id)
         .await
-        .map_err(|e| match (e, alg) {
-            (KmsError::KeyNotFound, EncAlg::Symmetric) => KmsError::InvalidCiphertext,
-            (other, _) => other,
+        .map_err(|e| match alg {
+            EncAlg::Symmetric => keyuse::hidden_as(e, KmsError::InvalidCiphertext),
+            _ => e,
         })?;
     let plain = decrypt_under(app, &key, alg, ciphertext, aad).await?;
     Ok((key_id, plain))

@@ -61,17 +61,9 @@ pub trait TxExt: Tx {
         table: &str,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        match self.get(table, key)? {
-            None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|e| StoreError::Corrupt {
-                        table: table.into(),
-                        detail: e.to_string(),
-                    })
-            }
-        }
+        self.get(table, key)?
+            .map(|bytes| decode(table, &bytes))
+            .transpose()
     }
 
     fn put_json<T: Serialize>(
@@ -95,10 +87,7 @@ pub trait TxExt: Tx {
             let page = self.scan(table, prefix, after.as_deref(), 500)?;
             let done = page.len() < 500;
             for (key, bytes) in page {
-                let value = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
-                    table: table.into(),
-                    detail: e.to_string(),
-                })?;
+                let value = decode(table, &bytes)?;
                 after = Some(key.clone());
                 out.push((key, value));
             }
@@ -110,6 +99,14 @@ pub trait TxExt: Tx {
 }
 
 impl<T: Tx + ?Sized> TxExt for T {}
+
+/// A stored JSON record; bytes that do not decode are a corrupt record.
+fn decode<T: DeserializeOwned>(table: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        table: table.into(),
+        detail: e.to_string(),
+    })
+}
 
 /// Decoded records of one table, remembered with the exact bytes they were
 /// decoded from and the generation they were read at. A lookup is answered
@@ -159,10 +156,7 @@ impl<T: DeserializeOwned + Clone> DecodeCache<T> {
                 }
             }
         }
-        let value: T = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
-            table: self.table.into(),
-            detail: e.to_string(),
-        })?;
+        let value: T = decode(self.table, &bytes)?;
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= DECODE_CACHE_LIMIT {
                 entries.clear();
@@ -250,9 +244,21 @@ impl Db {
         E: From<StoreError> + Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
+        self.on_blocking_thread(move |engine| run_blocking(engine, f))
+            .await
+    }
+
+    /// Runs `job` against the engine on a blocking thread.
+    async fn on_blocking_thread<T, E>(
+        &self,
+        job: impl FnOnce(&dyn Engine) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let engine = self.engine.clone();
-        let joined = tokio::task::spawn_blocking(move || run_blocking(engine.as_ref(), f)).await;
-        match joined {
+        match tokio::task::spawn_blocking(move || job(engine.as_ref())).await {
             Ok(result) => result,
             Err(e) => Err(E::from(StoreError::Backend(format!(
                 "storage task failed: {e}"
@@ -276,18 +282,8 @@ impl Db {
             let engine = self.engine.as_ref();
             return run_with(|body| engine.run_read(body), f);
         }
-        let engine = self.engine.clone();
-        let joined = tokio::task::spawn_blocking(move || {
-            let engine = engine.as_ref();
-            run_with(|body| engine.run_read(body), f)
-        })
-        .await;
-        match joined {
-            Ok(result) => result,
-            Err(e) => Err(E::from(StoreError::Backend(format!(
-                "storage task failed: {e}"
-            )))),
-        }
+        self.on_blocking_thread(move |engine| run_with(|body| engine.run_read(body), f))
+            .await
     }
 
     /// Runs `f` in one transaction while holding the cluster-wide lock `job`,
