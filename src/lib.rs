@@ -8,6 +8,7 @@ pub mod config;
 pub mod csms;
 pub mod iam;
 pub mod kms;
+pub mod rng;
 pub mod server;
 pub mod store;
 pub mod vpcep;

@@ -3,6 +3,7 @@
 //! tokens survive restarts and every node sharing the root key accepts them.
 
 use crate::common::crypto::{RootKey, Sealer};
+use crate::rng::Rng;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,9 +31,9 @@ pub struct TokenSealer {
 }
 
 impl TokenSealer {
-    pub fn new(root: &RootKey) -> Self {
+    pub fn new(root: &RootKey, rng: Rng) -> Self {
         Self {
-            sealer: Sealer::new(&root.derive("dewstack/x-auth-token/v1")),
+            sealer: Sealer::new(&root.derive("dewstack/x-auth-token/v1"), rng),
         }
     }
 
@@ -82,7 +83,7 @@ mod tests {
 
     #[test]
     fn issue_check_expire_and_tamper() {
-        let sealer = TokenSealer::new(&RootKey::from_bytes([3; 32]));
+        let sealer = TokenSealer::new(&RootKey::from_bytes([3; 32]), Rng::seeded(1));
         let now = Utc::now();
         let token = sealer.issue(&claims(now.timestamp()));
         assert_eq!(sealer.check(&token, now).unwrap(), claims(now.timestamp()));
@@ -97,7 +98,7 @@ mod tests {
             sealer.check(std::str::from_utf8(&bad).unwrap(), now),
             Err(TokenError::Invalid)
         );
-        let other = TokenSealer::new(&RootKey::from_bytes([4; 32]));
+        let other = TokenSealer::new(&RootKey::from_bytes([4; 32]), Rng::seeded(2));
         assert_eq!(other.check(&token, now), Err(TokenError::Invalid));
     }
 }

@@ -1,11 +1,11 @@
 //! Thin wrappers over audited crates. Key material lives in `Zeroizing`
 //! buffers and is sealed under the root key before it reaches storage.
 
+use crate::rng::Rng;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use sha2::Sha256;
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -34,7 +34,11 @@ impl RootKey {
 
     /// `DEWSTACK_ROOT_KEY` (base64) wins; otherwise the file in the data dir,
     /// created with mode 0600 on first start.
-    pub fn load_or_create(data_dir: &Path, from_env: Option<&str>) -> anyhow::Result<Self> {
+    pub fn load_or_create(
+        data_dir: &Path,
+        from_env: Option<&str>,
+        rng: &Rng,
+    ) -> anyhow::Result<Self> {
         if let Some(text) = from_env {
             let raw = Zeroizing::new(
                 base64::engine::general_purpose::STANDARD
@@ -55,8 +59,7 @@ impl RootKey {
                 .map_err(|_| anyhow::anyhow!("{} must hold exactly 32 bytes", path.display()))?;
             return Ok(Self::from_bytes(bytes));
         }
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let bytes: [u8; 32] = rng.array();
         write_private_file(&path, &bytes)?;
         Ok(Self::from_bytes(bytes))
     }
@@ -103,18 +106,19 @@ pub fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// AES-256-GCM with a random 96-bit nonce; output is nonce || ciphertext || tag.
 pub struct Sealer {
     cipher: Aes256Gcm,
+    rng: Rng,
 }
 
 impl Sealer {
-    pub fn new(key: &[u8; 32]) -> Self {
+    pub fn new(key: &[u8; 32], rng: Rng) -> Self {
         Self {
             cipher: Aes256Gcm::new(key.into()),
+            rng,
         }
     }
 
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
-        let mut nonce = [0u8; 12];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let nonce: [u8; 12] = self.rng.array();
         let mut out = nonce.to_vec();
         // Encryption with a valid key and in-memory buffers cannot fail.
         let ct = self
@@ -144,6 +148,7 @@ impl Sealer {
 }
 
 pub fn random_bytes(len: usize) -> Zeroizing<Vec<u8>> {
+    use rand::RngCore;
     let mut out = Zeroizing::new(vec![0u8; len]);
     rand::rngs::OsRng.fill_bytes(&mut out);
     out
@@ -162,7 +167,7 @@ mod tests {
 
     #[test]
     fn seal_round_trips_and_binds_aad() {
-        let sealer = Sealer::new(&[7u8; 32]);
+        let sealer = Sealer::new(&[7u8; 32], Rng::seeded(1));
         let sealed = sealer.seal(b"material", b"key-1");
         assert_eq!(
             sealer.open(&sealed, b"key-1").unwrap().as_slice(),
@@ -179,13 +184,13 @@ mod tests {
     fn root_key_file_is_private_and_stable() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let a = RootKey::load_or_create(dir.path(), None).unwrap();
+        let a = RootKey::load_or_create(dir.path(), None, &Rng::seeded(1)).unwrap();
         let mode = std::fs::metadata(dir.path().join(ROOT_KEY_FILE))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        let b = RootKey::load_or_create(dir.path(), None).unwrap();
+        let b = RootKey::load_or_create(dir.path(), None, &Rng::seeded(1)).unwrap();
         assert_eq!(*a.derive("x"), *b.derive("x"));
         assert_ne!(*a.derive("x"), *a.derive("y"));
     }
@@ -193,9 +198,9 @@ mod tests {
     #[test]
     fn root_key_from_env_must_be_32_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(RootKey::load_or_create(dir.path(), Some("AAAA")).is_err());
+        assert!(RootKey::load_or_create(dir.path(), Some("AAAA"), &Rng::seeded(1)).is_err());
         let good = base64::engine::general_purpose::STANDARD.encode([1u8; 32]);
-        assert!(RootKey::load_or_create(dir.path(), Some(&good)).is_ok());
+        assert!(RootKey::load_or_create(dir.path(), Some(&good), &Rng::seeded(1)).is_ok());
         assert!(!dir.path().join(ROOT_KEY_FILE).exists());
     }
 }

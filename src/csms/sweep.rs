@@ -175,6 +175,7 @@ mod tests {
         AppState::new(
             db,
             Arc::new(clock),
+            crate::rng::Rng::seeded(0),
             directory,
             &RootKey::from_bytes([3u8; 32]),
             "cn-north-4",

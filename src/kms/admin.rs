@@ -249,6 +249,7 @@ pub(crate) mod testing {
         let app = AppState::new(
             db,
             clock.clone(),
+            crate::rng::Rng::seeded(0),
             directory,
             &RootKey::from_bytes([7; 32]),
             "r",

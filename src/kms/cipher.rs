@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_tamper_for_aes_and_sm4() {
-        let keyring = Sealer::new(&[9; 32]);
+        let keyring = Sealer::new(&[9; 32], crate::rng::Rng::seeded(9));
         for spec in [KeySpec::Aes256, KeySpec::Sm4] {
             let k = key(spec, &keyring);
             let blob = encrypt(&keyring, &k, b"hello", b"ctx").unwrap();
@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn older_versions_still_decrypt() {
-        let keyring = Sealer::new(&[9; 32]);
+        let keyring = Sealer::new(&[9; 32], crate::rng::Rng::seeded(9));
         let mut k = key(KeySpec::Aes256, &keyring);
         let old = encrypt(&keyring, &k, b"v0", b"").unwrap();
         let fresh = crate::kms::material::generate(KeySpec::Aes256).unwrap();
@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn unusable_states_refuse() {
-        let keyring = Sealer::new(&[9; 32]);
+        let keyring = Sealer::new(&[9; 32], crate::rng::Rng::seeded(9));
         let mut k = key(KeySpec::Aes256, &keyring);
         assert!(check_usable(&k, KeyUsage::EncryptDecrypt).is_ok());
         assert!(check_usable(&k, KeyUsage::SignVerify).is_err());

@@ -407,6 +407,7 @@ mod tests {
         AppState::new(
             db,
             Arc::new(clock),
+            crate::rng::Rng::seeded(0),
             directory,
             &RootKey::from_bytes([7; 32]),
             "cn-north-4",

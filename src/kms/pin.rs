@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn sealed_pins_are_bound_to_project_and_keystore() {
-        let sealer = crate::common::crypto::Sealer::new(&[3; 32]);
+        let sealer = crate::common::crypto::Sealer::new(&[3; 32], crate::rng::Rng::seeded(3));
         let sealed = sealer.seal(b"PIN", &sealing_aad("p1", "1"));
         assert!(sealer.open(&sealed, &sealing_aad("p1", "1")).is_ok());
         assert!(sealer.open(&sealed, &sealing_aad("p2", "1")).is_err());

@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn schedule_counts_from_enable_then_from_latest_rotation() {
-        let keyring = Sealer::new(&[1; 32]);
+        let keyring = Sealer::new(&[1; 32], crate::rng::Rng::seeded(1));
         let mut k = key("AES_256", "kms");
         assert_eq!(admin::next_rotation_ms(&k), None);
         enable(&mut k, 10_000).unwrap();

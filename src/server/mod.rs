@@ -10,13 +10,16 @@ use crate::clock::SystemClock;
 use crate::common::crypto::RootKey;
 use crate::config::Config;
 use crate::iam::directory::{Directory, RootIdentity};
+use crate::rng::Rng;
 use crate::store::Db;
 use state::AppState;
 use std::sync::Arc;
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let root_key = RootKey::load_or_create(&config.data_dir, config.root.root_key.as_deref())?;
+    let rng = Rng::system();
+    let root_key =
+        RootKey::load_or_create(&config.data_dir, config.root.root_key.as_deref(), &rng)?;
     let identity = RootIdentity::load_or_create(&config)?;
     let directory = Directory::build(&identity, &config.region, &config.domains)?;
     let (dir, url) = (config.data_dir.clone(), config.database_url.clone());
@@ -24,6 +27,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(
         db,
         Arc::new(SystemClock),
+        rng,
         directory,
         &root_key,
         &config.region,

@@ -13,9 +13,7 @@ use std::time::Instant;
 pub struct RequestId(pub String);
 
 pub async fn layer(mut req: Request, next: Next) -> Response {
-    // A request id needs uniqueness, not secrecy: the thread-local generator
-    // saves the getrandom system call that `new_v4` makes on every request.
-    let id = uuid::Builder::from_random_bytes(rand::random())
+    let id = uuid::Builder::from_random_bytes(crate::rng::unique_u128().to_le_bytes())
         .into_uuid()
         .simple()
         .to_string();

@@ -4,6 +4,7 @@ use crate::auth::token::TokenSealer;
 use crate::clock::Clock;
 use crate::common::crypto::{RootKey, Sealer};
 use crate::iam::directory::Directory;
+use crate::rng::Rng;
 use crate::store::Db;
 use std::sync::Arc;
 
@@ -11,6 +12,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
+    /// Every random byte (key material, nonces, ids) comes from here.
+    pub rng: Rng,
     pub directory: Arc<Directory>,
     pub tokens: Arc<TokenSealer>,
     /// Seals key material at rest; associated data is always the owning key's id.
@@ -27,6 +30,7 @@ impl AppState {
     pub fn new(
         db: Db,
         clock: Arc<dyn Clock>,
+        rng: Rng,
         directory: Directory,
         root: &RootKey,
         region: &str,
@@ -35,10 +39,17 @@ impl AppState {
             db,
             clock,
             directory: Arc::new(directory),
-            tokens: Arc::new(TokenSealer::new(root)),
-            keyring: Arc::new(Sealer::new(&root.derive("dewstack/key-material/v1"))),
+            tokens: Arc::new(TokenSealer::new(root, rng.clone())),
+            keyring: Arc::new(Sealer::new(
+                &root.derive("dewstack/key-material/v1"),
+                rng.clone(),
+            )),
             region: Arc::from(region),
-            backup: Arc::new(Sealer::new(&root.derive("dewstack/csms-backup/v1"))),
+            backup: Arc::new(Sealer::new(
+                &root.derive("dewstack/csms-backup/v1"),
+                rng.clone(),
+            )),
+            rng,
             vpcep_proxy: Arc::default(),
         }
     }

@@ -69,7 +69,8 @@ impl TestServer {
             root_key: None,
         };
         let config = Config::load(args, root).unwrap();
-        let root_key = RootKey::load_or_create(&config.data_dir, None).unwrap();
+        let root_key =
+            RootKey::load_or_create(&config.data_dir, None, &dewstack::rng::Rng::system()).unwrap();
         let identity = RootIdentity::load_or_create(&config).unwrap();
         let directory = Directory::build(&identity, &config.region, &config.domains).unwrap();
         let db = Db::open(&config.data_dir, None).unwrap();
@@ -77,6 +78,7 @@ impl TestServer {
         let state = AppState::new(
             db,
             Arc::new(clock.clone()),
+            dewstack::rng::Rng::system(),
             directory,
             &root_key,
             &config.region,
