@@ -11,6 +11,7 @@ pub mod kms;
 pub mod rng;
 pub mod server;
 pub mod store;
+pub mod testing;
 pub mod vpcep;
 
 pub use server::router::app;
