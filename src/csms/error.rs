@@ -12,7 +12,7 @@
 use crate::common::body::BodyError;
 use crate::common::envelope::{self, Style};
 use crate::common::tags::TagRuleError;
-use crate::kms::error::KmsError;
+use crate::kms::KmsError;
 use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
