@@ -11,7 +11,7 @@
 
 use crate::common::body::BodyError;
 use crate::common::envelope::Style;
-use crate::common::tags::TagRuleError;
+use crate::common::tags::rules::TagRuleError;
 use crate::kms::KmsError;
 use axum::http::StatusCode;
 

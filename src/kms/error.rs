@@ -2,7 +2,7 @@
 //! cloud's HTTP status and `KMS.xxxx` code (see docs/error-codes.md).
 
 use crate::common::envelope::Style;
-use crate::common::tags::TagRuleError;
+use crate::common::tags::rules::TagRuleError;
 use axum::http::StatusCode;
 
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! Bodies are `{"error":{"code","message"}}` as in the API reference.
 
 use crate::common::envelope::Style;
-use crate::common::tags::TagRuleError;
+use crate::common::tags::rules::TagRuleError;
 use axum::http::StatusCode;
 
 #[derive(Debug, thiserror::Error)]
