@@ -7,6 +7,7 @@
 //! and PostgreSQL share every rule above this file.
 
 mod postgres;
+mod range;
 mod sqlite;
 
 use serde::{de::DeserializeOwned, Serialize};
