@@ -19,8 +19,8 @@
 //! TLS is not built in: use `sslmode=disable` or `prefer` (the default), e.g.
 //! over a loopback, a private network or a local proxy.
 
+use super::engine::{Engine, StoreError, Tx};
 use super::range::{within_prefix, ScanRange};
-use super::{Engine, StoreError, Tx};
 use postgres::error::SqlState;
 use postgres::types::Type;
 use postgres::{IsolationLevel, NoTls};

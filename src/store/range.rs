@@ -3,7 +3,7 @@
 //! A range on the primary key instead of LIKE, so that '%' and '_' in
 //! prefixes mean nothing special and the index is used.
 
-use super::StoreError;
+use super::engine::StoreError;
 
 /// Where a scan starts and whether the start key itself is excluded.
 pub struct ScanRange<'a> {

@@ -1,8 +1,8 @@
 //! The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`,
 //! so an acknowledged commit survives kill -9 and power loss.
 
+use super::engine::{Engine, StoreError, Tx};
 use super::range::{within_prefix, ScanRange};
-use super::{Engine, StoreError, Tx};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn reads_do_not_wait_for_an_open_write() {
-        use super::super::Engine as _;
+        use super::super::engine::Engine as _;
         use std::sync::mpsc;
         let dir = tempfile::tempdir().unwrap();
         let engine =

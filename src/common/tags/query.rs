@@ -192,3 +192,205 @@ pub fn project_tags<'a>(
         .map(|(k, vs)| (k, vs.into_iter().collect()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::common::tags::batch;
+    use crate::common::tags::rules::{TagAction, TagRuleError};
+
+    /// A dialect with every refusal distinct, to see which rule answered.
+    #[derive(Debug, PartialEq)]
+    enum E {
+        Rule(TagRuleError),
+        Action,
+        Duplicate,
+        TooMany,
+        Matches,
+        Limit,
+    }
+    impl From<TagRuleError> for E {
+        fn from(e: TagRuleError) -> Self {
+            E::Rule(e)
+        }
+    }
+    impl TagDialect for E {
+        const DEFAULT_LIMIT: usize = 2;
+        const MAX_MATCH_CHARS: Option<usize> = Some(3);
+        fn invalid_action() -> Self {
+            E::Action
+        }
+        fn value_required() -> Option<Self> {
+            None
+        }
+        fn tag_not_found() -> Self {
+            E::Action
+        }
+        fn duplicate_key() -> Option<Self> {
+            Some(E::Duplicate)
+        }
+        fn too_many_conditions() -> Option<Self> {
+            Some(E::TooMany)
+        }
+        fn invalid_matches() -> Self {
+            E::Matches
+        }
+        fn invalid_limit() -> Self {
+            E::Limit
+        }
+        fn invalid_offset() -> Self {
+            E::Limit
+        }
+    }
+
+    fn cond(key: &str, values: &[&str]) -> TagFilter {
+        TagFilter {
+            key: Some(key.into()),
+            values: Some(values.iter().map(|v| v.to_string()).collect()),
+        }
+    }
+
+    fn resource(id: &str, tags: &[(&str, &str)]) -> Resource<()> {
+        Resource {
+            id: id.into(),
+            name: format!("name-{id}"),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            record: (),
+        }
+    }
+
+    fn parse(raw: RawQuery) -> Result<Query, E> {
+        Query::parse::<E>(raw)
+    }
+
+    #[test]
+    fn refusals_come_in_order() {
+        let raw = |action: &str| RawQuery {
+            action: Some(action.into()),
+            tags: Some(vec![cond("a", &[]), cond("a", &[])]),
+            limit: Some("0".into()),
+            ..RawQuery::default()
+        };
+        assert_eq!(parse(raw("nope")).err(), Some(E::Action));
+        assert_eq!(parse(raw("filter")).err(), Some(E::Duplicate));
+        let many = RawQuery {
+            action: Some("count".into()),
+            tags_any: Some((0..11).map(|i| cond(&format!("k{i}"), &[])).collect()),
+            ..RawQuery::default()
+        };
+        assert_eq!(parse(many).err(), Some(E::TooMany));
+        let long_name = RawQuery {
+            action: Some("filter".into()),
+            matches: vec![(Some("resource_name".into()), Some("abcd".into()))],
+            ..RawQuery::default()
+        };
+        assert_eq!(parse(long_name).err(), Some(E::Matches));
+        let by_id = RawQuery {
+            action: Some("filter".into()),
+            matches: vec![(Some("resource_id".into()), Some("x".into()))],
+            ..RawQuery::default()
+        };
+        assert_eq!(
+            parse(by_id).err(),
+            Some(E::Matches),
+            "ids only where allowed"
+        );
+        let bad_limit = RawQuery {
+            action: Some("filter".into()),
+            limit: Some("1001".into()),
+            ..RawQuery::default()
+        };
+        assert_eq!(parse(bad_limit).err(), Some(E::Limit));
+    }
+
+    #[test]
+    fn filters_count_and_pages() {
+        let all = || {
+            vec![
+                resource("3", &[("env", "prod")]),
+                resource("1", &[("env", "dev"), ("team", "x")]),
+                resource("2", &[]),
+            ]
+        };
+        let q = parse(RawQuery {
+            action: Some("filter".into()),
+            tags: Some(vec![cond("env", &[])]),
+            not_tags_any: Some(vec![cond("team", &["x"])]),
+            ..RawQuery::default()
+        })
+        .unwrap();
+        let found = q.select(all(), false);
+        assert_eq!(found.total_count, 1);
+        assert_eq!(found.page.unwrap()[0].id, "3");
+        let q = parse(RawQuery {
+            action: Some("filter".into()),
+            offset: Some("1".into()),
+            ..RawQuery::default()
+        })
+        .unwrap();
+        let ids: Vec<String> = q
+            .select(all(), true)
+            .page
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            ids,
+            ["2", "3"],
+            "sorted by id, default limit 2, from offset 1"
+        );
+        let q = parse(RawQuery {
+            action: Some("count".into()),
+            without_any_tag: true,
+            matches: vec![(Some("resource_name".into()), Some("-2".into()))],
+            ..RawQuery::default()
+        })
+        .unwrap();
+        let found = q.select(all(), false);
+        assert_eq!((found.total_count, found.page.is_none()), (1, true));
+    }
+
+    #[test]
+    fn batches_check_action_then_duplicates_then_rules() {
+        let items = |keys: &[&str]| -> Vec<batch::RawItem> {
+            keys.iter().map(|k| (Some(k.to_string()), None)).collect()
+        };
+        assert_eq!(
+            batch::parse::<E>(Some("x"), items(&["a", "a"])).err(),
+            Some(E::Action)
+        );
+        assert_eq!(
+            batch::parse::<E>(Some("create"), items(&["a", "a"])).err(),
+            Some(E::Duplicate)
+        );
+        assert_eq!(
+            batch::parse::<E>(Some("delete"), items(&[])).err(),
+            Some(E::Rule(TagRuleError::EmptyList))
+        );
+        match batch::parse::<E>(Some("create"), items(&["a"])).unwrap() {
+            TagAction::Create(tags) => assert_eq!(tags[0].1.clone().into_string(), ""),
+            TagAction::Delete(_) => panic!("a create batch"),
+        }
+    }
+
+    #[test]
+    fn project_tags_are_distinct_and_ordered() {
+        let a = resource("1", &[("k", "b"), ("j", "x")]);
+        let b = resource("2", &[("k", "a"), ("k2", "b")]);
+        let c = resource("3", &[("k", "b")]);
+        let all = project_tags([&a.tags, &b.tags, &c.tags]);
+        assert_eq!(
+            all,
+            vec![
+                ("j".to_string(), vec!["x".to_string()]),
+                ("k".to_string(), vec!["a".to_string(), "b".to_string()]),
+                ("k2".to_string(), vec!["b".to_string()]),
+            ]
+        );
+    }
+}
