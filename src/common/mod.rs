@@ -4,5 +4,6 @@
 pub mod body;
 pub mod crypto;
 pub mod envelope;
+pub mod error;
 pub mod paging;
 pub mod tags;

@@ -10,12 +10,10 @@
 //! Messages never contain secret values: only parameter names and fixed text.
 
 use crate::common::body::BodyError;
-use crate::common::envelope::{self, Style};
-use crate::common::tags::TagRuleError;
-use crate::kms::error::KmsError;
-use crate::store::StoreError;
+use crate::common::envelope::Style;
+use crate::common::tags::rules::TagRuleError;
+use crate::kms::KmsError;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CsmsError {
@@ -98,30 +96,13 @@ impl CsmsError {
     }
 }
 
-impl IntoResponse for CsmsError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        match self {
-            CsmsError::Internal(detail) => envelope::internal(Style::Dew, code, detail),
-            other => envelope::render(Style::Dew, status, code, &other.to_string()),
-        }
-    }
-}
+crate::service_error!(CsmsError, Style::Dew);
 
 /// serde's messages may quote a mistyped value (`invalid type: integer `123``),
 /// and a CSMS body carries secret values: only the fixed text goes back.
 impl From<BodyError> for CsmsError {
     fn from(_: BodyError) -> Self {
         CsmsError::BadBody("The requested body format is wrong.".into())
-    }
-}
-
-impl From<StoreError> for CsmsError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(_) => CsmsError::Unavailable,
-            other => CsmsError::Internal(other.to_string()),
-        }
     }
 }
 
@@ -164,13 +145,9 @@ impl From<KmsError> for CsmsError {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    async fn body_of(e: CsmsError) -> (u16, serde_json::Value) {
-        let r = e.into_response();
-        let status = r.status().as_u16();
-        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap())
-    }
+    use crate::common::body::BodyError;
+    use crate::common::error::golden::{body_of, logged_detail};
+    use crate::store::StoreError;
 
     #[tokio::test]
     async fn golden_envelopes() {
@@ -199,5 +176,43 @@ mod tests {
         let (s, b) = body_of(CsmsError::Internal("secret detail".into())).await;
         assert_eq!(s, 500);
         assert!(!b.to_string().contains("secret detail"));
+    }
+
+    #[tokio::test]
+    async fn shared_plumbing_golden() {
+        assert_eq!(
+            logged_detail(CsmsError::Internal("secret detail".into())).as_deref(),
+            Some("secret detail")
+        );
+        let (s, b) = body_of(CsmsError::from(StoreError::Unavailable("x".into()))).await;
+        assert_eq!(
+            b,
+            serde_json::json!({"error": {"error_code": "CSMS.0001",
+                "error_msg": "The storage backend is unavailable, retry later."}})
+        );
+        assert_eq!(s, 503);
+        let (s, b) = body_of(CsmsError::from(StoreError::Backend("x".into()))).await;
+        assert_eq!(
+            (s, b["error"]["error_code"].as_str().unwrap()),
+            (500, "CSMS.0001")
+        );
+        let (s, b) = body_of(CsmsError::from(BodyError("invalid type: 123".into()))).await;
+        assert_eq!(
+            (s, b),
+            (
+                400,
+                serde_json::json!({"error": {"error_code": "CSMS.0004",
+                "error_msg": "The requested body format is wrong."}})
+            )
+        );
+        let (s, b) = body_of(CsmsError::from(TagRuleError::ValueChars)).await;
+        assert_eq!(
+            (s, b),
+            (
+                400,
+                serde_json::json!({"error": {"error_code": "CSMS.0002",
+                "error_msg": "The tag value parameter is invalid."}})
+            )
+        );
     }
 }

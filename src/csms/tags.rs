@@ -1,7 +1,7 @@
 //! Secret tags: BatchCreateOrDeleteTags, CreateSecretTag, DeleteSecretTag,
-//! ListSecretTags, ListProjectSecretsTags and ListResourceInstances. The rules
-//! are KMS's (`common::tags`); the `{secret_id}` of the path is a secret's id
-//! (its name is accepted too).
+//! ListSecretTags, ListProjectSecretsTags and ListResourceInstances. Rules and
+//! operations live in `common::tags` (the rules are KMS's); the `{secret_id}`
+//! of the path is a secret's id (its name is accepted too).
 
 use super::error::CsmsError;
 use super::store::{self, SecretRecord};
@@ -9,14 +9,87 @@ use super::wire::{Secret, TagList};
 use super::CsmsBody;
 use crate::auth::Caller;
 use crate::common::body::{string_or_number, Body};
-use crate::common::paging;
-use crate::common::tags::{self as rules, TagAction, TagKey, TagValue};
+use crate::common::tags::dialect::TagDialect;
+use crate::common::tags::query::{Query, RawQuery, TagFilter};
+use crate::common::tags::rules::TagKey;
+use crate::common::tags::store::{Resource, TagStore, Tags};
+use crate::common::tags::{batch, ops};
 use crate::server::state::AppState;
+use crate::store::Tx;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+
+/// Secrets of a project; a resource-instance row shows the secret.
+#[derive(Clone)]
+struct SecretTags;
+
+impl TagStore for SecretTags {
+    type Error = CsmsError;
+    type Record = SecretRecord;
+
+    fn tags_of(&self, tx: &mut dyn Tx, project: &str, id: &str) -> Result<Tags, CsmsError> {
+        Ok(store::load_secret_by_id(tx, project, id)?.tags)
+    }
+
+    fn update(
+        &self,
+        tx: &mut dyn Tx,
+        project: &str,
+        id: &str,
+        change: &mut dyn FnMut(&mut Tags) -> Result<(), CsmsError>,
+    ) -> Result<(), CsmsError> {
+        let mut s = store::load_secret_by_id(tx, project, id)?;
+        s.state.check_editable()?;
+        change(&mut s.tags)?;
+        store::save_secret(tx, &s)
+    }
+
+    fn scan(
+        &self,
+        tx: &mut dyn Tx,
+        project: &str,
+    ) -> Result<Vec<Resource<SecretRecord>>, CsmsError> {
+        Ok(store::all_secrets(tx, project)?
+            .into_iter()
+            .map(|s| Resource {
+                id: s.id.clone(),
+                // `matches` on resource_name is a substring match on the name.
+                name: s.name.clone(),
+                tags: s.tags.clone(),
+                record: s,
+            })
+            .collect())
+    }
+}
+
+impl TagDialect for CsmsError {
+    const DEFAULT_LIMIT: usize = 10;
+    const MAX_MATCH_CHARS: Option<usize> = Some(255);
+
+    fn invalid_action() -> Self {
+        CsmsError::InvalidParameter("action")
+    }
+    fn value_required() -> Option<Self> {
+        Some(CsmsError::InvalidParameter("tag value"))
+    }
+    fn tag_not_found() -> Self {
+        CsmsError::TagNotFound
+    }
+    fn too_many_conditions() -> Option<Self> {
+        Some(CsmsError::InvalidParameter("tags"))
+    }
+    fn invalid_matches() -> Self {
+        CsmsError::InvalidParameter("matches")
+    }
+    fn invalid_limit() -> Self {
+        CsmsError::InvalidParameter("limit")
+    }
+    fn invalid_offset() -> Self {
+        CsmsError::InvalidParameter("offset")
+    }
+}
 
 #[derive(Deserialize)]
 pub struct SecretIdPath {
@@ -45,12 +118,6 @@ pub struct BatchRequest {
 #[derive(Deserialize, Default)]
 pub struct CreateTagRequest {
     pub tag: Option<TagItem>,
-}
-
-#[derive(Deserialize, Default)]
-pub struct TagFilter {
-    pub key: Option<String>,
-    pub values: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -98,50 +165,12 @@ pub struct ListResourceInstancesResponse {
     pub total_count: i64,
 }
 
-fn tag_list(tags: &BTreeMap<String, String>) -> Vec<KeyValue> {
-    tags.iter()
-        .map(|(k, v)| KeyValue {
-            key: k.clone(),
-            value: v.clone(),
-        })
-        .collect()
+fn raw_items(items: Vec<TagItem>) -> impl Iterator<Item = batch::RawItem> {
+    items.into_iter().map(|t| (t.key, t.value))
 }
 
-fn parse_batch(action: Option<&str>, items: Option<Vec<TagItem>>) -> Result<TagAction, CsmsError> {
-    let items: Vec<(String, Option<String>)> = items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| (t.key.unwrap_or_default(), t.value))
-        .collect();
-    match action {
-        Some("create") => {
-            let parsed = rules::parse_items(&items)?;
-            let with_values = parsed
-                .into_iter()
-                .map(|(k, v)| Ok((k, v.ok_or(CsmsError::InvalidParameter("tag value"))?)))
-                .collect::<Result<Vec<_>, CsmsError>>()?;
-            Ok(TagAction::Create(with_values))
-        }
-        Some("delete") => Ok(TagAction::Delete(rules::parse_items(&items)?)),
-        _ => Err(CsmsError::InvalidParameter("action")),
-    }
-}
-
-async fn change_tags(
-    app: &AppState,
-    caller: &Caller,
-    secret_id: String,
-    action: TagAction,
-) -> Result<(), CsmsError> {
-    let project = caller.project().to_owned();
-    app.db
-        .tx(move |tx| {
-            let mut s = store::load_secret_by_id(tx, &project, &secret_id)?;
-            s.state.check_editable()?;
-            rules::apply(&mut s.tags, action.clone())?;
-            store::save_secret(tx, &s)
-        })
-        .await
+fn key_values(tags: &Tags) -> Vec<KeyValue> {
+    ops::key_values(tags, |key, value| KeyValue { key, value })
 }
 
 pub async fn batch_create_or_delete_tags(
@@ -151,8 +180,18 @@ pub async fn batch_create_or_delete_tags(
     Body(req, _): CsmsBody<BatchRequest>,
 ) -> Result<StatusCode, CsmsError> {
     let _ = req.sequence;
-    let action = parse_batch(req.action.as_deref(), req.tags)?;
-    change_tags(&app, &caller, path.secret_id, action).await?;
+    let action = batch::parse::<CsmsError>(
+        req.action.as_deref(),
+        raw_items(req.tags.unwrap_or_default()),
+    )?;
+    ops::change(
+        &app.db,
+        SecretTags,
+        caller.project(),
+        path.secret_id,
+        action,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -163,8 +202,15 @@ pub async fn create_secret_tag(
     Body(req, _): CsmsBody<CreateTagRequest>,
 ) -> Result<StatusCode, CsmsError> {
     let tag = req.tag.ok_or(CsmsError::MissingParameter("tag"))?;
-    let action = parse_batch(Some("create"), Some(vec![tag]))?;
-    change_tags(&app, &caller, path.secret_id, action).await?;
+    let action = batch::parse::<CsmsError>(Some("create"), raw_items(vec![tag]))?;
+    ops::change(
+        &app.db,
+        SecretTags,
+        caller.project(),
+        path.secret_id,
+        action,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -174,17 +220,7 @@ pub async fn delete_secret_tag(
     Path(path): Path<TagPath>,
 ) -> Result<StatusCode, CsmsError> {
     let key = TagKey::parse(&path.key)?;
-    let project = caller.project().to_owned();
-    app.db
-        .tx(move |tx| {
-            let mut s = store::load_secret_by_id(tx, &project, &path.secret_id)?;
-            s.state.check_editable()?;
-            if s.tags.remove(key.as_str()).is_none() {
-                return Err(CsmsError::TagNotFound);
-            }
-            store::save_secret(tx, &s)
-        })
-        .await?;
+    ops::remove(&app.db, SecretTags, caller.project(), path.secret_id, key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -193,13 +229,9 @@ pub async fn list_secret_tags(
     caller: Caller,
     Path(path): Path<SecretIdPath>,
 ) -> Result<Json<ListSecretTagsResponse>, CsmsError> {
-    let project = caller.project().to_owned();
-    let s = app
-        .db
-        .tx(move |tx| store::load_secret_by_id(tx, &project, &path.secret_id))
-        .await?;
+    let tags = ops::tags_of(&app.db, SecretTags, caller.project(), path.secret_id).await?;
     Ok(Json(ListSecretTagsResponse {
-        tags: tag_list(&s.tags),
+        tags: key_values(&tags),
         sys_tags: Vec::new(),
     }))
 }
@@ -208,80 +240,13 @@ pub async fn list_project_secrets_tags(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ListProjectSecretsTagsResponse>, CsmsError> {
-    let project = caller.project().to_owned();
-    let secrets = app
-        .db
-        .tx(move |tx| store::all_secrets(tx, &project))
-        .await?;
-    let mut all: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for s in &secrets {
-        for (k, v) in &s.tags {
-            all.entry(k.clone()).or_default().insert(v.clone());
-        }
-    }
+    let all = ops::project_tags(&app.db, SecretTags, caller.project()).await?;
     Ok(Json(ListProjectSecretsTagsResponse {
         tags: all
             .into_iter()
-            .map(|(key, values)| TagList {
-                key,
-                values: values.into_iter().collect(),
-            })
+            .map(|(key, values)| TagList { key, values })
             .collect(),
     }))
-}
-
-/// Every tag must be present with one of its values (none = any value);
-/// `matches` on `resource_name` is a substring match on the secret name.
-struct Filter {
-    tags: Vec<(TagKey, Vec<String>)>,
-    name_contains: Option<String>,
-}
-
-impl Filter {
-    fn parse(
-        tags: Option<Vec<TagFilter>>,
-        matches: Option<Vec<TagItem>>,
-    ) -> Result<Self, CsmsError> {
-        let tags = tags.unwrap_or_default();
-        if tags.len() > 10 {
-            return Err(CsmsError::InvalidParameter("tags"));
-        }
-        let mut parsed = Vec::new();
-        for t in tags {
-            let key = TagKey::parse(t.key.as_deref().unwrap_or(""))?;
-            let values = t.values.unwrap_or_default();
-            for v in &values {
-                TagValue::parse(v)?;
-            }
-            parsed.push((key, values));
-        }
-        let mut name_contains = None;
-        for m in matches.unwrap_or_default() {
-            match (m.key.as_deref(), m.value) {
-                (Some("resource_name"), Some(v)) if v.chars().count() <= 255 => {
-                    name_contains = Some(v)
-                }
-                _ => return Err(CsmsError::InvalidParameter("matches")),
-            }
-        }
-        Ok(Self {
-            tags: parsed,
-            name_contains,
-        })
-    }
-
-    fn accepts(&self, s: &SecretRecord) -> bool {
-        let tags_ok = self.tags.iter().all(|(k, values)| {
-            s.tags
-                .get(k.as_str())
-                .is_some_and(|have| values.is_empty() || values.iter().any(|v| v == have))
-        });
-        tags_ok
-            && self
-                .name_contains
-                .as_deref()
-                .is_none_or(|n| s.name.contains(n))
-    }
 }
 
 #[derive(Deserialize)]
@@ -299,43 +264,28 @@ pub async fn list_resource_instances(
         return Err(CsmsError::InvalidUrl);
     }
     let _ = req.sequence;
-    let counting = match req.action.as_deref() {
-        Some("filter") => false,
-        Some("count") => true,
-        _ => return Err(CsmsError::InvalidParameter("action")),
-    };
-    let filter = Filter::parse(req.tags, req.matches)?;
-    let limit = paging::parse_limit(req.limit.as_deref(), 10, 1000)
-        .map_err(|_| CsmsError::InvalidParameter("limit"))?;
-    let offset = paging::parse_offset(req.offset.as_deref())
-        .map_err(|_| CsmsError::InvalidParameter("offset"))?;
-    let project = caller.project().to_owned();
-    let secrets = app
-        .db
-        .tx(move |tx| store::all_secrets(tx, &project))
-        .await?;
-    let matching: Vec<SecretRecord> = secrets.into_iter().filter(|s| filter.accepts(s)).collect();
-    let total_count = matching.len() as i64;
-    if counting {
-        return Ok(Json(ListResourceInstancesResponse {
-            resources: None,
-            total_count,
-        }));
-    }
-    let page = paging::page(matching, offset, limit);
-    let resources = page
-        .items
-        .iter()
-        .map(|s| ActionResources {
-            resource_id: s.id.clone(),
-            resource_detail: Secret::of(s),
-            resource_name: s.name.clone(),
-            tags: tag_list(&s.tags),
-            sys_tags: Vec::new(),
-        })
-        .collect();
+    let query = Query::parse::<CsmsError>(RawQuery {
+        action: req.action,
+        tags: req.tags,
+        matches: raw_items(req.matches.unwrap_or_default()).collect(),
+        limit: req.limit,
+        offset: req.offset,
+        ..RawQuery::default()
+    })?;
+    let found = ops::resource_instances(&app.db, SecretTags, caller.project(), query).await?;
+    let resources = found.page.map(|page| {
+        page.into_iter()
+            .map(|r| ActionResources {
+                resource_detail: Secret::of(&r.record),
+                tags: key_values(&r.tags),
+                sys_tags: Vec::new(),
+                resource_id: r.id,
+                resource_name: r.name,
+            })
+            .collect()
+    });
     Ok(Json(ListResourceInstancesResponse {
-        resources: Some(resources),
-        total_count,
+        resources,
+        total_count: found.total_count,
     }))
 }

@@ -1,12 +1,9 @@
 //! Every way a KMS call can fail, and the one table mapping each to the
 //! cloud's HTTP status and `KMS.xxxx` code (see docs/error-codes.md).
 
-use crate::common::body::BodyError;
-use crate::common::envelope::{self, Style};
-use crate::common::tags::TagRuleError;
-use crate::store::StoreError;
+use crate::common::envelope::Style;
+use crate::common::tags::rules::TagRuleError;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KmsError {
@@ -250,30 +247,7 @@ impl KmsError {
     }
 }
 
-impl IntoResponse for KmsError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        match self {
-            KmsError::Internal(detail) => envelope::internal(Style::Dew, code, detail),
-            other => envelope::render(Style::Dew, status, code, &other.to_string()),
-        }
-    }
-}
-
-impl From<BodyError> for KmsError {
-    fn from(e: BodyError) -> Self {
-        KmsError::BadBody(e.0)
-    }
-}
-
-impl From<StoreError> for KmsError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(_) => KmsError::Unavailable,
-            other => KmsError::Internal(other.to_string()),
-        }
-    }
-}
+crate::service_error!(KmsError, Style::Dew, bad_body = BadBody);
 
 impl From<TagRuleError> for KmsError {
     fn from(e: TagRuleError) -> Self {
@@ -292,13 +266,9 @@ impl From<TagRuleError> for KmsError {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    async fn body_of(e: KmsError) -> (u16, serde_json::Value) {
-        let r = e.into_response();
-        let status = r.status().as_u16();
-        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap())
-    }
+    use crate::common::body::BodyError;
+    use crate::common::error::golden::{body_of, logged_detail};
+    use crate::store::StoreError;
 
     #[tokio::test]
     async fn golden_envelopes() {
@@ -330,5 +300,42 @@ mod tests {
         let (s, b) = body_of(KmsError::Internal("secret detail".into())).await;
         assert_eq!(s, 500);
         assert!(!b.to_string().contains("secret detail"));
+    }
+
+    #[tokio::test]
+    async fn shared_plumbing_golden() {
+        assert_eq!(
+            logged_detail(KmsError::Internal("secret detail".into())).as_deref(),
+            Some("secret detail")
+        );
+        let (s, b) = body_of(KmsError::from(StoreError::Unavailable("x".into()))).await;
+        assert_eq!(
+            b,
+            serde_json::json!({"error": {"error_code": "KMS.0102",
+                "error_msg": "The storage backend is unavailable, retry later."}})
+        );
+        assert_eq!(s, 503);
+        let (s, b) = body_of(KmsError::from(StoreError::Backend("x".into()))).await;
+        assert_eq!(
+            (s, b["error"]["error_code"].as_str().unwrap()),
+            (500, "KMS.0101")
+        );
+        let (s, b) = body_of(KmsError::from(BodyError(
+            "Invalid request body: EOF".into(),
+        )))
+        .await;
+        assert_eq!(
+            (s, b),
+            (
+                400,
+                serde_json::json!({"error": {"error_code": "KMS.0202",
+                "error_msg": "Invalid request body: EOF"}})
+            )
+        );
+        let (s, b) = body_of(KmsError::from(TagRuleError::KeyLength)).await;
+        assert_eq!(
+            (s, b["error"]["error_code"].as_str().unwrap()),
+            (400, "KMS.0411")
+        );
     }
 }

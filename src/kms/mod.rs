@@ -66,7 +66,7 @@ use crate::server::state::AppState;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use domain::{KeySpec, NewKey, Origin};
-use error::KmsError;
+pub use error::KmsError;
 use std::time::Duration;
 use store::KeyRecord;
 

@@ -1,5 +1,7 @@
 //! Key tags: BatchCreateKmsTags, CreateKmsTag, DeleteTag, ShowKmsTags,
-//! ListKmsTags and ListKmsByTags. The rules themselves live in `common::tags`.
+//! ListKmsTags and ListKmsByTags. Rules and operations live in
+//! `common::tags`; this file says where a key keeps its tags and how KMS
+//! answers each refusal.
 
 use super::domain;
 use super::error::KmsError;
@@ -8,13 +10,79 @@ use super::wire::*;
 use super::KmsBody;
 use crate::auth::Caller;
 use crate::common::body::Body;
-use crate::common::paging;
-use crate::common::tags::{self as rules, TagAction, TagKey, TagValue};
+use crate::common::tags::dialect::TagDialect;
+use crate::common::tags::query::{Query, RawQuery, TagFilter};
+use crate::common::tags::rules::TagKey;
+use crate::common::tags::store::{Resource, TagStore, Tags};
+use crate::common::tags::{batch, ops};
 use crate::server::state::AppState;
+use crate::store::Tx;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use std::collections::{BTreeMap, BTreeSet};
+
+/// Keys of a project; a resource-instance row shows the key's details.
+#[derive(Clone)]
+struct KeyTags;
+
+impl TagStore for KeyTags {
+    type Error = KmsError;
+    type Record = KeyRecord;
+
+    fn tags_of(&self, tx: &mut dyn Tx, project: &str, id: &str) -> Result<Tags, KmsError> {
+        Ok(store::load(tx, project, id)?.tags)
+    }
+
+    fn update(
+        &self,
+        tx: &mut dyn Tx,
+        project: &str,
+        id: &str,
+        change: &mut dyn FnMut(&mut Tags) -> Result<(), KmsError>,
+    ) -> Result<(), KmsError> {
+        let mut key = store::load(tx, project, id)?;
+        key.key_state.check_editable()?;
+        change(&mut key.tags)?;
+        store::save(tx, &key)
+    }
+
+    fn scan(&self, tx: &mut dyn Tx, project: &str) -> Result<Vec<Resource<KeyRecord>>, KmsError> {
+        Ok(store::list(tx, project)?
+            .into_iter()
+            .map(|k| Resource {
+                id: k.key_id.clone(),
+                // `matches` on resource_name is a substring match on the alias.
+                name: k.key_alias.clone(),
+                tags: k.tags.clone(),
+                record: k,
+            })
+            .collect())
+    }
+}
+
+impl TagDialect for KmsError {
+    const DEFAULT_LIMIT: usize = 10;
+    const MAX_MATCH_CHARS: Option<usize> = Some(255);
+
+    fn invalid_action() -> Self {
+        KmsError::InvalidTagAction
+    }
+    fn value_required() -> Option<Self> {
+        Some(KmsError::InvalidTagValue)
+    }
+    fn tag_not_found() -> Self {
+        KmsError::TagNotFound
+    }
+    fn invalid_matches() -> Self {
+        KmsError::InvalidMatches
+    }
+    fn invalid_limit() -> Self {
+        KmsError::InvalidParameter("limit")
+    }
+    fn invalid_offset() -> Self {
+        KmsError::InvalidOffset
+    }
+}
 
 #[derive(serde::Deserialize)]
 pub struct KeyPath {
@@ -27,44 +95,12 @@ pub struct TagPath {
     key: String,
 }
 
-async fn change_tags(
-    app: &AppState,
-    caller: &Caller,
-    key_id: &str,
-    action: TagAction,
-) -> Result<(), KmsError> {
-    let key_id = domain::parse_key_id(Some(key_id))?;
-    let project = caller.project().to_owned();
-    app.db
-        .tx(move |tx| {
-            let mut key = store::load(tx, &project, &key_id)?;
-            key.key_state.check_editable()?;
-            // Cloned because the transaction body may run again after a conflict.
-            rules::apply(&mut key.tags, action.clone())?;
-            store::save(tx, &key)
-        })
-        .await?;
-    Ok(())
+fn raw_items(items: Vec<TagItem>) -> impl Iterator<Item = batch::RawItem> {
+    items.into_iter().map(|t| (t.key, t.value))
 }
 
-fn parse_batch(action: Option<&str>, items: Option<Vec<TagItem>>) -> Result<TagAction, KmsError> {
-    let items: Vec<(String, Option<String>)> = items
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| (t.key.unwrap_or_default(), t.value))
-        .collect();
-    match action {
-        Some("create") => {
-            let parsed = rules::parse_items(&items)?;
-            let with_values = parsed
-                .into_iter()
-                .map(|(k, v)| Ok((k, v.ok_or(KmsError::InvalidTagValue)?)))
-                .collect::<Result<Vec<_>, KmsError>>()?;
-            Ok(TagAction::Create(with_values))
-        }
-        Some("delete") => Ok(TagAction::Delete(rules::parse_items(&items)?)),
-        _ => Err(KmsError::InvalidTagAction),
-    }
+fn key_values(tags: &Tags) -> Vec<KeyValue> {
+    ops::key_values(tags, |key, value| KeyValue { key, value })
 }
 
 pub async fn batch_create_kms_tags(
@@ -74,8 +110,12 @@ pub async fn batch_create_kms_tags(
     Body(req, _): KmsBody<BatchCreateKmsTagsRequest>,
 ) -> Result<StatusCode, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
-    let action = parse_batch(req.action.as_deref(), req.tags)?;
-    change_tags(&app, &caller, &path.key_id, action).await?;
+    let action = batch::parse::<KmsError>(
+        req.action.as_deref(),
+        raw_items(req.tags.unwrap_or_default()),
+    )?;
+    let key_id = domain::parse_key_id(Some(&path.key_id))?;
+    ops::change(&app.db, KeyTags, caller.project(), key_id, action).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -87,8 +127,9 @@ pub async fn create_kms_tag(
 ) -> Result<StatusCode, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
     let tag = req.tag.ok_or(KmsError::MissingParameter("tag"))?;
-    let action = parse_batch(Some("create"), Some(vec![tag]))?;
-    change_tags(&app, &caller, &path.key_id, action).await?;
+    let action = batch::parse::<KmsError>(Some("create"), raw_items(vec![tag]))?;
+    let key_id = domain::parse_key_id(Some(&path.key_id))?;
+    ops::change(&app.db, KeyTags, caller.project(), key_id, action).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -99,27 +140,8 @@ pub async fn delete_tag(
 ) -> Result<StatusCode, KmsError> {
     let key_id = domain::parse_key_id(Some(&path.key_id))?;
     let tag_key = TagKey::parse(&path.key)?;
-    let project = caller.project().to_owned();
-    app.db
-        .tx(move |tx| {
-            let mut key = store::load(tx, &project, &key_id)?;
-            key.key_state.check_editable()?;
-            if key.tags.remove(tag_key.as_str()).is_none() {
-                return Err(KmsError::TagNotFound);
-            }
-            store::save(tx, &key)
-        })
-        .await?;
+    ops::remove(&app.db, KeyTags, caller.project(), key_id, tag_key).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn tag_list(tags: &BTreeMap<String, String>) -> Vec<KeyValue> {
-    tags.iter()
-        .map(|(k, v)| KeyValue {
-            key: k.clone(),
-            value: v.clone(),
-        })
-        .collect()
 }
 
 pub async fn show_kms_tags(
@@ -128,14 +150,10 @@ pub async fn show_kms_tags(
     Path(path): Path<KeyPath>,
 ) -> Result<Json<ShowKmsTagsResponse>, KmsError> {
     let key_id = domain::parse_key_id(Some(&path.key_id))?;
-    let project = caller.project().to_owned();
-    let key = app
-        .db
-        .tx(move |tx| store::load(tx, &project, &key_id))
-        .await?;
+    let tags = ops::tags_of(&app.db, KeyTags, caller.project(), key_id).await?;
     Ok(Json(ShowKmsTagsResponse {
-        exist_tags_num: key.tags.len() as i64,
-        tags: tag_list(&key.tags),
+        exist_tags_num: tags.len() as i64,
+        tags: key_values(&tags),
     }))
 }
 
@@ -143,71 +161,16 @@ pub async fn list_kms_tags(
     State(app): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ListKmsTagsResponse>, KmsError> {
-    let project = caller.project().to_owned();
-    let keys = app.db.tx(move |tx| store::list(tx, &project)).await?;
-    let mut all: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for key in &keys {
-        for (k, v) in &key.tags {
-            all.entry(k.clone()).or_default().insert(v.clone());
-        }
-    }
+    let all = ops::project_tags(&app.db, KeyTags, caller.project()).await?;
     Ok(Json(ListKmsTagsResponse {
         tags: all
             .into_iter()
             .map(|(k, vs)| Tag {
                 key: Some(k),
-                values: Some(vs.into_iter().collect()),
+                values: Some(vs),
             })
             .collect(),
     }))
-}
-
-/// A parsed `resource_instances` query: every tag must be present with one of
-/// its values (no values = any value); `matches` on `resource_name` is a
-/// substring match on the alias.
-struct Filter {
-    tags: Vec<(TagKey, Vec<String>)>,
-    name_contains: Option<String>,
-}
-
-impl Filter {
-    fn parse(tags: Option<Vec<Tag>>, matches: Option<Vec<TagItem>>) -> Result<Self, KmsError> {
-        let mut parsed = Vec::new();
-        for t in tags.unwrap_or_default() {
-            let key = TagKey::parse(t.key.as_deref().unwrap_or(""))?;
-            let values = t.values.unwrap_or_default();
-            for v in &values {
-                TagValue::parse(v)?;
-            }
-            parsed.push((key, values));
-        }
-        let mut name_contains = None;
-        for m in matches.unwrap_or_default() {
-            match (m.key.as_deref(), m.value) {
-                (Some("resource_name"), Some(v)) if v.chars().count() <= 255 => {
-                    name_contains = Some(v)
-                }
-                _ => return Err(KmsError::InvalidMatches),
-            }
-        }
-        Ok(Self {
-            tags: parsed,
-            name_contains,
-        })
-    }
-
-    fn accepts(&self, key: &KeyRecord) -> bool {
-        let tags_ok = self.tags.iter().all(|(k, values)| {
-            key.tags
-                .get(k.as_str())
-                .is_some_and(|have| values.is_empty() || values.iter().any(|v| v == have))
-        });
-        tags_ok
-            && self
-                .name_contains
-                .as_deref()
-                .is_none_or(|n| key.key_alias.contains(n))
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -225,39 +188,34 @@ pub async fn list_kms_by_tags(
         return Err(KmsError::InvalidUrl);
     }
     domain::check_sequence(req.sequence.as_deref())?;
-    let counting = match req.action.as_deref() {
-        Some("filter") => false,
-        Some("count") => true,
-        _ => return Err(KmsError::InvalidTagAction),
-    };
-    let filter = Filter::parse(req.tags, req.matches)?;
-    let limit = paging::parse_limit(req.limit.as_deref(), 10, 1000)
-        .map_err(|_| KmsError::InvalidParameter("limit"))?;
-    let offset =
-        paging::parse_offset(req.offset.as_deref()).map_err(|_| KmsError::InvalidOffset)?;
-    let project = caller.project().to_owned();
-    let keys = app.db.tx(move |tx| store::list(tx, &project)).await?;
-    let matching: Vec<KeyRecord> = keys.into_iter().filter(|k| filter.accepts(k)).collect();
-    let total_count = matching.len() as i64;
-    if counting {
-        return Ok(Json(ListKmsByTagsResponse {
-            resources: None,
-            total_count,
-        }));
-    }
-    let page = paging::page(matching, offset, limit);
-    let resources = page
-        .items
-        .iter()
-        .map(|k| ActionResources {
-            resource_id: k.key_id.clone(),
-            resource_detail: KeyDetails::from_record(k, &app.region),
-            resource_name: k.key_alias.clone(),
-            tags: tag_list(&k.tags),
-        })
-        .collect();
+    let query = Query::parse::<KmsError>(RawQuery {
+        action: req.action,
+        tags: req.tags.map(|ts| {
+            ts.into_iter()
+                .map(|t| TagFilter {
+                    key: t.key,
+                    values: t.values,
+                })
+                .collect()
+        }),
+        matches: raw_items(req.matches.unwrap_or_default()).collect(),
+        limit: req.limit,
+        offset: req.offset,
+        ..RawQuery::default()
+    })?;
+    let found = ops::resource_instances(&app.db, KeyTags, caller.project(), query).await?;
+    let resources = found.page.map(|page| {
+        page.into_iter()
+            .map(|r| ActionResources {
+                resource_detail: KeyDetails::from_record(&r.record, &app.region),
+                tags: key_values(&r.tags),
+                resource_id: r.id,
+                resource_name: r.name,
+            })
+            .collect()
+    });
     Ok(Json(ListKmsByTagsResponse {
-        resources: Some(resources),
-        total_count,
+        resources,
+        total_count: found.total_count,
     }))
 }

@@ -1,7 +1,7 @@
 //! One behaviour suite for every storage engine.
 #![allow(clippy::unwrap_used)]
 
-use super::{Engine, StoreError, Tx};
+use super::engine::{Engine, StoreError, Tx};
 
 pub fn put_one(engine: &dyn Engine, table: &str, key: &str, value: &[u8]) {
     engine

@@ -6,53 +6,16 @@
 //! engine only has to provide those four calls, so SQLite (embedded default)
 //! and PostgreSQL share every rule above this file.
 
+mod engine;
 mod postgres;
+mod range;
 mod sqlite;
+
+pub use engine::{Engine, StoreError, Tx};
 
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    #[error("database error: {0}")]
-    Backend(String),
-    #[error("corrupt record in {table}: {detail}")]
-    Corrupt { table: String, detail: String },
-}
-
-/// One transaction. Keys are text; values are opaque bytes.
-pub trait Tx {
-    fn get(&mut self, table: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    fn put(&mut self, table: &str, key: &str, value: &[u8]) -> Result<(), StoreError>;
-    /// Returns whether the key existed.
-    fn delete(&mut self, table: &str, key: &str) -> Result<bool, StoreError>;
-    /// Keys starting with `prefix`, in byte order, strictly after `after` if given.
-    fn scan(
-        &mut self,
-        table: &str,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
-    /// Takes the cluster-wide lock `name` until this transaction ends, if no
-    /// other transaction (on any node) holds it; returns whether it was taken.
-    /// SQLite: the transaction already holds the only write lock of the
-    /// database file, so this is always granted.
-    fn try_lock(&mut self, _name: &str) -> Result<bool, StoreError> {
-        Ok(true)
-    }
-    /// In a read snapshot of an engine that sees every write (the embedded
-    /// one): a number that changes whenever anything is committed, so a value
-    /// read while it was `g` is still current while it is `g`. `None` when
-    /// the engine cannot know (PostgreSQL: other nodes write) or inside a
-    /// read-write transaction.
-    fn generation(&self) -> Option<u64> {
-        None
-    }
-}
 
 /// Typed helpers: records are stored as JSON.
 pub trait TxExt: Tx {
@@ -171,32 +134,6 @@ impl<T: DeserializeOwned + Clone> DecodeCache<T> {
             );
         }
         Ok(Some(value))
-    }
-}
-
-/// What an engine implements: run `body` in one transaction, commit if it
-/// returns `Ok(true)`, roll back on `Ok(false)`. Engines may call `body` more than
-/// once when the database reports a serialization conflict.
-pub trait Engine: Send + Sync {
-    fn run(
-        &self,
-        body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError>;
-    fn name(&self) -> &'static str;
-
-    /// Whether `run_read` answers from local memory and disk without waiting
-    /// on the network or on writers, so it may run on an async worker thread.
-    fn reads_inline(&self) -> bool {
-        false
-    }
-
-    /// Like `run`, for a body that only reads; it never commits anything.
-    /// Engines may serve it from a read-only snapshot.
-    fn run_read(
-        &self,
-        body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
-    ) -> Result<(), StoreError> {
-        self.run(body)
     }
 }
 

@@ -19,7 +19,8 @@
 //! TLS is not built in: use `sslmode=disable` or `prefer` (the default), e.g.
 //! over a loopback, a private network or a local proxy.
 
-use super::{Engine, StoreError, Tx};
+use super::engine::{Engine, StoreError, Tx};
+use super::range::{within_prefix, ScanRange};
 use postgres::error::SqlState;
 use postgres::types::Type;
 use postgres::{IsolationLevel, NoTls};
@@ -302,37 +303,30 @@ impl Tx for PgTx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        // Same range logic as SQLite; `k` is COLLATE "C", so comparisons and
-        // ORDER BY are byte order.
-        let start = after.filter(|a| *a >= prefix).unwrap_or(prefix);
-        let strict = after.is_some_and(|a| a >= prefix);
-        let sql = if strict {
-            "SELECT k, v FROM kv WHERE tbl = $1 AND k > $2 ORDER BY k LIMIT $3"
-        } else {
-            "SELECT k, v FROM kv WHERE tbl = $1 AND k >= $2 ORDER BY k LIMIT $3"
-        };
+        let range = ScanRange::new(prefix, after);
+        let sql = range.sql(["$1", "$2", "$3"]);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = match self.tx.query_typed(
-            sql,
+            &sql,
             &[
                 (&table, Type::TEXT),
-                (&start, Type::TEXT),
+                (&range.start, Type::TEXT),
                 (&limit, Type::INT8),
             ],
         ) {
             Ok(rows) => rows,
             Err(e) => return Err(self.fail(e)),
         };
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+        let rows = rows.iter().map(|row| {
             let k: String = row.try_get(0).map_err(|e| self.fail(e))?;
             if !k.starts_with(prefix) {
-                break;
+                // The first key past the prefix ends the scan; its value is not read.
+                return Ok((k, Vec::new()));
             }
             let v: Vec<u8> = row.try_get(1).map_err(|e| self.fail(e))?;
-            out.push((k, v));
-        }
-        Ok(out)
+            Ok((k, v))
+        });
+        within_prefix(prefix, rows)
     }
 
     fn try_lock(&mut self, name: &str) -> Result<bool, StoreError> {

@@ -1,7 +1,8 @@
 //! The embedded engine: one SQLite file in WAL mode with `synchronous=FULL`,
 //! so an acknowledged commit survives kill -9 and power loss.
 
-use super::{Engine, StoreError, Tx};
+use super::engine::{Engine, StoreError, Tx};
+use super::range::{within_prefix, ScanRange};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -168,30 +169,15 @@ impl Tx for SqliteTx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        // Range on the primary key instead of LIKE, so that '%' and '_' in
-        // prefixes mean nothing special and the index is used.
-        let start = after.filter(|a| *a >= prefix).unwrap_or(prefix);
-        let strict = after.is_some_and(|a| a >= prefix);
-        let sql = if strict {
-            "SELECT k, v FROM kv WHERE tbl = ?1 AND k > ?2 ORDER BY k LIMIT ?3"
-        } else {
-            "SELECT k, v FROM kv WHERE tbl = ?1 AND k >= ?2 ORDER BY k LIMIT ?3"
-        };
-        let mut st = self.tx.prepare_cached(sql).map_err(backend)?;
+        let range = ScanRange::new(prefix, after);
+        let sql = range.sql(["?1", "?2", "?3"]);
+        let mut st = self.tx.prepare_cached(&sql).map_err(backend)?;
         let rows = st
-            .query_map(params![table, start, limit as i64], |r| {
+            .query_map(params![table, range.start, limit as i64], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
             })
             .map_err(backend)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (k, v) = row.map_err(backend)?;
-            if !k.starts_with(prefix) {
-                break;
-            }
-            out.push((k, v));
-        }
-        Ok(out)
+        within_prefix(prefix, rows.map(|row| row.map_err(backend)))
     }
 }
 
@@ -280,7 +266,7 @@ mod tests {
 
     #[test]
     fn reads_do_not_wait_for_an_open_write() {
-        use super::super::Engine as _;
+        use super::super::engine::Engine as _;
         use std::sync::mpsc;
         let dir = tempfile::tempdir().unwrap();
         let engine =

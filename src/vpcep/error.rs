@@ -2,12 +2,9 @@
 //! cloud's HTTP status and `EndPoint.xxxx` code (see docs/error-codes.md).
 //! Bodies are `{"error":{"code","message"}}` as in the API reference.
 
-use crate::common::body::BodyError;
-use crate::common::envelope::{self, Style};
-use crate::common::tags::TagRuleError;
-use crate::store::StoreError;
+use crate::common::envelope::Style;
+use crate::common::tags::rules::TagRuleError;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VpcepError {
@@ -201,30 +198,7 @@ impl VpcepError {
     }
 }
 
-impl IntoResponse for VpcepError {
-    fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        match self {
-            VpcepError::Internal(detail) => envelope::internal(Style::Vpcep, code, detail),
-            other => envelope::render(Style::Vpcep, status, code, &other.to_string()),
-        }
-    }
-}
-
-impl From<BodyError> for VpcepError {
-    fn from(e: BodyError) -> Self {
-        VpcepError::BadBody(e.0)
-    }
-}
-
-impl From<StoreError> for VpcepError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Unavailable(_) => VpcepError::Unavailable,
-            other => VpcepError::Internal(other.to_string()),
-        }
-    }
-}
+crate::service_error!(VpcepError, Style::Vpcep, bad_body = BadBody);
 
 impl From<TagRuleError> for VpcepError {
     fn from(e: TagRuleError) -> Self {
@@ -242,13 +216,9 @@ impl From<TagRuleError> for VpcepError {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    async fn body_of(e: VpcepError) -> (u16, serde_json::Value) {
-        let r = e.into_response();
-        let status = r.status().as_u16();
-        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap())
-    }
+    use crate::common::body::BodyError;
+    use crate::common::error::golden::{body_of, logged_detail};
+    use crate::store::StoreError;
 
     #[tokio::test]
     async fn golden_envelopes() {
@@ -281,5 +251,43 @@ mod tests {
         let (s, b) = body_of(VpcepError::Internal("secret detail".into())).await;
         assert_eq!(s, 500);
         assert!(!b.to_string().contains("secret detail"));
+    }
+
+    #[tokio::test]
+    async fn shared_plumbing_golden() {
+        assert_eq!(
+            logged_detail(VpcepError::Internal("secret detail".into())).as_deref(),
+            Some("secret detail")
+        );
+        let (s, b) = body_of(VpcepError::from(StoreError::Unavailable("x".into()))).await;
+        assert_eq!(
+            b,
+            serde_json::json!({"error": {"code": "EndPoint.0001",
+                "message": "System error. Please retry."}})
+        );
+        assert_eq!(s, 503);
+        let (s, b) = body_of(VpcepError::from(StoreError::Backend("x".into()))).await;
+        assert_eq!(
+            (s, b),
+            (
+                500,
+                serde_json::json!({"error": {"code": "EndPoint.0001",
+                "message": "Internal error. Please retry later."}})
+            )
+        );
+        let (s, b) = body_of(VpcepError::from(BodyError("EOF".into()))).await;
+        assert_eq!(
+            (s, b),
+            (
+                400,
+                serde_json::json!({"error": {"code": "EndPoint.0002",
+                "message": "Parameter error: EOF"}})
+            )
+        );
+        let (s, b) = body_of(VpcepError::from(TagRuleError::KeyChars)).await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str().unwrap()),
+            (400, "EndPoint.3068")
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Resource tags (BatchAddOrRemoveResourceInstance, ListQueryProjectResourceTags,
 //! ListResourceInstances) on endpoint services and endpoints, and quotas
-//! (ListQuotaDetails). Tag rules themselves live in `common::tags`.
+//! (ListQuotaDetails). Rules and operations live in `common::tags`; this
+//! file says where each resource kind keeps its tags and how VPCEP answers.
 
 use super::domain::{self, full_service_name};
 use super::error::VpcepError;
@@ -10,13 +11,16 @@ use super::wire::*;
 use super::{VpcepBody, ENDPOINT_QUOTA, SERVICE_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
-use crate::common::paging;
-use crate::common::tags::{self as rules, TagAction, TagKey, TagValue};
+use crate::common::tags::dialect::TagDialect;
+use crate::common::tags::query::{self, RawQuery, TagFilter};
+use crate::common::tags::rules::{self, TagAction};
+use crate::common::tags::store::{Resource, TagStore, Tags};
+use crate::common::tags::{batch, ops};
 use crate::server::state::AppState;
+use crate::store::Tx;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -32,40 +36,144 @@ fn parse_kind(raw: &str) -> Result<Kind, VpcepError> {
     }
 }
 
-fn items_of(items: Vec<TagItem>) -> Result<Vec<(String, Option<String>)>, VpcepError> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for t in items {
-        let key = t.key.unwrap_or_default();
-        if !seen.insert(key.clone()) {
-            return Err(VpcepError::TagKeyDuplicated);
-        }
-        out.push((key, t.value));
+/// Endpoint services or endpoints of a project. A resource-instance row
+/// shows only id, name (a service's full name; an endpoint's id) and tags.
+#[derive(Clone)]
+struct ResourceTags {
+    kind: Kind,
+    region: String,
+    /// Stamped as `updated_ms` on a resource whose tags change.
+    now_ms: i64,
+}
+
+impl TagStore for ResourceTags {
+    type Error = VpcepError;
+    type Record = ();
+
+    fn tags_of(&self, tx: &mut dyn Tx, project: &str, id: &str) -> Result<Tags, VpcepError> {
+        Ok(match self.kind {
+            Kind::Service => store::load_service(tx, project, id)?.tags,
+            Kind::Endpoint => store::load_endpoint(tx, project, id)?.tags,
+        })
     }
-    Ok(out)
+
+    fn update(
+        &self,
+        tx: &mut dyn Tx,
+        project: &str,
+        id: &str,
+        change: &mut dyn FnMut(&mut Tags) -> Result<(), VpcepError>,
+    ) -> Result<(), VpcepError> {
+        match self.kind {
+            Kind::Service => {
+                let mut s = store::load_service(tx, project, id)?;
+                change(&mut s.tags)?;
+                s.updated_ms = self.now_ms;
+                store::save_service(tx, &s)
+            }
+            Kind::Endpoint => {
+                let mut e = store::load_endpoint(tx, project, id)?;
+                change(&mut e.tags)?;
+                e.updated_ms = self.now_ms;
+                store::save_endpoint(tx, &e)
+            }
+        }
+    }
+
+    fn scan(&self, tx: &mut dyn Tx, project: &str) -> Result<Vec<Resource<()>>, VpcepError> {
+        Ok(match self.kind {
+            Kind::Service => store::list_services(tx, project)?
+                .into_iter()
+                .map(|s| Resource {
+                    name: full_service_name(&self.region, &s.name, &s.id),
+                    id: s.id,
+                    tags: s.tags,
+                    record: (),
+                })
+                .collect(),
+            Kind::Endpoint => store::list_endpoints(tx, project)?
+                .into_iter()
+                .map(|e| Resource {
+                    name: e.id.clone(),
+                    id: e.id,
+                    tags: e.tags,
+                    record: (),
+                })
+                .collect(),
+        })
+    }
+}
+
+impl TagDialect for VpcepError {
+    const DEFAULT_LIMIT: usize = 1000;
+    const MATCH_BY_ID: bool = true;
+    const SORT_BY_ID: bool = true;
+
+    fn invalid_action() -> Self {
+        VpcepError::InvalidTagAction
+    }
+    /// A tag without a value gets "".
+    fn value_required() -> Option<Self> {
+        None
+    }
+    /// Not reachable: VPCEP has no single-tag delete.
+    fn tag_not_found() -> Self {
+        VpcepError::NotFound
+    }
+    fn duplicate_key() -> Option<Self> {
+        Some(VpcepError::TagKeyDuplicated)
+    }
+    fn too_many_conditions() -> Option<Self> {
+        Some(VpcepError::InvalidParameter("tags"))
+    }
+    fn invalid_matches() -> Self {
+        VpcepError::InvalidParameter("matches")
+    }
+    fn invalid_limit() -> Self {
+        VpcepError::InvalidLimit
+    }
+    fn invalid_offset() -> Self {
+        VpcepError::InvalidOffset
+    }
+    /// "" matches only an empty name; otherwise a case-insensitive substring.
+    fn name_matches(name: &str, pattern: &str) -> bool {
+        match pattern {
+            "" => name.is_empty(),
+            p => domain::fuzzy_match(name, p),
+        }
+    }
+}
+
+fn raw_items(items: Option<Vec<TagItem>>) -> impl Iterator<Item = batch::RawItem> {
+    items
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+}
+
+fn filters(raw: Option<Vec<TagValues>>) -> Option<Vec<TagFilter>> {
+    raw.map(|ts| {
+        ts.into_iter()
+            .map(|t| TagFilter {
+                key: t.key,
+                values: t.values,
+            })
+            .collect()
+    })
 }
 
 /// Tags given when a resource is created: may be absent or empty; a missing value is "".
-pub fn parse_initial(items: Option<Vec<TagItem>>) -> Result<BTreeMap<String, String>, VpcepError> {
-    let items = items_of(items.unwrap_or_default())?;
-    let mut tags = BTreeMap::new();
+pub fn parse_initial(items: Option<Vec<TagItem>>) -> Result<Tags, VpcepError> {
+    let items = batch::keyed::<VpcepError>(raw_items(items))?;
+    let mut tags = Tags::new();
     if items.is_empty() {
         return Ok(tags);
     }
-    apply_create(&mut tags, &items)?;
+    rules::apply(
+        &mut tags,
+        TagAction::Create(batch::creates::<VpcepError>(&items)?),
+    )?;
     Ok(tags)
-}
-
-fn apply_create(
-    tags: &mut BTreeMap<String, String>,
-    items: &[(String, Option<String>)],
-) -> Result<(), VpcepError> {
-    let parsed = rules::parse_items(items)?
-        .into_iter()
-        .map(|(k, v)| Ok((k, v.map_or_else(|| TagValue::parse(""), Ok)?)))
-        .collect::<Result<Vec<_>, VpcepError>>()?;
-    rules::apply(tags, TagAction::Create(parsed))?;
-    Ok(())
 }
 
 #[derive(serde::Deserialize)]
@@ -87,78 +195,26 @@ pub async fn batch_add_or_remove_resource_instance(
             domain::parse_uuid(Some(&path.resource_id), VpcepError::InvalidEndpointId)?
         }
     };
-    let creating = match req.action.as_deref() {
-        Some("create") => true,
-        Some("delete") => false,
-        _ => return Err(VpcepError::InvalidTagAction),
-    };
-    let items = items_of(req.tags.unwrap_or_default())?;
-    let deletes = if creating {
-        None
-    } else {
-        Some(rules::parse_items(&items)?)
-    };
-    if creating {
-        // Validated up front so that a bad tag is refused before any lookup.
-        apply_create(&mut BTreeMap::new(), &items)?;
+    let action = batch::parse::<VpcepError>(req.action.as_deref(), raw_items(req.tags))?;
+    if let TagAction::Create(_) = action {
+        // Validated up front so that a bad tag (or too many) is refused before any lookup.
+        rules::apply(&mut Tags::new(), action.clone())?;
     }
-    let project = caller.project().to_owned();
-    let now = app.clock.now().timestamp_millis();
-    app.db
-        .tx(move |tx| {
-            let change = |tags: &mut BTreeMap<String, String>| -> Result<(), VpcepError> {
-                match &deletes {
-                    None => apply_create(tags, &items),
-                    Some(d) => Ok(rules::apply(tags, TagAction::Delete(d.clone()))?),
-                }
-            };
-            match kind {
-                Kind::Service => {
-                    let mut s = store::load_service(tx, &project, &id)?;
-                    change(&mut s.tags)?;
-                    s.updated_ms = now;
-                    store::save_service(tx, &s)
-                }
-                Kind::Endpoint => {
-                    let mut e = store::load_endpoint(tx, &project, &id)?;
-                    change(&mut e.tags)?;
-                    e.updated_ms = now;
-                    store::save_endpoint(tx, &e)
-                }
-            }
-        })
-        .await?;
+    let store = ResourceTags {
+        kind,
+        region: app.region.to_string(),
+        now_ms: app.clock.now().timestamp_millis(),
+    };
+    ops::change(&app.db, store, caller.project(), id, action).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// (id, name, tags) of every resource of a kind in a project.
-async fn resources(
-    app: &AppState,
-    project: &str,
-    kind: Kind,
-) -> Result<Vec<(String, String, BTreeMap<String, String>)>, VpcepError> {
-    let project = project.to_owned();
-    let region = app.region.to_string();
-    app.db
-        .tx(move |tx| {
-            Ok(match kind {
-                Kind::Service => store::list_services(tx, &project)?
-                    .into_iter()
-                    .map(|s| {
-                        (
-                            s.id.clone(),
-                            full_service_name(&region, &s.name, &s.id),
-                            s.tags,
-                        )
-                    })
-                    .collect(),
-                Kind::Endpoint => store::list_endpoints(tx, &project)?
-                    .into_iter()
-                    .map(|e| (e.id.clone(), e.id, e.tags))
-                    .collect(),
-            })
-        })
-        .await
+fn scanner(app: &AppState, kind: Kind) -> ResourceTags {
+    ResourceTags {
+        kind,
+        region: app.region.to_string(),
+        now_ms: 0,
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -172,49 +228,16 @@ pub async fn list_query_project_resource_tags(
     Path(path): Path<TypePath>,
 ) -> Result<Json<ProjectTagsResponse>, VpcepError> {
     let kind = parse_kind(&path.resource_type)?;
-    let mut all: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (_, _, tags) in resources(&app, caller.project(), kind).await? {
-        for (k, v) in tags {
-            all.entry(k).or_default().insert(v);
-        }
-    }
+    let all = ops::project_tags(&app.db, scanner(&app, kind), caller.project()).await?;
     Ok(Json(ProjectTagsResponse {
         tags: all
             .into_iter()
             .map(|(k, vs)| TagValues {
                 key: Some(k),
-                values: Some(vs.into_iter().collect()),
+                values: Some(vs),
             })
             .collect(),
     }))
-}
-
-/// Parsed tag conditions: each key with the values it may have (none = any).
-type Conditions = Vec<(String, Vec<String>)>;
-
-fn conditions(raw: Option<Vec<TagValues>>) -> Result<Conditions, VpcepError> {
-    let raw = raw.unwrap_or_default();
-    if raw.len() > 10 {
-        return Err(VpcepError::InvalidParameter("tags"));
-    }
-    let mut out: Conditions = Vec::new();
-    for t in raw {
-        let key = TagKey::parse(t.key.as_deref().unwrap_or_default())?;
-        if out.iter().any(|(k, _)| k == key.as_str()) {
-            return Err(VpcepError::TagKeyDuplicated);
-        }
-        let values = t.values.unwrap_or_default();
-        for v in &values {
-            TagValue::parse(v)?;
-        }
-        out.push((key.as_str().to_owned(), values));
-    }
-    Ok(out)
-}
-
-fn holds(tags: &BTreeMap<String, String>, (key, values): &(String, Vec<String>)) -> bool {
-    tags.get(key)
-        .is_some_and(|v| values.is_empty() || values.contains(v))
 }
 
 pub async fn list_resource_instances(
@@ -224,69 +247,31 @@ pub async fn list_resource_instances(
     Body(req, _): VpcepBody<ResourceInstancesRequest>,
 ) -> Result<Json<ResourceInstancesResponse>, VpcepError> {
     let kind = parse_kind(&path.resource_type)?;
-    let counting = match req.action.as_deref() {
-        Some("filter") => false,
-        Some("count") => true,
-        _ => return Err(VpcepError::InvalidTagAction),
-    };
-    let all_of = conditions(req.tags)?;
-    let any_of = conditions(req.tags_any)?;
-    let none_of_all = conditions(req.not_tags)?;
-    let none_of_any = conditions(req.not_tags_any)?;
-    let mut name_match: Option<String> = None;
-    let mut id_match: Option<String> = None;
-    for m in req.matches.unwrap_or_default() {
-        match (m.key.as_deref(), m.value) {
-            (Some("resource_name"), Some(v)) => name_match = Some(v),
-            (Some("resource_id"), Some(v)) => id_match = Some(v),
-            _ => return Err(VpcepError::InvalidParameter("matches")),
-        }
-    }
-    let limit = paging::parse_limit(req.limit.as_deref(), 1000, 1000)
-        .map_err(|_| VpcepError::InvalidLimit)?;
-    let offset =
-        paging::parse_offset(req.offset.as_deref()).map_err(|_| VpcepError::InvalidOffset)?;
-    let untagged_only = req.without_any_tag.unwrap_or(false);
-    let mut matching: Vec<_> = resources(&app, caller.project(), kind)
-        .await?
-        .into_iter()
-        .filter(|(id, name, tags)| {
-            let tags_ok = if untagged_only {
-                tags.is_empty()
-            } else {
-                all_of.iter().all(|c| holds(tags, c))
-                    && (any_of.is_empty() || any_of.iter().any(|c| holds(tags, c)))
-                    && (none_of_all.is_empty() || !none_of_all.iter().all(|c| holds(tags, c)))
-                    && !none_of_any.iter().any(|c| holds(tags, c))
-            };
-            let name_ok = name_match.as_deref().is_none_or(|n| match n {
-                "" => name.is_empty(),
-                n => domain::fuzzy_match(name, n),
-            });
-            tags_ok && name_ok && id_match.as_deref().is_none_or(|i| i == id)
-        })
-        .collect();
-    matching.sort_by(|a, b| a.0.cmp(&b.0));
-    let total_count = matching.len() as i64;
-    if counting {
-        return Ok(Json(ResourceInstancesResponse {
-            resources: None,
-            total_count,
-        }));
-    }
-    let page = paging::page(matching, offset, limit);
+    let query = query::Query::parse::<VpcepError>(RawQuery {
+        action: req.action,
+        tags: filters(req.tags),
+        tags_any: filters(req.tags_any),
+        not_tags: filters(req.not_tags),
+        not_tags_any: filters(req.not_tags_any),
+        matches: raw_items(req.matches).collect(),
+        without_any_tag: req.without_any_tag.unwrap_or(false),
+        limit: req.limit,
+        offset: req.offset,
+    })?;
+    let found =
+        ops::resource_instances(&app.db, scanner(&app, kind), caller.project(), query).await?;
+    let resources = found.page.map(|page| {
+        page.into_iter()
+            .map(|r| ResourceInstance {
+                tags: tag_list(&r.tags),
+                resource_id: r.id,
+                resource_name: r.name,
+            })
+            .collect()
+    });
     Ok(Json(ResourceInstancesResponse {
-        resources: Some(
-            page.items
-                .into_iter()
-                .map(|(id, name, tags)| ResourceInstance {
-                    resource_id: id,
-                    tags: tag_list(&tags),
-                    resource_name: name,
-                })
-                .collect(),
-        ),
-        total_count,
+        resources,
+        total_count: found.total_count,
     }))
 }
 
