@@ -156,6 +156,7 @@ pub async fn upload_secret_blob(
     secret.domain_id = caller.domain_id.clone();
     secret.kms_key_id = key_id;
     secret.update_ms = app.clock.now().timestamp_millis();
+    let rng = app.rng.clone();
     let saved = app
         .db
         .tx(move |tx| {
@@ -165,7 +166,7 @@ pub async fn upload_secret_blob(
             let mut s = secret.clone();
             // A secret id stays unique; subscriptions to events missing here are dropped.
             if store::load_secret_by_id(tx, &project, &s.id).is_ok() {
-                s.id = uuid::Uuid::new_v4().to_string();
+                s.id = rng.uuid().to_string();
             }
             let mut subs = Vec::new();
             for e in &s.event_subscriptions {

@@ -40,7 +40,7 @@ pub async fn create_secret_event(
     let target = parse_target(req.notification.as_ref())?;
     let now = app.clock.now().timestamp_millis();
     let event = EventRecord {
-        event_id: uuid::Uuid::new_v4().to_string(),
+        event_id: app.rng.uuid().to_string(),
         name,
         project_id: caller.project().to_owned(),
         event_types,

@@ -70,7 +70,7 @@ pub async fn create_secret(
     let (value_id, sealed) = values::seal(&app, &project, &key_id, &name, &value).await?;
     let now = app.clock.now().timestamp_millis();
     let secret = SecretRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: app.rng.uuid().to_string(),
         name: name.clone(),
         project_id: project.clone(),
         domain_id: caller.domain_id.clone(),
@@ -108,6 +108,7 @@ pub async fn create_secret(
         sealed,
         expiry_notified: false,
     };
+    let rng = app.rng.clone();
     let saved = app
         .db
         .tx(move |tx| {
@@ -119,7 +120,7 @@ pub async fn create_secret(
             stages::move_stage(&mut secret.stages, stages::CURRENT, "v1", now)?;
             store::insert_secret(tx, &secret)?;
             store::put_version(tx, &project, &secret.name, &version)?;
-            notify::emit(tx, &secret, EventType::VersionCreated, now)?;
+            notify::emit(tx, &rng, &secret, EventType::VersionCreated, now)?;
             Ok(secret)
         })
         .await?;
@@ -283,10 +284,11 @@ pub async fn delete_secret(
 ) -> Result<StatusCode, CsmsError> {
     let project = caller.project().to_owned();
     let now = app.clock.now().timestamp_millis();
+    let rng = app.rng.clone();
     app.db
         .tx(move |tx| {
             let secret = store::load_secret(tx, &project, &path.secret_name)?;
-            notify::emit(tx, &secret, EventType::Deleted, now)?;
+            notify::emit(tx, &rng, &secret, EventType::Deleted, now)?;
             store::purge_secret(tx, &secret)
         })
         .await?;

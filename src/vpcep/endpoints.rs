@@ -11,12 +11,12 @@ use super::wire::*;
 use super::{permission, tags, VpcepBody, ENDPOINT_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::rng::Rng;
 use crate::server::state::AppState;
 use crate::store::Tx;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use rand::Rng;
 
 #[derive(serde::Deserialize)]
 pub struct EndpointPath {
@@ -39,9 +39,9 @@ fn parse_routetables(raw: Option<Vec<String>>) -> Result<Vec<String>, VpcepError
 }
 
 /// A fresh 9-digit marker id no other endpoint has.
-fn new_marker(tx: &mut dyn Tx) -> Result<i64, VpcepError> {
+fn new_marker(tx: &mut dyn Tx, rng: &Rng) -> Result<i64, VpcepError> {
     for _ in 0..64 {
-        let marker = rand::thread_rng().gen_range(100_000_000..1_000_000_000);
+        let marker = rng.in_range(100_000_000..1_000_000_000) as i64;
         if !store::marker_taken(tx, marker)? {
             return Ok(marker);
         }
@@ -80,7 +80,7 @@ pub async fn create_endpoint(
     let port_ip = req.port_ip.filter(|p| !p.trim().is_empty());
     let now = app.clock.now().timestamp_millis();
     let draft = EndpointRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: app.rng.uuid().to_string(),
         project_id: caller.project().to_owned(),
         domain_id: caller.domain_id.clone(),
         service_id,
@@ -108,6 +108,7 @@ pub async fn create_endpoint(
         updated_ms: now,
     };
     let region = app.region.to_string();
+    let rng = app.rng.clone();
     let (e, s) = app
         .db
         .tx(move |tx| {
@@ -151,7 +152,7 @@ pub async fn create_endpoint(
             e.service_project_id = s.project_id.clone();
             e.service_name = domain::full_service_name(&region, &s.name, &s.id);
             e.service_type = s.service_type.clone();
-            e.marker_id = new_marker(tx)?;
+            e.marker_id = new_marker(tx, &rng)?;
             e.status = EndpointStatus::initial(s.approval_enabled);
             store::insert_endpoint(tx, &e)?;
             Ok((e, s))

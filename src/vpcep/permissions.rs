@@ -62,6 +62,7 @@ fn add_entries(
     s: &mut ServiceRecord,
     entries: &[(String, String)],
     now: i64,
+    rng: &crate::rng::Rng,
 ) -> Vec<PermissionRecord> {
     let mut added = Vec::new();
     for (permission, description) in entries {
@@ -69,7 +70,7 @@ fn add_entries(
             continue;
         }
         let record = PermissionRecord {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: rng.uuid().to_string(),
             permission: permission.clone(),
             description: description.clone(),
             created_ms: now,
@@ -104,13 +105,14 @@ pub async fn add_or_remove_service_permissions(
         .iter()
         .map(|p| permission::parse(p, kind).map(|p| (p, String::new())))
         .collect::<Result<Vec<_>, _>>()?;
+    let rng = app.rng.clone();
     let (s, _) = change_whitelist(
         &app,
         &caller,
         &path.vpc_endpoint_service_id,
         move |s, now| {
             if adding {
-                add_entries(s, &entries, now);
+                add_entries(s, &entries, now, &rng);
             } else {
                 s.permissions
                     .retain(|p| !entries.iter().any(|(e, _)| *e == p.permission));
@@ -145,11 +147,12 @@ pub async fn batch_add_endpoint_service_permissions(
         let d = parse_permission_description(item.description.as_deref())?;
         entries.push((p, d));
     }
+    let rng = app.rng.clone();
     let (_, added) = change_whitelist(
         &app,
         &caller,
         &path.vpc_endpoint_service_id,
-        move |s, now| Ok(add_entries(s, &entries, now)),
+        move |s, now| Ok(add_entries(s, &entries, now, &rng)),
     )
     .await?;
     Ok(Json(PermissionsResponse {

@@ -80,7 +80,7 @@ pub async fn create_endpoint_service(
     let tags = tags::parse_initial(req.tags)?;
     let now = app.clock.now().timestamp_millis();
     let record = ServiceRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: app.rng.uuid().to_string(),
         project_id: caller.project().to_owned(),
         domain_id: caller.domain_id.clone(),
         name,
@@ -93,7 +93,7 @@ pub async fn create_endpoint_service(
         approval_enabled: req.approval_enabled.unwrap_or(true),
         tcp_proxy,
         description,
-        pool_id: uuid::Uuid::new_v4().to_string(),
+        pool_id: app.rng.uuid().to_string(),
         tags,
         permissions: Vec::new(),
         server_resources: Vec::new(),
