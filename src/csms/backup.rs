@@ -7,11 +7,13 @@
 //! where each value is encrypted again under the secret's KMS key if that key
 //! exists there, otherwise under the project's `csms/default`.
 
+use super::domain::SECRET_QUOTA;
 use super::error::CsmsError;
 use super::secrets::SecretPath;
 use super::store::{self, SecretRecord, VersionRecord};
+use super::values;
+use super::wire::CsmsBody;
 use super::wire::{Secret, SecretResponse};
-use super::{values, CsmsBody, SECRET_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;

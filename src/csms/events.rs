@@ -4,10 +4,11 @@
 
 use super::domain::{self, Target};
 use super::error::CsmsError;
+use super::notify;
 use super::secrets::parse_limit;
 use super::store::{self, EventRecord};
+use super::wire::CsmsBody;
 use super::wire::*;
-use super::{notify, CsmsBody};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;

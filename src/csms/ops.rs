@@ -7,7 +7,8 @@
 use super::domain::{EventType, SecretValue};
 use super::error::CsmsError;
 use super::secrets::{parse_limit, SecretPath};
-use super::{stages, versions, CsmsBody};
+use super::wire::CsmsBody;
+use super::{stages, versions};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;

@@ -1,12 +1,14 @@
 //! Secret handlers: CreateSecret, ShowSecret, ListSecrets, UpdateSecret,
 //! DeleteSecret, DeleteSecretForSchedule and RestoreSecret.
 
+use super::domain::SECRET_QUOTA;
 use super::domain::{self, EventType, SecretState};
 use super::error::CsmsError;
 use super::stages;
 use super::store::{self, SecretRecord, VersionRecord};
+use super::wire::CsmsBody;
 use super::wire::*;
-use super::{notify, values, CsmsBody, SECRET_QUOTA};
+use super::{notify, values};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;

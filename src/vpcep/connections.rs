@@ -11,8 +11,8 @@ use super::proxy;
 use super::services::parse_service_id;
 use super::store::{self, EndpointRecord, ServiceRecord};
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::VpcepBody;
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -158,7 +158,8 @@ pub async fn accept_or_reject_endpoint(
     .await?;
     let mut out = Vec::new();
     for e in changed {
-        let failed = proxy::reconcile(&app, &e, Some(&s)).await;
+        let failed =
+            proxy::reconcile(&app.vpcep_proxy, &app.db, app.clock.as_ref(), &e, Some(&s)).await;
         out.push(failed.unwrap_or(e));
     }
     Ok(Json(ConnectionsResponse {

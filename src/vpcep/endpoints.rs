@@ -1,14 +1,16 @@
 //! Endpoint handlers (the consumer side): create, list, show, whitelist,
 //! route tables, policy, delete, upgrade.
 
+use super::domain::ENDPOINT_QUOTA;
 use super::domain::{self, parse_required_uuid, parse_uuid, EndpointStatus, ListQuery};
 use super::error::VpcepError;
 use super::pool::{self, LOOPBACK_POOL, SUBNET_POOL};
 use super::proxy::{self, LOOPBACK};
 use super::store::{self, EndpointRecord};
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::{permission, tags, VpcepBody, ENDPOINT_QUOTA};
+use super::{permission, tags};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::rng::Rng;
@@ -158,7 +160,9 @@ pub async fn create_endpoint(
             Ok((e, s))
         })
         .await?;
-    if let Some(failed) = proxy::reconcile(&app, &e, Some(&s)).await {
+    if let Some(failed) =
+        proxy::reconcile(&app.vpcep_proxy, &app.db, app.clock.as_ref(), &e, Some(&s)).await
+    {
         return Ok(Json(EndpointView::of(&failed, &app.region)));
     }
     // The cloud answers while the endpoint is still being set up.
@@ -355,7 +359,7 @@ pub async fn delete_endpoint(
             Ok::<_, VpcepError>(e)
         })
         .await?;
-    proxy::close(&app, &e.id).await;
+    proxy::close(&app.vpcep_proxy, &e.id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -2,14 +2,15 @@
 //! caller's endpoint services. Matching rules are in `permission.rs`.
 //! Removing an entry does not cut existing connections (as in the cloud).
 
+use super::domain::PERMISSION_QUOTA;
 use super::domain::{self, ListQuery};
 use super::error::VpcepError;
 use super::permission::{self, PermissionType};
 use super::services::parse_service_id;
 use super::store::{self, PermissionRecord, ServiceRecord};
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::{VpcepBody, PERMISSION_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;

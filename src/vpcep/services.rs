@@ -1,14 +1,16 @@
 //! Endpoint service handlers (the provider side): create, list, show,
 //! describe, update, rename, delete, upgrade, add server resources.
 
+use super::domain::SERVICE_QUOTA;
 use super::domain::{
     self, full_service_name, fuzzy_match, parse_required_uuid, parse_uuid, ListQuery,
 };
 use super::error::VpcepError;
 use super::store::{self, ServerResourceRecord, ServiceRecord};
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::{proxy, tags, VpcepBody, SERVICE_QUOTA};
+use super::{proxy, tags};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -213,7 +215,7 @@ where
         })
         .await?;
     for e in &endpoints {
-        proxy::reconcile(app, e, Some(&s)).await;
+        proxy::reconcile(&app.vpcep_proxy, &app.db, app.clock.as_ref(), e, Some(&s)).await;
     }
     let live = endpoints.iter().filter(|e| e.status.is_live()).count() as i64;
     Ok((s, live))

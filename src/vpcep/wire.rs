@@ -2,8 +2,12 @@
 //! (`shared/api/vpcep.json`). Every field is optional here so that a missing
 //! one gets the cloud's own error code from the domain rules, not a serde error.
 
-use crate::common::body::string_or_number;
+use super::error::VpcepError;
+use crate::common::body::{string_or_number, Body};
 use serde::{Deserialize, Serialize};
+
+/// A JSON body whose rejection is a VPCEP error.
+pub type VpcepBody<T> = Body<T, VpcepError>;
 
 #[derive(Deserialize, Serialize, Clone, Default, Debug)]
 pub struct PortItem {
