@@ -162,7 +162,7 @@ pub async fn upload_secret_blob(
     let saved = app
         .db
         .tx(move |tx| {
-            if store::all_secrets(tx, &project)?.len() >= SECRET_QUOTA {
+            if store::secret_quota_reached(tx, &project, SECRET_QUOTA)? {
                 return Err(CsmsError::SecretQuota);
             }
             let mut s = secret.clone();

@@ -114,7 +114,7 @@ pub async fn create_secret(
     let saved = app
         .db
         .tx(move |tx| {
-            if store::all_secrets(tx, &project)?.len() >= SECRET_QUOTA {
+            if store::secret_quota_reached(tx, &project, SECRET_QUOTA)? {
                 return Err(CsmsError::SecretQuota);
             }
             check_subscriptions(tx, &project, &secret.event_subscriptions)?;

@@ -190,6 +190,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_quota_counts_secret_keys_of_one_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), FixedClock::new(crate::testing::fixed_time()));
+        let reached = app
+            .db
+            .tx(|tx| {
+                let mut seen = Vec::new();
+                for name in ["a", "b", "c"] {
+                    seen.push(store::secret_quota_reached(tx, "proj", 3)?);
+                    store::insert_secret(tx, &secret(name, 0))?;
+                }
+                seen.push(store::secret_quota_reached(tx, "proj", 3)?);
+                seen.push(store::secret_quota_reached(tx, "pro", 1)?);
+                Ok::<_, CsmsError>(seen)
+            })
+            .await
+            .unwrap();
+        assert_eq!(reached, [false, false, false, true, false]);
+    }
+
+    #[tokio::test]
     async fn scheduled_deletions_and_expiries_happen_when_due() {
         let dir = tempfile::tempdir().unwrap();
         let clock = FixedClock::new(crate::testing::fixed_time());
