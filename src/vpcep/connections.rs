@@ -4,7 +4,7 @@
 //! connections of its own services; endpoint ids not connected to the service
 //! are refused with EndPoint.2013 and nothing changes.
 
-use super::domain::{self, ConnectionAction, EndpointStatus, ListQuery};
+use super::domain::{self, ConnectionAction, EndpointStatus};
 use super::endpoints::parse_endpoint_id;
 use super::error::VpcepError;
 use super::proxy;
@@ -37,13 +37,7 @@ pub async fn list_service_connections(
     Query(q): Query<ListConnectionsQuery>,
 ) -> Result<Json<ConnectionsResponse>, VpcepError> {
     let service_id = parse_service_id(&path.vpc_endpoint_service_id)?;
-    let query = ListQuery::parse(
-        q.limit.as_deref(),
-        q.offset.as_deref(),
-        q.sort_key.as_deref(),
-        q.sort_dir.as_deref(),
-        1000,
-    )?;
+    let query = q.list_query()?;
     let status = q
         .status
         .as_deref()

@@ -2,7 +2,7 @@
 //! route tables, policy, delete, upgrade.
 
 use super::domain::ENDPOINT_QUOTA;
-use super::domain::{self, parse_required_uuid, parse_uuid, EndpointStatus, ListQuery};
+use super::domain::{self, parse_required_uuid, parse_uuid, EndpointStatus};
 use super::error::VpcepError;
 use super::pool::{self, LOOPBACK_POOL, SUBNET_POOL};
 use super::proxy::{self, LOOPBACK};
@@ -178,13 +178,7 @@ pub async fn list_endpoints(
     caller: Caller,
     Query(q): Query<ListEndpointsQuery>,
 ) -> Result<Json<ListEndpointsResponse>, VpcepError> {
-    let query = ListQuery::parse(
-        q.limit.as_deref(),
-        q.offset.as_deref(),
-        q.sort_key.as_deref(),
-        q.sort_dir.as_deref(),
-        1000,
-    )?;
+    let query = q.list_query()?;
     let project = caller.project().to_owned();
     let all = app
         .db

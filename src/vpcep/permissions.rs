@@ -2,8 +2,8 @@
 //! caller's endpoint services. Matching rules are in `permission.rs`.
 //! Removing an entry does not cut existing connections (as in the cloud).
 
+use super::domain;
 use super::domain::PERMISSION_QUOTA;
-use super::domain::{self, ListQuery};
 use super::error::VpcepError;
 use super::permission::{self, PermissionType};
 use super::services::parse_service_id;
@@ -247,13 +247,7 @@ pub async fn list_service_permissions_details(
     Query(q): Query<ListPermissionsQuery>,
 ) -> Result<Json<PermissionsResponse>, VpcepError> {
     let id = parse_service_id(&path.vpc_endpoint_service_id)?;
-    let query = ListQuery::parse(
-        q.limit.as_deref(),
-        q.offset.as_deref(),
-        q.sort_key.as_deref(),
-        q.sort_dir.as_deref(),
-        500,
-    )?;
+    let query = q.list_query()?;
     let project = caller.project().to_owned();
     let s = app
         .db
