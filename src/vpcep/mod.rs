@@ -20,6 +20,7 @@
 mod catalog;
 mod connections;
 pub mod domain;
+mod endpoint_create;
 mod endpoints;
 pub mod error;
 pub mod permission;
