@@ -21,6 +21,7 @@ pub mod error;
 mod events;
 pub mod notify;
 mod ops;
+mod secret_create;
 mod secrets;
 pub mod stages;
 pub mod store;
