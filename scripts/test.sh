@@ -66,7 +66,9 @@ log "pytest conformance (SQLite / data-dir backend)"
 # scripts/with-postgres.sh installs PostgreSQL from Debian's packages if absent, starts a
 # private instance on a free loopback port as an unprivileged user, runs the command, and
 # stops it. The Rust tests that need PostgreSQL (engine conformance, multi-node, fault)
-# run only there; the conformance suite runs again with every dewstack on PostgreSQL.
+# run only there (and fail there, rather than skip, if the database is missing:
+# with-postgres.sh exports DEWSTACK_TEST_REQUIRE_POSTGRES=1); the conformance suite
+# runs again with every dewstack on PostgreSQL.
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
   log "PostgreSQL pass: Rust tests and the conformance suite on PostgreSQL"
   export VENV PYTEST_ARGS="${PYTEST_ARGS:-}"

@@ -11,6 +11,8 @@
 #   DEWSTACK_TEST_CONFORMANCE_DATABASE_URL  the same server, database dewstack_conformance
 #   DEWSTACK_TEST_PG_CTL        a script: `$DEWSTACK_TEST_PG_CTL stop|start`
 #                               (fast shutdown / start again on the same port)
+#   DEWSTACK_TEST_REQUIRE_POSTGRES=1  tests that need PostgreSQL fail instead of
+#                               skipping when one of the variables above is missing
 # The server is stopped and the directory removed when COMMAND ends, however
 # it ends. Exit status: COMMAND's.
 set -euo pipefail
@@ -120,6 +122,8 @@ export DEWSTACK_TEST_DATABASE_URL="postgres://dewstack:$PASSWORD@127.0.0.1:$PORT
 PGPASSWORD="$PASSWORD" "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U dewstack dewstack_conformance
 export DEWSTACK_TEST_CONFORMANCE_DATABASE_URL="postgres://dewstack:$PASSWORD@127.0.0.1:$PORT/dewstack_conformance"
 export DEWSTACK_TEST_PG_CTL="$TMP/pgctl.sh"
+# This run promised PostgreSQL: a PostgreSQL test that finds no database fails.
+export DEWSTACK_TEST_REQUIRE_POSTGRES=1
 log "PostgreSQL $("$BIN/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$PORT (data in $PGDATA)"
 
 set +e

@@ -4,6 +4,7 @@
 
 use crate::clock::Clock;
 use crate::common::crypto::RootKey;
+use crate::config::Config;
 use crate::iam::directory::{Directory, RootIdentity};
 use crate::rng::Rng;
 use crate::server::state::AppState;
@@ -51,8 +52,97 @@ pub fn state(db: Db, clock: Arc<dyn Clock>) -> AppState {
     state_with_seed(db, clock, 0)
 }
 
+/// An `AppState` for a loaded `config`: its root identity (overrides, else
+/// `identity.json`, else generated from the seeded RNG) and extra domains,
+/// the root key `[7; 32]`, the SQLite store in its data dir.
+pub fn state_from_config(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    seed: u64,
+) -> anyhow::Result<AppState> {
+    let rng = Rng::seeded(seed);
+    let identity = RootIdentity::load_or_create(config, &rng)?;
+    let directory = Directory::build(&identity, &config.region, &config.domains)?;
+    let db = Db::open(&config.data_dir, None)?;
+    Ok(AppState::new(
+        db,
+        clock,
+        rng,
+        directory,
+        &RootKey::from_bytes([7; 32]),
+        &config.region,
+    ))
+}
+
+/// The time every test clock starts at (2023-11-14T22:13:20Z).
+pub fn fixed_time() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default()
+}
+
 // The fixed identity above is valid, so building its directory cannot fail.
 #[allow(clippy::panic)]
 fn unreachable_directory(e: anyhow::Error) -> Directory {
     panic!("the test identity is invalid: {e}")
+}
+
+/// Set by `scripts/with-postgres.sh`: the run promised PostgreSQL, so a test
+/// that needs it fails instead of skipping when it is missing.
+pub const REQUIRE_POSTGRES: &str = "DEWSTACK_TEST_REQUIRE_POSTGRES";
+
+/// The value of `var`, which `test` needs; when it is unset the test is
+/// skipped (`None`, said on stderr) in a plain `cargo test`, and fails
+/// under `scripts/with-postgres.sh` (`DEWSTACK_TEST_REQUIRE_POSTGRES=1`).
+#[allow(clippy::panic)]
+pub fn postgres_env(test: &str, var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var(REQUIRE_POSTGRES).is_ok_and(|v| v == "1") => {
+            panic!("{test}: {var} is not set, but {REQUIRE_POSTGRES}=1 promised PostgreSQL")
+        }
+        _ => {
+            eprintln!("SKIPPED {test}: {var} is not set (run it under scripts/with-postgres.sh)");
+            None
+        }
+    }
+}
+
+/// The PostgreSQL server of this test run (`DEWSTACK_TEST_DATABASE_URL`).
+pub fn postgres_url(test: &str) -> Option<String> {
+    postgres_env(test, "DEWSTACK_TEST_DATABASE_URL")
+}
+
+/// A URL to a new, empty database of its own on the test server, or `None`
+/// (test skipped, see [`postgres_env`]). Blocking. The name comes from the
+/// system RNG on purpose: test processes share one server and must not collide.
+pub fn fresh_postgres_database(test: &str) -> Option<String> {
+    let base = postgres_url(test)?;
+    Some(create_database(&base))
+}
+
+/// Creates a database with a fresh name on the server of `base`; its URL.
+#[allow(clippy::unwrap_used)]
+pub fn create_database(base: &str) -> String {
+    let name = format!("t_{}", Rng::system().uuid().simple());
+    let mut client = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    with_database(base, &name)
+}
+
+/// `base` with its database name replaced by `name`.
+pub fn with_database(base: &str, name: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base, None),
+    };
+    let scheme_end = head.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match head[scheme_end..].find('/') {
+        Some(i) => &head[..scheme_end + i],
+        None => head,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
 }

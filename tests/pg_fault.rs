@@ -41,10 +41,8 @@ async fn database_outage_gives_503_and_nodes_recover() {
     let Some(base) = cluster::pg_base_url("database_outage_gives_503_and_nodes_recover") else {
         return;
     };
-    if std::env::var("DEWSTACK_TEST_PG_CTL").is_err() {
-        eprintln!(
-            "SKIPPED database_outage_gives_503_and_nodes_recover: DEWSTACK_TEST_PG_CTL is not set"
-        );
+    let test = "database_outage_gives_503_and_nodes_recover";
+    if dewstack::testing::postgres_env(test, "DEWSTACK_TEST_PG_CTL").is_none() {
         return;
     }
     let url = tokio::task::spawn_blocking(move || cluster::fresh_database(&base))

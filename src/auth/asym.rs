@@ -3,7 +3,7 @@
 //! See `shared/api/SIGNING.md` §4. Pure functions; nothing is cached because
 //! only clients that opt into these algorithms pay for the derivation.
 
-use super::sig::{Algorithm, AuthorizationHeader, SigError};
+use super::header::{Algorithm, AuthorizationHeader, SigError};
 use hmac::{Hmac, Mac};
 use p256::elliptic_curve::{
     bigint::{ArrayEncoding, U256},

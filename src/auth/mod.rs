@@ -5,6 +5,7 @@
 
 mod asym;
 pub mod error;
+pub mod header;
 pub mod sig;
 pub mod token;
 

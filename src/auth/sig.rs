@@ -6,7 +6,9 @@ use crate::common::crypto::ct_eq;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hmac::{Hmac, Mac};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
+
+pub use super::header::{parse_authorization, Algorithm, AuthorizationHeader, SigError};
 
 /// Everything but `A-Z a-z 0-9 - _ . ~` is escaped, with upper-case hex.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
@@ -16,123 +18,6 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Algorithm {
-    HmacSha256,
-    HmacSm3,
-    /// Derived-key HMAC-SHA256 with a `date/region/service` scope.
-    V11HmacSha256,
-    EcdsaP256Sha256,
-    Sm2Sm3,
-}
-
-impl Algorithm {
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "SDK-HMAC-SHA256" => Self::HmacSha256,
-            "SDK-HMAC-SM3" => Self::HmacSm3,
-            "V11-HMAC-SHA256" => Self::V11HmacSha256,
-            "SDK-ECDSA-P256-SHA256" => Self::EcdsaP256Sha256,
-            "SDK-SM2-SM3" => Self::Sm2Sm3,
-            _ => return None,
-        })
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::HmacSha256 => "SDK-HMAC-SHA256",
-            Self::HmacSm3 => "SDK-HMAC-SM3",
-            Self::V11HmacSha256 => "V11-HMAC-SHA256",
-            Self::EcdsaP256Sha256 => "SDK-ECDSA-P256-SHA256",
-            Self::Sm2Sm3 => "SDK-SM2-SM3",
-        }
-    }
-
-    fn uses_sm3(self) -> bool {
-        matches!(self, Self::HmacSm3 | Self::Sm2Sm3)
-    }
-
-    pub fn hash_hex(self, data: &[u8]) -> String {
-        if self.uses_sm3() {
-            hex::encode(sm3::Sm3::digest(data))
-        } else {
-            hex::encode(Sha256::digest(data))
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum SigError {
-    #[error("malformed Authorization header")]
-    Malformed,
-    #[error("unsupported signing algorithm")]
-    UnsupportedAlgorithm,
-    #[error("signed headers must include host and x-sdk-date")]
-    MissingSignedHeader,
-    #[error("a signed header is absent from the request")]
-    AbsentHeader,
-    #[error("X-Sdk-Date is missing or malformed")]
-    BadDate,
-    #[error("signature expired: X-Sdk-Date is more than 15 minutes from server time")]
-    Skewed,
-    #[error("credential scope does not match")]
-    BadScope,
-    #[error("verify aksk signature fail")]
-    Mismatch,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizationHeader {
-    pub algorithm: Algorithm,
-    pub access_key: String,
-    /// For V11 only: `YYYYMMDD/region/service`.
-    pub scope: Option<String>,
-    pub signed_headers: Vec<String>,
-    pub signature: String,
-}
-
-/// Parses `ALG Access=AK, SignedHeaders=a;b, Signature=hex` (or
-/// `Credential=AK/scope` for V11).
-pub fn parse_authorization(value: &str) -> Result<AuthorizationHeader, SigError> {
-    let (alg, rest) = value.trim().split_once(' ').ok_or(SigError::Malformed)?;
-    let algorithm = Algorithm::parse(alg).ok_or(SigError::UnsupportedAlgorithm)?;
-    let (mut access, mut credential, mut signed, mut signature) = (None, None, None, None);
-    for part in rest.split(',') {
-        let (k, v) = part.trim().split_once('=').ok_or(SigError::Malformed)?;
-        match k {
-            "Access" => access = Some(v.to_owned()),
-            "Credential" => credential = Some(v.to_owned()),
-            "SignedHeaders" => signed = Some(v.to_owned()),
-            "Signature" => signature = Some(v.to_owned()),
-            _ => return Err(SigError::Malformed),
-        }
-    }
-    let (access_key, scope) = match (algorithm, access, credential) {
-        (Algorithm::V11HmacSha256, None, Some(c)) => {
-            let (ak, scope) = c.split_once('/').ok_or(SigError::Malformed)?;
-            (ak.to_owned(), Some(scope.to_owned()))
-        }
-        (Algorithm::V11HmacSha256, _, _) => return Err(SigError::Malformed),
-        (_, Some(ak), None) => (ak, None),
-        _ => return Err(SigError::Malformed),
-    };
-    let signed_headers: Vec<String> = signed
-        .ok_or(SigError::Malformed)?
-        .split(';')
-        .map(str::to_owned)
-        .collect();
-    if access_key.is_empty() || signed_headers.iter().any(String::is_empty) {
-        return Err(SigError::Malformed);
-    }
-    Ok(AuthorizationHeader {
-        algorithm,
-        access_key,
-        scope,
-        signed_headers,
-        signature: signature.ok_or(SigError::Malformed)?,
-    })
-}
 
 /// The parts of a received request that a signature covers.
 pub struct SignedRequest<'a> {
@@ -318,6 +203,54 @@ pub fn verify(
     } else {
         Err(SigError::Mismatch)
     }
+}
+
+/// A request as a client is about to send it: every header in `headers`
+/// (lower-case names) is signed, `host` and `x-sdk-date` among them.
+pub struct Outgoing<'a> {
+    pub method: &'a str,
+    pub raw_path: &'a str,
+    pub raw_query: Option<&'a str>,
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+/// The client side of [`verify`]: the `Authorization` value an official SDK
+/// sends for `req` with SDK-HMAC-SHA256, built from the same canonical
+/// request the server checks. The one signer of tests, harnesses and benchmarks.
+pub fn sign(req: &Outgoing<'_>, access_key: &str, secret_key: &str) -> Result<String, SigError> {
+    let lookup = |name: &str| {
+        req.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let date = lookup("x-sdk-date").ok_or(SigError::BadDate)?;
+    // The SDKs list signed headers sorted by name.
+    let mut signed_headers: Vec<String> = req.headers.iter().map(|(k, _)| k.clone()).collect();
+    signed_headers.sort();
+    let auth = AuthorizationHeader {
+        algorithm: Algorithm::HmacSha256,
+        access_key: access_key.to_owned(),
+        scope: None,
+        signed_headers,
+        signature: String::new(),
+    };
+    let received = SignedRequest {
+        method: req.method,
+        raw_path: req.raw_path,
+        raw_query: req.raw_query,
+        header: &lookup,
+        body: req.body,
+    };
+    let canonical = canonical_request(&received, &auth)?;
+    let to_sign = string_to_sign(&auth, &date, &canonical);
+    let signature = hmac_sha256_hex(secret_key.as_bytes(), to_sign.as_bytes())?;
+    Ok(format!(
+        "{} Access={access_key}, SignedHeaders={}, Signature={signature}",
+        auth.algorithm.name(),
+        auth.signed_headers.join(";"),
+    ))
 }
 
 #[cfg(test)]

@@ -7,11 +7,13 @@
 //! where each value is encrypted again under the secret's KMS key if that key
 //! exists there, otherwise under the project's `csms/default`.
 
+use super::domain::SECRET_QUOTA;
 use super::error::CsmsError;
 use super::secrets::SecretPath;
 use super::store::{self, SecretRecord, VersionRecord};
+use super::values;
+use super::wire::CsmsBody;
 use super::wire::{Secret, SecretResponse};
-use super::{values, CsmsBody, SECRET_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -107,65 +109,49 @@ pub async fn upload_secret_blob(
     if path.secret_name != "restore" {
         return Err(CsmsError::InvalidUrl);
     }
-    let bad = || CsmsError::InvalidParameter("secret_blob");
     let text = req
         .secret_blob
         .filter(|b| !b.is_empty())
         .ok_or(CsmsError::MissingParameter("secret_blob"))?;
-    let sealed = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map_err(|_| bad())?;
+    let saved = restore(&app, &caller, &text).await?;
+    Ok(Json(SecretResponse {
+        secret: Secret::of(&saved),
+    }))
+}
+
+/// UploadSecretBlob: opens the blob, seals every value again under a key
+/// that works here, and inserts secret and versions in one transaction.
+pub async fn restore(
+    app: &AppState,
+    caller: &Caller,
+    text: &str,
+) -> Result<SecretRecord, CsmsError> {
     let project = caller.project().to_owned();
-    let json = app
-        .backup
-        .open(&sealed, &aad(&project))
-        .map_err(|_| bad())?;
-    let backup: BackupBlob = serde_json::from_slice(&json).map_err(|_| bad())?;
-    if backup.format != 1 || !super::domain::is_valid_name(&backup.secret.name) {
-        return Err(bad());
-    }
-    let name = backup.secret.name.clone();
+    let backup = open_blob(app, &project, text)?;
     // The original key if it can encrypt here, else this project's csms/default.
-    let key_id = match values::check_key(&app, &project, &backup.secret.kms_key_id).await {
+    let key_id = match values::check_key(app, &project, &backup.secret.kms_key_id).await {
         Ok(()) => backup.secret.kms_key_id.clone(),
         Err(CsmsError::KmsKeyNotFound) | Err(CsmsError::InvalidParameter(_)) => {
-            values::key_for(&app, &caller.domain_id, &project, None).await?
+            values::key_for(app, &caller.domain_id, &project, None).await?
         }
         Err(other) => return Err(other),
     };
-    let mut restored = Vec::with_capacity(backup.versions.len());
-    for v in &backup.versions {
-        let value = super::domain::SecretValue {
-            bytes: Zeroizing::new(v.value.clone()),
-            binary: v.binary,
-        };
-        let (value_id, sealed) = values::seal(&app, &project, &key_id, &name, &value).await?;
-        restored.push(VersionRecord {
-            number: v.number,
-            create_ms: v.create_ms,
-            expire_ms: v.expire_ms,
-            kms_key_id: key_id.clone(),
-            value_id,
-            binary: v.binary,
-            sealed,
-            expiry_notified: false,
-        });
-    }
+    let restored = reseal(app, &project, &key_id, &backup).await?;
     let mut secret = backup.secret.clone();
     secret.project_id = project.clone();
     secret.domain_id = caller.domain_id.clone();
     secret.kms_key_id = key_id;
     secret.update_ms = app.clock.now().timestamp_millis();
-    let saved = app
-        .db
+    let rng = app.rng.clone();
+    app.db
         .tx(move |tx| {
-            if store::all_secrets(tx, &project)?.len() >= SECRET_QUOTA {
+            if store::secret_quota_reached(tx, &project, SECRET_QUOTA)? {
                 return Err(CsmsError::SecretQuota);
             }
             let mut s = secret.clone();
             // A secret id stays unique; subscriptions to events missing here are dropped.
             if store::load_secret_by_id(tx, &project, &s.id).is_ok() {
-                s.id = uuid::Uuid::new_v4().to_string();
+                s.id = rng.uuid().to_string();
             }
             let mut subs = Vec::new();
             for e in &s.event_subscriptions {
@@ -180,8 +166,48 @@ pub async fn upload_secret_blob(
             }
             Ok(s)
         })
-        .await?;
-    Ok(Json(SecretResponse {
-        secret: Secret::of(&saved),
-    }))
+        .await
+}
+
+/// The backup inside a blob made for `project`, checked.
+fn open_blob(app: &AppState, project: &str, text: &str) -> Result<BackupBlob, CsmsError> {
+    let bad = || CsmsError::InvalidParameter("secret_blob");
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| bad())?;
+    let json = app.backup.open(&sealed, &aad(project)).map_err(|_| bad())?;
+    let backup: BackupBlob = serde_json::from_slice(&json).map_err(|_| bad())?;
+    if backup.format != 1 || !super::domain::is_valid_name(&backup.secret.name) {
+        return Err(bad());
+    }
+    Ok(backup)
+}
+
+/// Every version of `backup`, its value sealed again under `key_id`.
+async fn reseal(
+    app: &AppState,
+    project: &str,
+    key_id: &str,
+    backup: &BackupBlob,
+) -> Result<Vec<VersionRecord>, CsmsError> {
+    let name = &backup.secret.name;
+    let mut restored = Vec::with_capacity(backup.versions.len());
+    for v in &backup.versions {
+        let value = super::domain::SecretValue {
+            bytes: Zeroizing::new(v.value.clone()),
+            binary: v.binary,
+        };
+        let (value_id, sealed) = values::seal(app, project, key_id, name, &value).await?;
+        restored.push(VersionRecord {
+            number: v.number,
+            create_ms: v.create_ms,
+            expire_ms: v.expire_ms,
+            kms_key_id: key_id.to_owned(),
+            value_id,
+            binary: v.binary,
+            sealed,
+            expiry_notified: false,
+        });
+    }
+    Ok(restored)
 }

@@ -6,6 +6,9 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+/// Secrets per project (CSMS.0202; the user guide says 500).
+pub const SECRET_QUOTA: usize = 500;
+
 /// The cloud's limit on a secret value (32 KB).
 pub const MAX_VALUE_BYTES: usize = 32 * 1024;
 pub const MAX_DESCRIPTION_BYTES: usize = 2048;

@@ -4,10 +4,11 @@
 
 use super::domain::{self, Target};
 use super::error::CsmsError;
+use super::notify;
 use super::secrets::parse_limit;
 use super::store::{self, EventRecord};
+use super::wire::CsmsBody;
 use super::wire::*;
-use super::{notify, CsmsBody};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -40,7 +41,7 @@ pub async fn create_secret_event(
     let target = parse_target(req.notification.as_ref())?;
     let now = app.clock.now().timestamp_millis();
     let event = EventRecord {
-        event_id: uuid::Uuid::new_v4().to_string(),
+        event_id: app.rng.uuid().to_string(),
         name,
         project_id: caller.project().to_owned(),
         event_types,

@@ -49,6 +49,7 @@ struct OutboxEntry {
 /// subscribes to `kind`; returns how many.
 pub fn emit(
     tx: &mut dyn Tx,
+    rng: &crate::rng::Rng,
     secret: &SecretRecord,
     kind: EventType,
     now_ms: i64,
@@ -61,7 +62,7 @@ pub fn emit(
         if !event.enabled || !event.event_types.contains(&kind) {
             continue;
         }
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = rng.uuid().to_string();
         let content = serde_json::json!({
             "event_name": event.name,
             "event_type": kind.as_str(),

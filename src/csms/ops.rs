@@ -7,14 +7,14 @@
 use super::domain::{EventType, SecretValue};
 use super::error::CsmsError;
 use super::secrets::{parse_limit, SecretPath};
-use super::{stages, versions, CsmsBody};
+use super::wire::CsmsBody;
+use super::{stages, versions};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
 use crate::store::TxExt;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -43,7 +43,11 @@ pub struct PasswordResponse {
 
 /// A random password following `req`; character classes that end up empty
 /// after exclusions are dropped; none left is an invalid request.
-pub fn generate_password(req: &PasswordRequest) -> Result<Zeroizing<String>, CsmsError> {
+pub fn generate_password(
+    req: &PasswordRequest,
+    rng: &crate::rng::Rng,
+) -> Result<Zeroizing<String>, CsmsError> {
+    use rand::Rng as _;
     let length = req.length.unwrap_or(32);
     if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) {
         return Err(CsmsError::InvalidParameter("length"));
@@ -67,7 +71,7 @@ pub fn generate_password(req: &PasswordRequest) -> Result<Zeroizing<String>, Csm
         return Err(CsmsError::InvalidParameter("exclude_characters"));
     }
     let all: Vec<char> = classes.iter().flatten().copied().collect();
-    let mut rng = rand::rngs::OsRng;
+    let mut rng = rng.csprng();
     let length = length as usize;
     let mut out: Vec<char> = (0..length)
         .map(|_| all[rng.gen_range(0..all.len())])
@@ -90,11 +94,12 @@ pub fn generate_password(req: &PasswordRequest) -> Result<Zeroizing<String>, Csm
 }
 
 pub async fn generate_random_password(
+    State(app): State<AppState>,
     _caller: Caller,
     Body(req, _): CsmsBody<PasswordRequest>,
 ) -> Result<Json<PasswordResponse>, CsmsError> {
     let _ = &req.password_policy_name;
-    let password = generate_password(&req)?;
+    let password = generate_password(&req, &app.rng)?;
     Ok(Json(PasswordResponse {
         password: password.to_string(),
     }))
@@ -126,7 +131,7 @@ pub async fn rotate_secret(
     caller: Caller,
     Path(path): Path<SecretPath>,
 ) -> Result<Json<RotateSecretResponse>, CsmsError> {
-    let password = generate_password(&PasswordRequest::default())?;
+    let password = generate_password(&PasswordRequest::default(), &app.rng)?;
     let value = SecretValue {
         bytes: Zeroizing::new(password.as_bytes().to_vec()),
         binary: false,
@@ -142,7 +147,7 @@ pub async fn rotate_secret(
     )
     .await?;
     let task = SecretTask {
-        task_id: uuid::Uuid::new_v4().to_string(),
+        task_id: app.rng.uuid().to_string(),
         secret_name: secret.name.clone(),
         rotation_func_urn: secret.rotation_func_urn.clone(),
         task_status: "SUCCESS".into(),
@@ -243,10 +248,11 @@ pub async fn list_secret_task(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::rng::Rng;
 
     #[test]
     fn passwords_follow_the_policy() {
-        let p = generate_password(&PasswordRequest::default()).unwrap();
+        let p = generate_password(&PasswordRequest::default(), &Rng::seeded(1)).unwrap();
         assert_eq!(p.chars().count(), 32);
         assert!(!p.contains(' '));
         let req = PasswordRequest {
@@ -257,7 +263,7 @@ mod tests {
             require_each_included_type: Some(true),
             ..Default::default()
         };
-        let p = generate_password(&req).unwrap();
+        let p = generate_password(&req, &Rng::seeded(1)).unwrap();
         assert!(p
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
@@ -268,13 +274,15 @@ mod tests {
             include_space: Some(true),
             ..Default::default()
         };
-        assert!(generate_password(&spaced).unwrap().contains(' '));
+        assert!(generate_password(&spaced, &Rng::seeded(1))
+            .unwrap()
+            .contains(' '));
         for bad in [7, 4097] {
             let r = PasswordRequest {
                 length: Some(bad),
                 ..Default::default()
             };
-            assert!(generate_password(&r).is_err());
+            assert!(generate_password(&r, &Rng::seeded(1)).is_err());
         }
         let nothing = PasswordRequest {
             exclude_lowercase: Some(true),
@@ -283,6 +291,6 @@ mod tests {
             exclude_punctuation: Some(true),
             ..Default::default()
         };
-        assert!(generate_password(&nothing).is_err());
+        assert!(generate_password(&nothing, &Rng::seeded(1)).is_err());
     }
 }

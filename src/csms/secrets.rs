@@ -1,12 +1,13 @@
 //! Secret handlers: CreateSecret, ShowSecret, ListSecrets, UpdateSecret,
 //! DeleteSecret, DeleteSecretForSchedule and RestoreSecret.
 
-use super::domain::{self, EventType, SecretState};
+use super::domain::{self, EventType};
 use super::error::CsmsError;
-use super::stages;
-use super::store::{self, SecretRecord, VersionRecord};
+use super::secret_create::{create, NewSecret};
+use super::store::{self, SecretRecord};
+use super::wire::CsmsBody;
 use super::wire::*;
-use super::{notify, values, CsmsBody, SECRET_QUOTA};
+use super::{notify, values};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -43,86 +44,8 @@ pub async fn create_secret(
     caller: Caller,
     Body(req, _): CsmsBody<CreateSecretRequest>,
 ) -> Result<Json<SecretResponse>, CsmsError> {
-    let name = domain::parse_name(req.name.as_deref(), "name")?;
-    let description = domain::parse_description(req.description.as_deref())?;
-    let value = domain::parse_value(req.secret_string.as_deref(), req.secret_binary.as_deref())?;
-    let secret_type = domain::parse_secret_type(req.secret_type.as_deref())?;
-    let subscriptions = domain::parse_subscriptions(req.event_subscriptions.as_deref())?;
-    let auto_rotation = req.auto_rotation.unwrap_or(false);
-    let period = req.rotation_period.filter(|p| !p.is_empty());
-    let period_secs = period
-        .as_deref()
-        .map(domain::parse_rotation_period)
-        .transpose()?;
-    if auto_rotation && period_secs.is_none() {
-        return Err(CsmsError::MissingParameter("rotation_period"));
-    }
-    if req
-        .rotation_config
-        .as_deref()
-        .is_some_and(|c| c.len() > 1024)
-    {
-        return Err(CsmsError::InvalidParameter("rotation_config"));
-    }
-    let project = caller.project().to_owned();
-    let key_id =
-        values::key_for(&app, &caller.domain_id, &project, req.kms_key_id.as_deref()).await?;
-    let (value_id, sealed) = values::seal(&app, &project, &key_id, &name, &value).await?;
-    let now = app.clock.now().timestamp_millis();
-    let secret = SecretRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        name: name.clone(),
-        project_id: project.clone(),
-        domain_id: caller.domain_id.clone(),
-        state: SecretState::Enabled,
-        kms_key_id: key_id.clone(),
-        description,
-        secret_type,
-        auto_rotation,
-        rotation_period: period,
-        rotation_config: req.rotation_config.filter(|c| !c.is_empty()),
-        rotation_func_urn: req.rotation_func_urn.filter(|u| !u.is_empty()),
-        rotation_ms: None,
-        next_rotation_ms: period_secs
-            .filter(|_| auto_rotation)
-            .map(|s| now + s * 1000),
-        event_subscriptions: subscriptions,
-        enterprise_project_id: req
-            .enterprise_project_id
-            .filter(|e| !e.is_empty())
-            .unwrap_or_else(|| "0".into()),
-        create_ms: now,
-        update_ms: now,
-        scheduled_delete_ms: None,
-        tags: Default::default(),
-        stages: Default::default(),
-        last_version: 1,
-    };
-    let version = VersionRecord {
-        number: 1,
-        create_ms: now,
-        expire_ms: None,
-        kms_key_id: key_id,
-        value_id,
-        binary: value.binary,
-        sealed,
-        expiry_notified: false,
-    };
-    let saved = app
-        .db
-        .tx(move |tx| {
-            if store::all_secrets(tx, &project)?.len() >= SECRET_QUOTA {
-                return Err(CsmsError::SecretQuota);
-            }
-            check_subscriptions(tx, &project, &secret.event_subscriptions)?;
-            let mut secret = secret.clone();
-            stages::move_stage(&mut secret.stages, stages::CURRENT, "v1", now)?;
-            store::insert_secret(tx, &secret)?;
-            store::put_version(tx, &project, &secret.name, &version)?;
-            notify::emit(tx, &secret, EventType::VersionCreated, now)?;
-            Ok(secret)
-        })
-        .await?;
+    let new = NewSecret::from_request(req)?;
+    let saved = create(&app, &caller, new).await?;
     Ok(Json(SecretResponse {
         secret: Secret::of(&saved),
     }))
@@ -283,10 +206,11 @@ pub async fn delete_secret(
 ) -> Result<StatusCode, CsmsError> {
     let project = caller.project().to_owned();
     let now = app.clock.now().timestamp_millis();
+    let rng = app.rng.clone();
     app.db
         .tx(move |tx| {
             let secret = store::load_secret(tx, &project, &path.secret_name)?;
-            notify::emit(tx, &secret, EventType::Deleted, now)?;
+            notify::emit(tx, &rng, &secret, EventType::Deleted, now)?;
             store::purge_secret(tx, &secret)
         })
         .await?;

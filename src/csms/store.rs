@@ -219,6 +219,17 @@ pub fn all_secrets(tx: &mut dyn Tx, project: &str) -> Result<Vec<SecretRecord>, 
         .collect())
 }
 
+/// Whether `project` holds `quota` secrets or more. Counts keys only (at most
+/// `quota` of them) and decodes no record; the same rows `all_secrets` reads,
+/// so it holds for databases written before it existed.
+pub fn secret_quota_reached(
+    tx: &mut dyn Tx,
+    project: &str,
+    quota: usize,
+) -> Result<bool, CsmsError> {
+    Ok(tx.scan(SECRETS, &format!("{project}/"), None, quota)?.len() >= quota)
+}
+
 /// Names of the secrets subscribed to `event`, in order, after `after`.
 pub fn subscribers(
     tx: &mut dyn Tx,

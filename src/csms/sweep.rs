@@ -83,6 +83,7 @@ pub struct Swept {
 /// versions whose expire_time has come.
 pub async fn sweep(app: &AppState) -> Result<Swept, CsmsError> {
     let now_ms = app.clock.now().timestamp_millis();
+    let rng = app.rng.clone();
     app.db
         .tx(move |tx| {
             let mut done = Swept::default();
@@ -91,7 +92,7 @@ pub async fn sweep(app: &AppState) -> Result<Swept, CsmsError> {
                     if secret.state == SecretState::PendingDelete
                         && secret.scheduled_delete_ms.is_some_and(|d| d <= now_ms)
                     {
-                        notify::emit(tx, &secret, EventType::Deleted, now_ms)?;
+                        notify::emit(tx, &rng, &secret, EventType::Deleted, now_ms)?;
                         store::purge_secret(tx, &secret)?;
                         done.deleted += 1;
                     }
@@ -106,7 +107,7 @@ pub async fn sweep(app: &AppState) -> Result<Swept, CsmsError> {
                 };
                 if let (Some(secret), Some(mut v)) = (secret, version) {
                     if !v.expiry_notified && v.expire_ms.is_some_and(|e| e <= now_ms) {
-                        notify::emit(tx, &secret, EventType::VersionExpired, now_ms)?;
+                        notify::emit(tx, &rng, &secret, EventType::VersionExpired, now_ms)?;
                         v.expiry_notified = true;
                         store::put_version(tx, &due.project, &due.name, &v)?;
                         done.expired += 1;
@@ -154,32 +155,11 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::clock::FixedClock;
-    use crate::common::crypto::RootKey;
-    use crate::iam::directory::{Directory, RootIdentity};
     use crate::store::Db;
     use std::sync::Arc;
 
     fn app(dir: &std::path::Path, clock: FixedClock) -> AppState {
-        let root = RootIdentity {
-            domain_id: "d".repeat(32),
-            domain_name: "root".into(),
-            project_id: "p".repeat(32),
-            user_name: "admin".into(),
-            user_id: "u".repeat(32),
-            password: "pw".into(),
-            access_key: "A".repeat(20),
-            secret_key: "S".repeat(40),
-        };
-        let directory = Directory::build(&root, "cn-north-4", &[]).unwrap();
-        let db = Db::open(dir, None).unwrap();
-        AppState::new(
-            db,
-            Arc::new(clock),
-            crate::rng::Rng::seeded(0),
-            directory,
-            &RootKey::from_bytes([3u8; 32]),
-            "cn-north-4",
-        )
+        crate::testing::state(Db::open(dir, None).unwrap(), Arc::new(clock))
     }
 
     fn secret(name: &str, now: i64) -> store::SecretRecord {
@@ -210,9 +190,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_quota_counts_secret_keys_of_one_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), FixedClock::new(crate::testing::fixed_time()));
+        let reached = app
+            .db
+            .tx(|tx| {
+                let mut seen = Vec::new();
+                for name in ["a", "b", "c"] {
+                    seen.push(store::secret_quota_reached(tx, "proj", 3)?);
+                    store::insert_secret(tx, &secret(name, 0))?;
+                }
+                seen.push(store::secret_quota_reached(tx, "proj", 3)?);
+                seen.push(store::secret_quota_reached(tx, "pro", 1)?);
+                Ok::<_, CsmsError>(seen)
+            })
+            .await
+            .unwrap();
+        assert_eq!(reached, [false, false, false, true, false]);
+    }
+
+    #[tokio::test]
     async fn scheduled_deletions_and_expiries_happen_when_due() {
         let dir = tempfile::tempdir().unwrap();
-        let clock = FixedClock::new(chrono::Utc::now());
+        let clock = FixedClock::new(crate::testing::fixed_time());
         let app = app(dir.path(), clock.clone());
         let now = app.clock.now().timestamp_millis();
         let day = 86_400_000;

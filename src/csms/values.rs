@@ -41,7 +41,7 @@ pub async fn seal(
     secret_name: &str,
     value: &SecretValue,
 ) -> Result<(String, Vec<u8>), CsmsError> {
-    let value_id = uuid::Uuid::new_v4().to_string();
+    let value_id = app.rng.uuid().to_string();
     let blob = crate::kms::encrypt_for(
         app,
         project,

@@ -7,8 +7,9 @@ use super::error::CsmsError;
 use super::secrets::{parse_limit, SecretPath};
 use super::stages;
 use super::store::{self, SecretRecord, VersionRecord};
+use super::wire::CsmsBody;
 use super::wire::*;
-use super::{notify, values, CsmsBody};
+use super::{notify, values};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -76,6 +77,7 @@ pub(super) async fn add_version(
     let binary = value.binary;
     let now = app.clock.now().timestamp_millis();
     let (p, n) = (project.to_owned(), secret_name.to_owned());
+    let rng = app.rng.clone();
     app.db
         .tx(move |tx| {
             let mut s = store::load_secret(tx, &p, &n)?;
@@ -104,9 +106,9 @@ pub(super) async fn add_version(
             }
             store::put_version(tx, &p, &n, &v)?;
             store::save_secret(tx, &s)?;
-            notify::emit(tx, &s, EventType::VersionCreated, now)?;
+            notify::emit(tx, &rng, &s, EventType::VersionCreated, now)?;
             if let Some(extra) = extra_event {
-                notify::emit(tx, &s, extra, now)?;
+                notify::emit(tx, &rng, &s, extra, now)?;
             }
             Ok((s, v))
         })

@@ -4,11 +4,15 @@
 //! seconds, the published response examples show milliseconds).
 
 use super::domain::EventType;
+use super::error::CsmsError;
 use super::notify::NotificationRecord;
 use super::stages::{self, Stages};
 use super::store::{EventRecord, SecretRecord, VersionRecord};
-use crate::common::body::string_or_number;
+use crate::common::body::{string_or_number, Body};
 use serde::{Deserialize, Serialize};
+
+/// A JSON body whose rejection is a CSMS error.
+pub type CsmsBody<T> = Body<T, CsmsError>;
 
 #[derive(Deserialize, Default)]
 pub struct CreateSecretRequest {

@@ -4,8 +4,8 @@
 
 use crate::common::crypto::{ct_eq, write_private_file};
 use crate::config::{Config, DomainConfig};
+use crate::rng::Rng;
 use rand::distributions::{Alphanumeric, DistString};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use zeroize::Zeroizing;
@@ -76,22 +76,21 @@ impl std::fmt::Debug for RootIdentity {
     }
 }
 
-pub fn hex_id() -> String {
-    hex::encode(rand::thread_rng().gen::<[u8; 16]>())
+pub fn hex_id(rng: &Rng) -> String {
+    hex::encode(rng.array::<16>())
 }
 
-fn upper_alnum(len: usize) -> String {
+fn upper_alnum(rng: &Rng, len: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut rng = rand::thread_rng();
     (0..len)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .map(|_| CHARS[rng.in_range(0..CHARS.len() as u64) as usize] as char)
         .collect()
 }
 
 impl RootIdentity {
     /// Loads `identity.json`, applies environment overrides, generates what is
-    /// still missing and writes the result back.
-    pub fn load_or_create(config: &Config) -> anyhow::Result<Self> {
+    /// still missing (from `rng`) and writes the result back.
+    pub fn load_or_create(config: &Config, rng: &Rng) -> anyhow::Result<Self> {
         let path = config.data_dir.join(IDENTITY_FILE);
         let stored: Option<RootIdentity> = match std::fs::read(&path) {
             Ok(bytes) => Some(serde_json::from_slice(&bytes)?),
@@ -104,7 +103,7 @@ impl RootIdentity {
         };
         let s = stored.as_ref();
         let user_name = pick(&o.user, s.map(|s| &s.user_name), &|| "admin".into());
-        let domain_id = pick(&o.domain_id, s.map(|s| &s.domain_id), &hex_id);
+        let domain_id = pick(&o.domain_id, s.map(|s| &s.domain_id), &|| hex_id(rng));
         // A new user id is derived from the domain and the name, not drawn at
         // random: nodes given the same identity (several nodes on one
         // PostgreSQL database) then accept each other's tokens.
@@ -116,15 +115,17 @@ impl RootIdentity {
             domain_name: s
                 .map(|s| s.domain_name.clone())
                 .unwrap_or_else(|| "dewstack".into()),
-            project_id: pick(&o.project_id, s.map(|s| &s.project_id), &hex_id),
+            project_id: pick(&o.project_id, s.map(|s| &s.project_id), &|| hex_id(rng)),
             user_id,
             user_name,
             password: pick(&o.password, s.map(|s| &s.password), &|| {
-                Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
+                Alphanumeric.sample_string(&mut rng.csprng(), 24)
             }),
-            access_key: pick(&o.access_key, s.map(|s| &s.access_key), &|| upper_alnum(20)),
+            access_key: pick(&o.access_key, s.map(|s| &s.access_key), &|| {
+                upper_alnum(rng, 20)
+            }),
             secret_key: pick(&o.secret_key, s.map(|s| &s.secret_key), &|| {
-                Alphanumeric.sample_string(&mut rand::thread_rng(), 40)
+                Alphanumeric.sample_string(&mut rng.csprng(), 40)
             }),
         };
         let bytes = serde_json::to_vec_pretty(&identity)?;

@@ -20,7 +20,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let rng = Rng::system();
     let root_key =
         RootKey::load_or_create(&config.data_dir, config.root.root_key.as_deref(), &rng)?;
-    let identity = RootIdentity::load_or_create(&config)?;
+    let identity = RootIdentity::load_or_create(&config, &rng)?;
     let directory = Directory::build(&identity, &config.region, &config.domains)?;
     let (dir, url) = (config.data_dir.clone(), config.database_url.clone());
     let db = tokio::task::spawn_blocking(move || Db::open(&dir, url.as_deref())).await??;

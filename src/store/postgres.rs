@@ -21,6 +21,7 @@
 
 use super::engine::{Engine, StoreError, Tx};
 use super::range::{within_prefix, ScanRange};
+use crate::rng::Rng;
 use postgres::error::SqlState;
 use postgres::types::Type;
 use postgres::{IsolationLevel, NoTls};
@@ -55,6 +56,9 @@ const MIGRATIONS: &[(&str, &str)] = &[(
 pub struct PgEngine {
     /// Always `Some` until dropped (see `Drop`).
     pool: Option<Pool>,
+    /// Jitter of the retry pauses. The store has no `AppState`, so the engine
+    /// owns a system source, made at open: nothing asserts on these pauses.
+    rng: Rng,
 }
 
 /// A stable 64-bit advisory lock id for a name.
@@ -145,7 +149,10 @@ impl PgEngine {
             .map_err(|e| anyhow::anyhow!("cannot connect to PostgreSQL: {e}"))?;
         migrate(&mut conn).map_err(|e| anyhow::anyhow!("PostgreSQL migration failed: {e}"))?;
         drop(conn);
-        Ok(Self { pool: Some(pool) })
+        Ok(Self {
+            pool: Some(pool),
+            rng: Rng::system(),
+        })
     }
 
     fn pool(&self) -> Result<&Pool, StoreError> {
@@ -384,7 +391,7 @@ impl PgEngine {
                         attempts,
                         "serialization conflict; running the transaction again"
                     );
-                    std::thread::sleep(backoff(attempts));
+                    std::thread::sleep(backoff(&self.rng, attempts));
                 }
             }
         }
@@ -393,55 +400,24 @@ impl PgEngine {
 
 /// Randomized, growing pause between attempts so that the conflicting
 /// transactions do not collide again in lock step.
-fn backoff(attempt: u32) -> Duration {
-    use rand::Rng;
+fn backoff(rng: &Rng, attempt: u32) -> Duration {
     let cap_ms = 2u64.saturating_pow(attempt.min(7)).min(100);
-    Duration::from_micros(rand::thread_rng().gen_range(0..=cap_ms * 1000))
+    Duration::from_micros(rng.in_range(0..cap_ms * 1000 + 1))
 }
 
+/// The PostgreSQL test helpers live in `crate::testing` (one skip rule for
+/// unit and integration tests); this path stays for the tests that use it.
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Tests that need PostgreSQL read `DEWSTACK_TEST_DATABASE_URL` (set by
-    //! `scripts/with-postgres.sh`) and skip, saying so, when it is unset.
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    /// A URL to a new, empty database of its own, or `None` (test skipped).
-    pub fn fresh_database(test: &str) -> Option<String> {
-        let Ok(base) = std::env::var("DEWSTACK_TEST_DATABASE_URL") else {
-            eprintln!("SKIPPED {test}: DEWSTACK_TEST_DATABASE_URL is not set (run it under scripts/with-postgres.sh)");
-            return None;
-        };
-        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut client = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        Some(with_database(&base, &name))
-    }
-
-    /// `base` with its database name replaced by `name`.
-    pub fn with_database(base: &str, name: &str) -> String {
-        let (head, query) = match base.split_once('?') {
-            Some((h, q)) => (h, Some(q)),
-            None => (base, None),
-        };
-        let scheme_end = head.find("://").map(|i| i + 3).unwrap_or(0);
-        let root = match head[scheme_end..].find('/') {
-            Some(i) => &head[..scheme_end + i],
-            None => head,
-        };
-        match query {
-            Some(q) => format!("{root}/{name}?{q}"),
-            None => format!("{root}/{name}"),
-        }
-    }
+    pub use crate::testing::fresh_postgres_database as fresh_database;
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::testing::{fresh_database, with_database};
+    use super::testing::fresh_database;
     use super::PgEngine;
+    use crate::testing::with_database;
 
     #[test]
     fn database_name_is_replaced() {

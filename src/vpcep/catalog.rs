@@ -2,7 +2,7 @@
 //! caller's domain may connect to) and ListServicePublicDetails (services
 //! whose whitelist admits every domain).
 
-use super::domain::{self, full_service_name, fuzzy_match, ListQuery};
+use super::domain::{self, full_service_name, fuzzy_match};
 use super::error::VpcepError;
 use super::permission;
 use super::services::parse_service_id;
@@ -65,13 +65,7 @@ pub async fn list_service_public_details(
     _caller: Caller,
     Query(q): Query<ListServicesQuery>,
 ) -> Result<Json<ListPublicServicesResponse>, VpcepError> {
-    let query = ListQuery::parse(
-        q.limit.as_deref(),
-        q.offset.as_deref(),
-        q.sort_key.as_deref(),
-        q.sort_dir.as_deref(),
-        1000,
-    )?;
+    let query = q.list_query()?;
     let all = app.db.tx(store::all_services).await?;
     let matching: Vec<ServiceRecord> = all
         .into_iter()

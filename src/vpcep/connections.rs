@@ -4,15 +4,15 @@
 //! connections of its own services; endpoint ids not connected to the service
 //! are refused with EndPoint.2013 and nothing changes.
 
-use super::domain::{self, ConnectionAction, EndpointStatus, ListQuery};
+use super::domain::{self, ConnectionAction, EndpointStatus};
 use super::endpoints::parse_endpoint_id;
 use super::error::VpcepError;
 use super::proxy;
 use super::services::parse_service_id;
 use super::store::{self, EndpointRecord, ServiceRecord};
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::VpcepBody;
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -37,13 +37,7 @@ pub async fn list_service_connections(
     Query(q): Query<ListConnectionsQuery>,
 ) -> Result<Json<ConnectionsResponse>, VpcepError> {
     let service_id = parse_service_id(&path.vpc_endpoint_service_id)?;
-    let query = ListQuery::parse(
-        q.limit.as_deref(),
-        q.offset.as_deref(),
-        q.sort_key.as_deref(),
-        q.sort_dir.as_deref(),
-        1000,
-    )?;
+    let query = q.list_query()?;
     let status = q
         .status
         .as_deref()
@@ -158,7 +152,8 @@ pub async fn accept_or_reject_endpoint(
     .await?;
     let mut out = Vec::new();
     for e in changed {
-        let failed = proxy::reconcile(&app, &e, Some(&s)).await;
+        let failed =
+            proxy::reconcile(&app.vpcep_proxy, &app.db, app.clock.as_ref(), &e, Some(&s)).await;
         out.push(failed.unwrap_or(e));
     }
     Ok(Json(ConnectionsResponse {

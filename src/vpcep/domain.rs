@@ -6,6 +6,13 @@ use super::error::VpcepError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Endpoint services per project (the cloud's default quota).
+pub const SERVICE_QUOTA: usize = 20;
+/// Endpoints per project (the cloud's default quota).
+pub const ENDPOINT_QUOTA: usize = 50;
+/// Whitelist entries per endpoint service.
+pub const PERMISSION_QUOTA: usize = 50;
+
 /// Connection states of an endpoint, as the API spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EndpointStatus {

@@ -1,22 +1,21 @@
 //! Endpoint handlers (the consumer side): create, list, show, whitelist,
 //! route tables, policy, delete, upgrade.
 
-use super::domain::{self, parse_required_uuid, parse_uuid, EndpointStatus, ListQuery};
+use super::domain::{self, parse_uuid, EndpointStatus};
+use super::endpoint_create::{parse_routetables, EndpointDraft};
 use super::error::VpcepError;
-use super::pool::{self, LOOPBACK_POOL, SUBNET_POOL};
-use super::proxy::{self, LOOPBACK};
+use super::pool;
+use super::proxy;
 use super::store::{self, EndpointRecord};
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::{permission, tags, VpcepBody, ENDPOINT_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
-use crate::store::Tx;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use rand::Rng;
 
 #[derive(serde::Deserialize)]
 pub struct EndpointPath {
@@ -27,137 +26,17 @@ pub fn parse_endpoint_id(raw: &str) -> Result<String, VpcepError> {
     parse_uuid(Some(raw), VpcepError::InvalidEndpointId)
 }
 
-fn parse_routetables(raw: Option<Vec<String>>) -> Result<Vec<String>, VpcepError> {
-    let mut out: Vec<String> = Vec::new();
-    for id in raw.unwrap_or_default() {
-        let id = parse_uuid(Some(&id), VpcepError::InvalidRouteTable)?;
-        if !out.contains(&id) {
-            out.push(id);
-        }
-    }
-    Ok(out)
-}
-
-/// A fresh 9-digit marker id no other endpoint has.
-fn new_marker(tx: &mut dyn Tx) -> Result<i64, VpcepError> {
-    for _ in 0..64 {
-        let marker = rand::thread_rng().gen_range(100_000_000..1_000_000_000);
-        if !store::marker_taken(tx, marker)? {
-            return Ok(marker);
-        }
-    }
-    Err(VpcepError::Internal("no free marker id".into()))
-}
-
 pub async fn create_endpoint(
     State(app): State<AppState>,
     caller: Caller,
     Body(req, _): VpcepBody<CreateEndpointRequest>,
 ) -> Result<Json<EndpointView>, VpcepError> {
-    let service_id = parse_required_uuid(
-        req.endpoint_service_id.as_deref(),
-        VpcepError::ServiceIdEmpty,
-        VpcepError::InvalidServiceId,
-    )?;
-    let vpc_id = parse_required_uuid(
-        req.vpc_id.as_deref(),
-        VpcepError::VpcIdEmpty,
-        VpcepError::InvalidVpcId,
-    )?;
-    let subnet_id = req
-        .subnet_id
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| parse_uuid(Some(s), VpcepError::InvalidSubnetId))
-        .transpose()?;
-    let routetables = parse_routetables(req.routetables)?;
-    let whitelist = pool::parse_whitelist(req.whitelist.as_deref().unwrap_or_default())?;
-    let description = domain::parse_description(req.description.as_deref())?;
-    let tags = tags::parse_initial(req.tags)?;
-    let has_policy = req.policy_statement.is_some() || req.policy_document.is_some();
-    let (policy_statement, policy_document) =
-        domain::parse_policy(req.policy_statement, req.policy_document)?;
-    let port_ip = req.port_ip.filter(|p| !p.trim().is_empty());
     let now = app.clock.now().timestamp_millis();
-    let draft = EndpointRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        project_id: caller.project().to_owned(),
-        domain_id: caller.domain_id.clone(),
-        service_id,
-        service_project_id: String::new(),
-        service_name: String::new(),
-        service_type: String::new(),
-        vpc_id,
-        subnet_id,
-        ip: None,
-        pool: None,
-        marker_id: 0,
-        status: EndpointStatus::Creating,
-        description,
-        connection_description: String::new(),
-        enable_dns: req.enable_dns.unwrap_or(false),
-        whitelist,
-        enable_whitelist: req.enable_whitelist.unwrap_or(false),
-        routetables,
-        policy_statement,
-        policy_document,
-        tags,
-        professional: false,
-        error: None,
-        created_ms: now,
-        updated_ms: now,
-    };
-    let region = app.region.to_string();
-    let (e, s) = app
-        .db
-        .tx(move |tx| {
-            let mut e = draft.clone();
-            let s = store::find_service_anywhere(tx, &e.service_id)?
-                .ok_or(VpcepError::ServiceNotFound)?;
-            let entries = s.permissions.iter().map(|p| p.permission.as_str());
-            if !permission::permits(&s.domain_id, entries, &e.domain_id) {
-                return Err(VpcepError::NoPermission);
-            }
-            if has_policy && !enable_policy(&s) {
-                return Err(VpcepError::InvalidPolicy);
-            }
-            if store::list_endpoints(tx, &e.project_id)?.len() >= ENDPOINT_QUOTA {
-                return Err(VpcepError::QuotaExceeded);
-            }
-            if s.service_type == "interface" {
-                let subnet = e.subnet_id.clone().ok_or(VpcepError::SubnetIdEmpty)?;
-                let loopback = pool::is_loopback_backend(s.ip.as_deref());
-                let (name, range) = match loopback {
-                    true => (LOOPBACK.to_owned(), LOOPBACK_POOL),
-                    false => (format!("subnet:{subnet}"), SUBNET_POOL),
-                };
-                let used = store::used_addresses(tx, &name)?;
-                let ip = match &port_ip {
-                    Some(raw) => {
-                        let ip = pool::parse_port_ip(raw, loopback)?;
-                        if used.contains(&ip) {
-                            return Err(VpcepError::PortIpInUse);
-                        }
-                        ip
-                    }
-                    None => range.next_free(&used).ok_or(VpcepError::QuotaExceeded)?,
-                };
-                e.ip = Some(ip.to_string());
-                e.pool = Some(name);
-            } else {
-                e.subnet_id = None;
-                e.whitelist.clear();
-            }
-            e.service_project_id = s.project_id.clone();
-            e.service_name = domain::full_service_name(&region, &s.name, &s.id);
-            e.service_type = s.service_type.clone();
-            e.marker_id = new_marker(tx)?;
-            e.status = EndpointStatus::initial(s.approval_enabled);
-            store::insert_endpoint(tx, &e)?;
-            Ok((e, s))
-        })
-        .await?;
-    if let Some(failed) = proxy::reconcile(&app, &e, Some(&s)).await {
+    let draft = EndpointDraft::from_request(req, &caller, &app.rng, now)?;
+    let (region, rng) = (app.region.to_string(), app.rng.clone());
+    let (e, s) = app.db.tx(move |tx| draft.place(tx, &region, &rng)).await?;
+    let failed = proxy::reconcile(&app.vpcep_proxy, &app.db, app.clock.as_ref(), &e, Some(&s));
+    if let Some(failed) = failed.await {
         return Ok(Json(EndpointView::of(&failed, &app.region)));
     }
     // The cloud answers while the endpoint is still being set up.
@@ -173,13 +52,7 @@ pub async fn list_endpoints(
     caller: Caller,
     Query(q): Query<ListEndpointsQuery>,
 ) -> Result<Json<ListEndpointsResponse>, VpcepError> {
-    let query = ListQuery::parse(
-        q.limit.as_deref(),
-        q.offset.as_deref(),
-        q.sort_key.as_deref(),
-        q.sort_dir.as_deref(),
-        1000,
-    )?;
+    let query = q.list_query()?;
     let project = caller.project().to_owned();
     let all = app
         .db
@@ -354,7 +227,7 @@ pub async fn delete_endpoint(
             Ok::<_, VpcepError>(e)
         })
         .await?;
-    proxy::close(&app, &e.id).await;
+    proxy::close(&app.vpcep_proxy, &e.id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

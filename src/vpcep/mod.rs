@@ -20,6 +20,7 @@
 mod catalog;
 mod connections;
 pub mod domain;
+mod endpoint_create;
 mod endpoints;
 pub mod error;
 pub mod permission;
@@ -33,20 +34,15 @@ pub mod view;
 pub mod wire;
 
 use crate::auth;
-use crate::common::body::Body;
 use crate::server::state::AppState;
 use axum::routing::{get, post, put};
 use axum::Router;
 use error::VpcepError;
 
-pub type VpcepBody<T> = Body<T, VpcepError>;
-
-/// Endpoint services per project (the cloud's default quota).
-pub const SERVICE_QUOTA: usize = 20;
-/// Endpoints per project (the cloud's default quota).
-pub const ENDPOINT_QUOTA: usize = 50;
-/// Whitelist entries per endpoint service.
-pub const PERMISSION_QUOTA: usize = 50;
+// For `tags.rs` (being moved to the shared tag module); the handlers here
+// import these from `domain.rs` and `wire.rs`, so no child depends on this file.
+pub use domain::{ENDPOINT_QUOTA, PERMISSION_QUOTA, SERVICE_QUOTA};
+pub use wire::VpcepBody;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let s = "/v1/{project_id}/vpc-endpoint-services";
@@ -175,7 +171,7 @@ pub async fn bootstrap(app: &AppState) -> Result<(), VpcepError> {
         })
         .await?;
     for (e, s) in pairs {
-        proxy::reconcile(app, &e, Some(&s)).await;
+        proxy::reconcile(&app.vpcep_proxy, &app.db, app.clock.as_ref(), &e, Some(&s)).await;
     }
     Ok(())
 }

@@ -2,14 +2,15 @@
 //! caller's endpoint services. Matching rules are in `permission.rs`.
 //! Removing an entry does not cut existing connections (as in the cloud).
 
-use super::domain::{self, ListQuery};
+use super::domain;
+use super::domain::PERMISSION_QUOTA;
 use super::error::VpcepError;
 use super::permission::{self, PermissionType};
 use super::services::parse_service_id;
 use super::store::{self, PermissionRecord, ServiceRecord};
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::{VpcepBody, PERMISSION_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -62,6 +63,7 @@ fn add_entries(
     s: &mut ServiceRecord,
     entries: &[(String, String)],
     now: i64,
+    rng: &crate::rng::Rng,
 ) -> Vec<PermissionRecord> {
     let mut added = Vec::new();
     for (permission, description) in entries {
@@ -69,7 +71,7 @@ fn add_entries(
             continue;
         }
         let record = PermissionRecord {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: rng.uuid().to_string(),
             permission: permission.clone(),
             description: description.clone(),
             created_ms: now,
@@ -104,13 +106,14 @@ pub async fn add_or_remove_service_permissions(
         .iter()
         .map(|p| permission::parse(p, kind).map(|p| (p, String::new())))
         .collect::<Result<Vec<_>, _>>()?;
+    let rng = app.rng.clone();
     let (s, _) = change_whitelist(
         &app,
         &caller,
         &path.vpc_endpoint_service_id,
         move |s, now| {
             if adding {
-                add_entries(s, &entries, now);
+                add_entries(s, &entries, now, &rng);
             } else {
                 s.permissions
                     .retain(|p| !entries.iter().any(|(e, _)| *e == p.permission));
@@ -145,11 +148,12 @@ pub async fn batch_add_endpoint_service_permissions(
         let d = parse_permission_description(item.description.as_deref())?;
         entries.push((p, d));
     }
+    let rng = app.rng.clone();
     let (_, added) = change_whitelist(
         &app,
         &caller,
         &path.vpc_endpoint_service_id,
-        move |s, now| Ok(add_entries(s, &entries, now)),
+        move |s, now| Ok(add_entries(s, &entries, now, &rng)),
     )
     .await?;
     Ok(Json(PermissionsResponse {
@@ -243,13 +247,7 @@ pub async fn list_service_permissions_details(
     Query(q): Query<ListPermissionsQuery>,
 ) -> Result<Json<PermissionsResponse>, VpcepError> {
     let id = parse_service_id(&path.vpc_endpoint_service_id)?;
-    let query = ListQuery::parse(
-        q.limit.as_deref(),
-        q.offset.as_deref(),
-        q.sort_key.as_deref(),
-        q.sort_dir.as_deref(),
-        500,
-    )?;
+    let query = q.list_query()?;
     let project = caller.project().to_owned();
     let s = app
         .db

@@ -11,7 +11,8 @@ use super::domain::EndpointStatus;
 use super::error::VpcepError;
 use super::pool::is_loopback_backend;
 use super::store::{self, EndpointRecord, ServiceRecord};
-use crate::server::state::AppState;
+use crate::clock::Clock;
+use crate::store::Db;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use tokio::net::{TcpListener, TcpStream};
@@ -151,17 +152,19 @@ async fn serve(listener: TcpListener, backend: SocketAddr) {
 /// Brings the endpoint's forwarding in line with its state after a change has
 /// been committed. If the listeners cannot be opened the endpoint becomes
 /// `failed` (with the reason in `error`) and the failed record is returned.
+/// Takes only what it uses (the listeners, the store, the clock), not `AppState`.
 pub async fn reconcile(
-    app: &AppState,
+    forwarders: &Forwarders,
+    db: &Db,
+    clock: &dyn Clock,
     e: &EndpointRecord,
     s: Option<&ServiceRecord>,
 ) -> Option<EndpointRecord> {
-    let reason = app.vpcep_proxy.sync(&e.id, desired(e, s)).await.err()?;
+    let reason = forwarders.sync(&e.id, desired(e, s)).await.err()?;
     tracing::warn!(endpoint = %e.id, reason = %reason, "endpoint forwarding failed");
     let (project, id) = (e.project_id.clone(), e.id.clone());
-    let now = app.clock.now().timestamp_millis();
-    let marked = app
-        .db
+    let now = clock.now().timestamp_millis();
+    let marked = db
         .tx(move |tx| {
             let Some(mut rec) = store::find_endpoint(tx, &project, &id)? else {
                 return Ok::<_, VpcepError>(None);
@@ -180,8 +183,8 @@ pub async fn reconcile(
 }
 
 /// Closes an endpoint's forwarding (it was deleted).
-pub async fn close(app: &AppState, endpoint_id: &str) {
-    let _ = app.vpcep_proxy.sync(endpoint_id, None).await;
+pub async fn close(forwarders: &Forwarders, endpoint_id: &str) {
+    let _ = forwarders.sync(endpoint_id, None).await;
 }
 
 #[cfg(test)]

@@ -1,14 +1,16 @@
 //! Endpoint service handlers (the provider side): create, list, show,
 //! describe, update, rename, delete, upgrade, add server resources.
 
+use super::domain::SERVICE_QUOTA;
 use super::domain::{
     self, full_service_name, fuzzy_match, parse_required_uuid, parse_uuid, ListQuery,
 };
 use super::error::VpcepError;
 use super::store::{self, ServerResourceRecord, ServiceRecord};
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::{proxy, tags, VpcepBody, SERVICE_QUOTA};
+use super::{proxy, tags};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
@@ -80,7 +82,7 @@ pub async fn create_endpoint_service(
     let tags = tags::parse_initial(req.tags)?;
     let now = app.clock.now().timestamp_millis();
     let record = ServiceRecord {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: app.rng.uuid().to_string(),
         project_id: caller.project().to_owned(),
         domain_id: caller.domain_id.clone(),
         name,
@@ -93,7 +95,7 @@ pub async fn create_endpoint_service(
         approval_enabled: req.approval_enabled.unwrap_or(true),
         tcp_proxy,
         description,
-        pool_id: uuid::Uuid::new_v4().to_string(),
+        pool_id: app.rng.uuid().to_string(),
         tags,
         permissions: Vec::new(),
         server_resources: Vec::new(),
@@ -213,7 +215,7 @@ where
         })
         .await?;
     for e in &endpoints {
-        proxy::reconcile(app, e, Some(&s)).await;
+        proxy::reconcile(&app.vpcep_proxy, &app.db, app.clock.as_ref(), e, Some(&s)).await;
     }
     let live = endpoints.iter().filter(|e| e.status.is_live()).count() as i64;
     Ok((s, live))

@@ -2,8 +2,51 @@
 //! (`shared/api/vpcep.json`). Every field is optional here so that a missing
 //! one gets the cloud's own error code from the domain rules, not a serde error.
 
-use crate::common::body::string_or_number;
+use super::domain::ListQuery;
+use super::error::VpcepError;
+use crate::common::body::{string_or_number, Body};
 use serde::{Deserialize, Serialize};
+
+/// A JSON body whose rejection is a VPCEP error.
+pub type VpcepBody<T> = Body<T, VpcepError>;
+
+/// The `limit`/`offset`/`sort_key`/`sort_dir` of a list query, parsed in
+/// one place for every list operation.
+pub trait Paged {
+    /// The largest `limit` the cloud accepts for this list.
+    const MAX_LIMIT: usize;
+
+    fn paging(&self) -> [Option<&str>; 4];
+
+    fn list_query(&self) -> Result<ListQuery, VpcepError> {
+        let [limit, offset, sort_key, sort_dir] = self.paging();
+        ListQuery::parse(limit, offset, sort_key, sort_dir, Self::MAX_LIMIT)
+    }
+}
+
+macro_rules! paged {
+    ($($query:ty: $max:literal),*) => {$(
+        impl Paged for $query {
+            const MAX_LIMIT: usize = $max;
+
+            fn paging(&self) -> [Option<&str>; 4] {
+                [
+                    self.limit.as_deref(),
+                    self.offset.as_deref(),
+                    self.sort_key.as_deref(),
+                    self.sort_dir.as_deref(),
+                ]
+            }
+        }
+    )*};
+}
+
+paged!(
+    ListServicesQuery: 1000,
+    ListEndpointsQuery: 1000,
+    ListConnectionsQuery: 1000,
+    ListPermissionsQuery: 500
+);
 
 #[derive(Deserialize, Serialize, Clone, Default, Debug)]
 pub struct PortItem {

@@ -5,9 +5,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use base64::Engine as _;
-use dewstack::auth::sig::{self, Algorithm, AuthorizationHeader, SignedRequest};
-use hmac::{Hmac, Mac};
-use rand::Rng;
+use dewstack::auth::sig;
+use dewstack::clock::{Clock, SystemClock};
+use dewstack::rng::Rng;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -15,33 +15,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The base URL from `scripts/with-postgres.sh`, or `None` after printing why
-/// the test is skipped.
+/// the test is skipped (a failure instead when the run promised PostgreSQL).
 pub fn pg_base_url(test: &str) -> Option<String> {
-    match std::env::var("DEWSTACK_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("SKIPPED {test}: DEWSTACK_TEST_DATABASE_URL is not set (run it under scripts/with-postgres.sh)");
-            None
-        }
-    }
+    dewstack::testing::postgres_url(test)
 }
 
 /// Creates a new empty database and returns its URL. Blocking.
 pub fn fresh_database(base: &str) -> String {
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let mut client = postgres::Client::connect(base, postgres::NoTls).unwrap();
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (base, None),
-    };
-    let root = head.rsplit_once('/').map_or(head, |(r, _)| r);
-    match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
-    }
+    dewstack::testing::create_database(base)
 }
 
 /// The identity and root key every node of one test shares.
@@ -59,23 +40,23 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(database_url: String) -> Self {
-        let mut rng = rand::thread_rng();
-        let alnum = |n: usize, rng: &mut rand::rngs::ThreadRng| -> String {
+        // Each test has a database of its own, so a fixed seed is enough.
+        let rng = Rng::seeded(0x5eed);
+        let alnum = |n: usize| -> String {
             (0..n)
                 .map(|_| {
-                    let c = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rng.gen_range(0..36)];
-                    c as char
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rng.in_range(0..36) as usize] as char
                 })
                 .collect()
         };
         Self {
             database_url,
-            access_key: alnum(20, &mut rng),
-            secret_key: alnum(40, &mut rng),
-            domain_id: uuid::Uuid::new_v4().simple().to_string(),
-            project_id: uuid::Uuid::new_v4().simple().to_string(),
-            password: alnum(24, &mut rng),
-            root_key_b64: base64::engine::general_purpose::STANDARD.encode(rng.gen::<[u8; 32]>()),
+            access_key: alnum(20),
+            secret_key: alnum(40),
+            domain_id: rng.uuid().simple().to_string(),
+            project_id: rng.uuid().simple().to_string(),
+            password: alnum(24),
+            root_key_b64: base64::engine::general_purpose::STANDARD.encode(rng.array::<32>()),
             config_file: None,
         }
     }
@@ -302,7 +283,7 @@ impl Api {
             Some(p) => format!("{}:{p}", url.host_str().unwrap()),
             None => url.host_str().unwrap().to_owned(),
         };
-        let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let date = SystemClock.now().format("%Y%m%dT%H%M%SZ").to_string();
         let headers: Vec<(String, String)> = vec![
             (
                 "content-type".into(),
@@ -310,48 +291,23 @@ impl Api {
             ),
             ("host".into(), host),
             ("x-project-id".into(), self.project_id.clone()),
-            ("x-sdk-date".into(), date.clone()),
+            ("x-sdk-date".into(), date),
         ];
-        let mut auth = AuthorizationHeader {
-            algorithm: Algorithm::HmacSha256,
-            access_key: self.access_key.clone(),
-            scope: None,
-            signed_headers: headers.iter().map(|(k, _)| k.clone()).collect(),
-            signature: String::new(),
-        };
-        let lookup = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        };
-        let canonical = sig::canonical_request(
-            &SignedRequest {
+        let authorization = sig::sign(
+            &sig::Outgoing {
                 method,
                 raw_path: url.path(),
                 raw_query: url.query(),
-                header: &lookup,
+                headers: &headers,
                 body,
             },
-            &auth,
+            &self.access_key,
+            &self.secret_key,
         )
         .unwrap();
-        let to_sign = sig::string_to_sign(&auth, &date, &canonical);
-        let mut mac =
-            <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.secret_key.as_bytes()).unwrap();
-        mac.update(to_sign.as_bytes());
-        auth.signature = hex::encode(mac.finalize().into_bytes());
         let mut out: Vec<(String, String)> =
             headers.into_iter().filter(|(k, _)| k != "host").collect();
-        out.push((
-            "authorization".into(),
-            format!(
-                "SDK-HMAC-SHA256 Access={}, SignedHeaders={}, Signature={}",
-                auth.access_key,
-                auth.signed_headers.join(";"),
-                auth.signature
-            ),
-        ));
+        out.push(("authorization".into(), authorization));
         out
     }
 }

@@ -1,17 +1,13 @@
-//! Test harness: an in-process dewstack (router + temp data dir + fixed clock)
-//! and an SDK-HMAC-SHA256 signer built on the server's own canonicalisation.
+//! Test harness: an in-process dewstack (router + temp data dir + fixed clock,
+//! built by `dewstack::testing`) and requests signed by `dewstack::auth::sig::sign`.
 #![allow(dead_code)]
 
 use axum::body::Body;
 use axum::http::{Request, Response};
 use dewstack::auth::sig;
 use dewstack::clock::FixedClock;
-use dewstack::common::crypto::RootKey;
 use dewstack::config::{Config, RootOverrides, ServeArgs};
-use dewstack::iam::directory::{Directory, RootIdentity};
-use dewstack::store::Db;
 use dewstack::AppState;
-use hmac::{Hmac, Mac};
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -69,20 +65,9 @@ impl TestServer {
             root_key: None,
         };
         let config = Config::load(args, root).unwrap();
-        let root_key =
-            RootKey::load_or_create(&config.data_dir, None, &dewstack::rng::Rng::system()).unwrap();
-        let identity = RootIdentity::load_or_create(&config).unwrap();
-        let directory = Directory::build(&identity, &config.region, &config.domains).unwrap();
-        let db = Db::open(&config.data_dir, None).unwrap();
-        let clock = FixedClock::new(chrono::Utc::now());
-        let state = AppState::new(
-            db,
-            Arc::new(clock.clone()),
-            dewstack::rng::Rng::system(),
-            directory,
-            &root_key,
-            &config.region,
-        );
+        let clock = FixedClock::new(dewstack::testing::fixed_time());
+        let state =
+            dewstack::testing::state_from_config(&config, Arc::new(clock.clone()), 0).unwrap();
         dewstack::kms::bootstrap(&state).await.unwrap();
         Self { state, clock, dir }
     }
@@ -134,54 +119,36 @@ pub fn signed(
         Some((p, q)) => (p, Some(q)),
         None => (path_and_query, None),
     };
-    let headers: Vec<(&str, String)> = vec![
-        ("content-type", "application/json;charset=utf-8".into()),
-        ("host", "dewstack.test".into()),
+    let headers: Vec<(String, String)> = vec![
         (
-            "user-agent",
+            "content-type".into(),
+            "application/json;charset=utf-8".into(),
+        ),
+        ("host".into(), "dewstack.test".into()),
+        (
+            "user-agent".into(),
             "huaweicloud-usdk-python/3.0; dewstack-tests".into(),
         ),
-        ("x-sdk-date", date.clone()),
+        ("x-sdk-date".into(), date),
     ];
-    let lookup = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let signed_req = sig::SignedRequest {
-        method,
-        raw_path: path,
-        raw_query: query,
-        header: &lookup,
-        body: body.as_bytes(),
-    };
-    let mut auth = sig::AuthorizationHeader {
-        algorithm: sig::Algorithm::HmacSha256,
-        access_key: ak.into(),
-        scope: None,
-        signed_headers: headers.iter().map(|(k, _)| k.to_string()).collect(),
-        signature: String::new(),
-    };
-    let canonical = sig::canonical_request(&signed_req, &auth).unwrap();
-    let to_sign = sig::string_to_sign(&auth, &date, &canonical);
-    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(sk.as_bytes()).unwrap();
-    mac.update(to_sign.as_bytes());
-    auth.signature = hex::encode(mac.finalize().into_bytes());
+    let authorization = sig::sign(
+        &sig::Outgoing {
+            method,
+            raw_path: path,
+            raw_query: query,
+            headers: &headers,
+            body: body.as_bytes(),
+        },
+        ak,
+        sk,
+    )
+    .unwrap();
     let mut builder = Request::builder().method(method).uri(path_and_query);
     for (k, v) in &headers {
-        builder = builder.header(*k, v);
+        builder = builder.header(k, v);
     }
     builder
-        .header(
-            "authorization",
-            format!(
-                "SDK-HMAC-SHA256 Access={}, SignedHeaders={}, Signature={}",
-                ak,
-                auth.signed_headers.join(";"),
-                auth.signature
-            ),
-        )
+        .header("authorization", authorization)
         .body(Body::from(body.to_owned()))
         .unwrap()
 }

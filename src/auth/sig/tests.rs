@@ -209,3 +209,42 @@ fn plain_paths_canonicalise_as_the_general_rule_does() {
     // A path with anything else still takes the general rule.
     assert_eq!(canonical_uri("/a b/c+d"), "/a%20b/c%2Bd/");
 }
+
+#[test]
+fn sign_reproduces_the_sdk_hmac_sha256_vectors() {
+    let all = vectors();
+    let mut seen = 0;
+    for v in all["vectors"].as_array().unwrap() {
+        let o = load(v);
+        let (auth_header, signed): (Vec<_>, Vec<_>) = o
+            .headers
+            .iter()
+            .cloned()
+            .partition(|(k, _)| k == "authorization");
+        let expected = &auth_header[0].1;
+        let auth = parse_authorization(expected).unwrap();
+        let all_signed = {
+            let mut names: Vec<&str> = signed.iter().map(|(k, _)| k.as_str()).collect();
+            names.sort_unstable();
+            names.join(";") == auth.signed_headers.join(";")
+        };
+        if auth.algorithm != Algorithm::HmacSha256 || !all_signed {
+            continue;
+        }
+        let out = Outgoing {
+            method: &o.method,
+            raw_path: &o.path,
+            raw_query: o.query.as_deref(),
+            headers: &signed,
+            body: &o.body,
+        };
+        assert_eq!(
+            &sign(&out, &auth.access_key, SK).unwrap(),
+            expected,
+            "{}",
+            v["name"]
+        );
+        seen += 1;
+    }
+    assert!(seen > 0, "no SDK-HMAC-SHA256 vector signs every header");
+}
