@@ -1,6 +1,8 @@
 //! Time is injected so that tests can pin it: nothing outside this file asks
 //! the operating system for the time of day.
 
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use chrono::{DateTime, Utc};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;

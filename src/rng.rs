@@ -3,6 +3,8 @@
 //! nothing else in the crate asks the operating system for entropy
 //! (`clippy.toml` bans the direct calls outside this file and `clock.rs`).
 
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)]
+
 use rand::{CryptoRng, RngCore, SeedableRng};
 use std::sync::{Arc, Mutex, PoisonError};
 
