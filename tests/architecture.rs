@@ -138,6 +138,10 @@ impl<'ast> Visit<'ast> for Paths {
         syn::visit::visit_item(self, item);
     }
 
+    // A `#[macro_export]` macro is named at the crate root wherever it is
+    // defined, so its invocation path says nothing about the file it lives in.
+    fn visit_macro(&mut self, _: &'ast syn::Macro) {}
+
     // `pub(crate)` and `pub(super)` name a scope, not a dependency.
     fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
 
