@@ -52,7 +52,7 @@ pub trait ServiceError: std::fmt::Display + Sized {
 /// text) for a service error enum that has `Unavailable` and
 /// `Internal(String)` variants and an inherent `status_and_code`.
 ///
-/// ```ignore
+/// ```text
 /// crate::service_error!(KmsError, Style::Dew, bad_body = BadBody);
 /// ```
 #[macro_export]

@@ -209,6 +209,7 @@ pub async fn batch_add_or_remove_resource_instance(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A store for reading only: nothing is stamped with `now_ms`.
 fn scanner(app: &AppState, kind: Kind) -> ResourceTags {
     ResourceTags {
         kind,
