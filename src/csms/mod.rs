@@ -12,32 +12,27 @@
 //! GenerateRandomPassword, RotateSecret and ListSecretTask.
 //!
 //! Secret values are encrypted by dewstack's KMS under the secret's key
-//! (`values.rs`); scheduled deletions and version expiries are handled by the
-//! sweep (`sweep.rs`), notifications are delivered by `notify::spawn_delivery`.
+//! (`values.rs`); handlers are in `api/`, background work in `jobs/` (the sweep
+//! of deletions and expiries, notification delivery).
 
-mod backup;
+mod api;
 pub mod domain;
 pub mod error;
-mod events;
-pub mod notify;
-mod ops;
-mod secret_create;
-mod secrets;
+pub mod jobs;
 pub mod stages;
 pub mod store;
-mod sweep;
 mod tags;
 mod values;
-mod versions;
 pub mod wire;
 
 use crate::auth;
 use crate::server::state::AppState;
+use api::{backup, events, ops, secrets, versions};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
 pub use domain::SECRET_QUOTA;
-pub use sweep::{spawn_background, sweep, Swept};
+pub use jobs::sweep::{spawn_background, sweep, Swept};
 // For `tags.rs` (being moved to the shared tag module); the handlers here
 // import it from `wire.rs`, so no child depends on this file.
 pub use wire::CsmsBody;

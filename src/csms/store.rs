@@ -219,6 +219,18 @@ pub fn all_secrets(tx: &mut dyn Tx, project: &str) -> Result<Vec<SecretRecord>, 
         .collect())
 }
 
+/// Every event a secret subscribes to must exist in its project.
+pub fn check_subscriptions(
+    tx: &mut dyn Tx,
+    project: &str,
+    names: &[String],
+) -> Result<(), CsmsError> {
+    for name in names {
+        load_event(tx, project, name)?;
+    }
+    Ok(())
+}
+
 /// Whether `project` holds `quota` secrets or more. Counts keys only (at most
 /// `quota` of them) and decodes no record; the same rows `all_secrets` reads,
 /// so it holds for databases written before it existed.

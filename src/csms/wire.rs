@@ -5,7 +5,7 @@
 
 use super::domain::EventType;
 use super::error::CsmsError;
-use super::notify::NotificationRecord;
+use super::jobs::notify::NotificationRecord;
 use super::stages::{self, Stages};
 use super::store::{EventRecord, SecretRecord, VersionRecord};
 use crate::common::body::{string_or_number, Body};

@@ -3,13 +3,14 @@
 //! secret's key and writes secret, version and notification in one
 //! transaction that also checks the quota and the subscribed events.
 
-use super::domain::{self, EventType, SecretState, SECRET_QUOTA};
-use super::error::CsmsError;
-use super::secrets::check_subscriptions;
-use super::store::{self, SecretRecord, VersionRecord};
-use super::wire::CreateSecretRequest;
-use super::{notify, stages, values};
 use crate::auth::Caller;
+use crate::csms::domain::{self, EventType, SecretState, SECRET_QUOTA};
+use crate::csms::error::CsmsError;
+use crate::csms::jobs::notify;
+use crate::csms::store::{self, SecretRecord, VersionRecord};
+use crate::csms::wire::CreateSecretRequest;
+use crate::csms::stages;
+use crate::csms::values;
 use crate::server::state::AppState;
 
 /// A CreateSecret request whose every field has been checked.
@@ -123,7 +124,7 @@ pub async fn create(
             if store::secret_quota_reached(tx, &project, SECRET_QUOTA)? {
                 return Err(CsmsError::SecretQuota);
             }
-            check_subscriptions(tx, &project, &secret.event_subscriptions)?;
+            store::check_subscriptions(tx, &project, &secret.event_subscriptions)?;
             let mut secret = secret.clone();
             stages::move_stage(&mut secret.stages, stages::CURRENT, "v1", now)?;
             store::insert_secret(tx, &secret)?;

@@ -2,16 +2,17 @@
 //! ShowSecretVersion, UpdateVersion, UpdateSecretStage, ShowSecretStage and
 //! DeleteSecretStage. The stage rules themselves live in `stages.rs`.
 
-use super::domain::{self, EventType, SecretValue};
-use super::error::CsmsError;
 use super::secrets::{parse_limit, SecretPath};
-use super::stages;
-use super::store::{self, SecretRecord, VersionRecord};
-use super::wire::CsmsBody;
-use super::wire::*;
-use super::{notify, values};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::csms::domain::{self, EventType, SecretValue};
+use crate::csms::error::CsmsError;
+use crate::csms::jobs::notify;
+use crate::csms::stages;
+use crate::csms::store::{self, SecretRecord, VersionRecord};
+use crate::csms::values;
+use crate::csms::wire::CsmsBody;
+use crate::csms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -3,10 +3,10 @@
 //! SECRET_VERSION_EXPIRED once; `spawn_background` runs this sweep and the
 //! notification delivery loop.
 
-use super::domain::{EventType, SecretState};
-use super::error::CsmsError;
 use super::notify;
-use super::store::{self, due_key, DELETIONS, EXPIRIES};
+use crate::csms::domain::{EventType, SecretState};
+use crate::csms::error::CsmsError;
+use crate::csms::store::{self, due_key, DELETIONS, EXPIRIES};
 use crate::server::state::AppState;
 use crate::store::Tx;
 use std::time::Duration;

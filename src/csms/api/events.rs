@@ -2,15 +2,15 @@
 //! ListSecretEvents, UpdateSecretEvent, DeleteSecretEvent and
 //! ListNotificationRecords.
 
-use super::domain::{self, Target};
-use super::error::CsmsError;
-use super::notify;
 use super::secrets::parse_limit;
-use super::store::{self, EventRecord};
-use super::wire::CsmsBody;
-use super::wire::*;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::csms::domain::{self, Target};
+use crate::csms::error::CsmsError;
+use crate::csms::jobs::notify;
+use crate::csms::store::{self, EventRecord};
+use crate::csms::wire::CsmsBody;
+use crate::csms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -7,15 +7,15 @@
 //! where each value is encrypted again under the secret's KMS key if that key
 //! exists there, otherwise under the project's `csms/default`.
 
-use super::domain::SECRET_QUOTA;
-use super::error::CsmsError;
 use super::secrets::SecretPath;
-use super::store::{self, SecretRecord, VersionRecord};
-use super::values;
-use super::wire::CsmsBody;
-use super::wire::{Secret, SecretResponse};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::csms::domain::SECRET_QUOTA;
+use crate::csms::error::CsmsError;
+use crate::csms::store::{self, SecretRecord, VersionRecord};
+use crate::csms::values;
+use crate::csms::wire::CsmsBody;
+use crate::csms::wire::{Secret, SecretResponse};
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
@@ -29,7 +29,7 @@ struct BackupVersion {
     create_ms: i64,
     expire_ms: Option<i64>,
     binary: bool,
-    #[serde(with = "super::store::b64")]
+    #[serde(with = "crate::csms::store::b64")]
     value: Vec<u8>,
 }
 
@@ -177,7 +177,7 @@ fn open_blob(app: &AppState, project: &str, text: &str) -> Result<BackupBlob, Cs
         .map_err(|_| bad())?;
     let json = app.backup.open(&sealed, &aad(project)).map_err(|_| bad())?;
     let backup: BackupBlob = serde_json::from_slice(&json).map_err(|_| bad())?;
-    if backup.format != 1 || !super::domain::is_valid_name(&backup.secret.name) {
+    if backup.format != 1 || !crate::csms::domain::is_valid_name(&backup.secret.name) {
         return Err(bad());
     }
     Ok(backup)
@@ -193,7 +193,7 @@ async fn reseal(
     let name = &backup.secret.name;
     let mut restored = Vec::with_capacity(backup.versions.len());
     for v in &backup.versions {
-        let value = super::domain::SecretValue {
+        let value = crate::csms::domain::SecretValue {
             bytes: Zeroizing::new(v.value.clone()),
             binary: v.binary,
         };

@@ -11,9 +11,9 @@
 //! `PENDING` (dewstack's own value) while queued.
 //! Notification content names the secret and the event, never a value.
 
-use super::domain::EventType;
-use super::error::CsmsError;
-use super::store::{self, SecretRecord};
+use crate::csms::domain::EventType;
+use crate::csms::error::CsmsError;
+use crate::csms::store::{self, SecretRecord};
 use crate::server::state::AppState;
 use crate::store::{Tx, TxExt};
 use serde::{Deserialize, Serialize};
@@ -187,7 +187,7 @@ pub async fn deliver_due(
         .unwrap_or_default();
     let handled = due.len();
     for (key, entry) in due {
-        let allowed_url = super::domain::Target {
+        let allowed_url = crate::csms::domain::Target {
             target_type: String::new(),
             target_id: entry.url.clone(),
             target_name: String::new(),

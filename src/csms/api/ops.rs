@@ -4,13 +4,14 @@
 //! 32-character password as a new `SYSCURRENT` version (notifying
 //! SECRET_VERSION_CREATED and SECRET_ROTATED) and records a finished task.
 
-use super::domain::{EventType, SecretValue};
-use super::error::CsmsError;
 use super::secrets::{parse_limit, SecretPath};
-use super::wire::CsmsBody;
-use super::{stages, versions};
+use super::versions;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::csms::domain::{EventType, SecretValue};
+use crate::csms::error::CsmsError;
+use crate::csms::stages;
+use crate::csms::wire::CsmsBody;
 use crate::server::state::AppState;
 use crate::store::TxExt;
 use axum::extract::{Path, Query, State};

@@ -1,15 +1,16 @@
 //! Secret handlers: CreateSecret, ShowSecret, ListSecrets, UpdateSecret,
 //! DeleteSecret, DeleteSecretForSchedule and RestoreSecret.
 
-use super::domain::{self, EventType};
-use super::error::CsmsError;
 use super::secret_create::{create, NewSecret};
-use super::store::{self, SecretRecord};
-use super::wire::CsmsBody;
-use super::wire::*;
-use super::{notify, values};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::csms::domain::{self, EventType};
+use crate::csms::error::CsmsError;
+use crate::csms::jobs::notify;
+use crate::csms::store::{self, SecretRecord};
+use crate::csms::values;
+use crate::csms::wire::CsmsBody;
+use crate::csms::wire::*;
 use crate::server::state::AppState;
 use crate::store::Tx;
 use axum::extract::{Path, Query, State};
@@ -19,18 +20,6 @@ use axum::Json;
 #[derive(serde::Deserialize)]
 pub struct SecretPath {
     pub secret_name: String,
-}
-
-/// Every event a secret subscribes to must exist in its project.
-pub(super) fn check_subscriptions(
-    tx: &mut dyn crate::store::Tx,
-    project: &str,
-    names: &[String],
-) -> Result<(), CsmsError> {
-    for name in names {
-        store::load_event(tx, project, name)?;
-    }
-    Ok(())
 }
 
 /// `limit` of the list operations: 1–1000, 50 when not given.
@@ -145,7 +134,7 @@ pub async fn update_secret(
             s.description = d.clone();
         }
         if let Some(subs) = &subscriptions {
-            check_subscriptions(tx, &project, subs)?;
+            store::check_subscriptions(tx, &project, subs)?;
             s.event_subscriptions = subs.clone();
         }
         if let Some(p) = &period {

@@ -1,0 +1,10 @@
+//! CSMS handlers, one file per resource: read typed input, call one domain or
+//! service function, map to the wire type. The route table is in `csms/mod.rs`
+//! (tags handlers live in `csms/tags.rs`, shared with the tag module).
+
+pub mod backup;
+pub mod events;
+pub mod ops;
+mod secret_create;
+pub mod secrets;
+pub mod versions;

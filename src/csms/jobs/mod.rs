@@ -1,0 +1,6 @@
+//! CSMS background work: the sweep (scheduled deletions, version expiries)
+//! and event notifications (recorded in the request's transaction by `emit`,
+//! delivered from the outbox by a loop).
+
+pub mod notify;
+pub mod sweep;
