@@ -1,28 +1,38 @@
-//! KMS: keys and their lifecycle, tags, quotas and versions.
+//! KMS: keys and their lifecycle, tags, quotas, administration and
+//! cryptography, wire-compatible with Huawei Cloud KMS.
 //!
-//! Operations: CreateKey, ListKeyDetail, ListKeys, EnableKey, DisableKey,
-//! DeleteKey (schedule-key-deletion), CancelKeyDeletion, UpdateKeyDescription,
-//! UpdateKeyAlias, BatchCreateKmsTags, CreateKmsTag, DeleteTag, ShowKmsTags,
-//! ListKmsTags, ListKmsByTags, ShowUserInstances, ShowUserQuotas (ShowVersion and
-//! ShowVersions are served by `server::versions`).
-//! Administration (`admin.rs` and friends): EnableKeyRotation,
-//! DisableKeyRotation, UpdateKeyRotationInterval, ShowKeyRotationStatus,
-//! RotateOnDemand (`rotation.rs`); CreateParametersForImport,
-//! ImportKeyMaterial, DeleteImportedKeyMaterial (`import.rs`); CreateGrant,
-//! ListGrants, ListRetirableGrants, CancelGrant, CancelSelfGrant
-//! (`grants.rs`). Handlers that use a key for a cryptographic operation load
-//! it with `grants::load_for` (or `keyuse::usable_for`/`named_by_blob` on top
-//! of it), naming the operation as grants list it (`grants::op`), which also
-//! admits grantees of other projects.
-//! Cryptography: EncryptData and DecryptData (symmetric and asymmetric keys),
-//! CreateDatakey, CreateDatakeyWithoutPlaintext, EncryptDatakey, DecryptDatakey,
-//! CreateRsaDatakeyPair, CreateEcDatakeyPair, ReEncrypt, CreateRandom, Sign,
-//! ValidateSignature, ShowPublicKey, GenerateMac and VerifyMac;
-//! DeriveSharedSecret (`derive.rs`), CreateDatakeyCapsule and
-//! DecryptDatakeyCapsule (`capsule.rs`), CreatePin (`pin.rs`).
-//! Aliases (`aliases.rs`): CreateAlias, AssociateAlias, DeleteAlias,
-//! ListAliases. Regions (`regions.rs`): ListSupportRegions, and ReplicateKey
-//! and UpdatePrimaryRegion, which a one-region dewstack always refuses.
+//! Operations, and where their handlers live (`api/` unless noted):
+//! - Keys (`keys.rs`): CreateKey, ListKeyDetail, ListKeys, EnableKey,
+//!   DisableKey, DeleteKey (schedule-key-deletion), CancelKeyDeletion,
+//!   UpdateKeyDescription, UpdateKeyAlias, ShowUserInstances, ShowUserQuotas.
+//!   (ShowVersion and ShowVersions are served by `server::versions`.)
+//! - Tags (`kms/tags.rs`): BatchCreateKmsTags, CreateKmsTag, DeleteTag,
+//!   ShowKmsTags, ListKmsTags, ListKmsByTags.
+//! - Rotation (`rotation.rs`): EnableKeyRotation, DisableKeyRotation,
+//!   UpdateKeyRotationInterval, ShowKeyRotationStatus, RotateOnDemand.
+//! - Import (`import.rs`): CreateParametersForImport, ImportKeyMaterial,
+//!   DeleteImportedKeyMaterial.
+//! - Grants (`grants.rs`): CreateGrant, ListGrants, ListRetirableGrants,
+//!   CancelGrant, CancelSelfGrant.
+//! - Data (`data.rs`): EncryptData, DecryptData (symmetric and asymmetric
+//!   keys); ReEncrypt (`reencrypt.rs`).
+//! - Data keys (`datakeys.rs`): CreateDatakey, CreateDatakeyWithoutPlaintext,
+//!   EncryptDatakey, DecryptDatakey, CreateRandom; key pairs (`keypairs.rs`):
+//!   CreateRsaDatakeyPair, CreateEcDatakeyPair.
+//! - Signatures and MACs: Sign, ValidateSignature, ShowPublicKey (`sign.rs`);
+//!   GenerateMac, VerifyMac (`mac.rs`); DeriveSharedSecret (`derive.rs`);
+//!   CreateDatakeyCapsule, DecryptDatakeyCapsule (`capsule.rs`); CreatePin
+//!   (`pin.rs`).
+//! - Aliases (`aliases.rs`): CreateAlias, AssociateAlias, DeleteAlias,
+//!   ListAliases. Regions (`regions.rs`): ListSupportRegions, and ReplicateKey
+//!   and UpdatePrimaryRegion, which a one-region dewstack always refuses.
+//!
+//! Beneath the handlers: `access.rs` is the one way to a usable key (every
+//! cryptographic handler asks `access::usable_key`, naming the operation as
+//! grants list it, `domain::grants::op`, which also admits grantees of other
+//! projects); `domain/` holds the pure rules, `crypto/` the cryptography,
+//! `store/` the records and indexes, `wire/` the serde bodies, `jobs.rs` the
+//! background sweeps. Other services use only the pub items below.
 
 mod access;
 mod api;

@@ -38,11 +38,20 @@ fn aad(raw: &Option<String>, field: &'static str) -> Result<Vec<u8>, KmsError> {
     Ok(bytes.to_vec())
 }
 
-pub async fn re_encrypt(
-    State(app): State<AppState>,
-    caller: Caller,
-    Body(req, _): Body<ReEncryptRequest, KmsError>,
-) -> Result<Json<ReEncryptResponse>, KmsError> {
+/// A ReEncrypt request, parsed.
+struct ReEncryption {
+    src_alg: EncAlg,
+    dst_alg: EncAlg,
+    dst_id: String,
+    src_given: Option<String>,
+    src_aad: Vec<u8>,
+    dst_aad: Vec<u8>,
+    text: String,
+    /// Set when `cipher_text` is a data key ciphertext of this many bytes.
+    datakey_len: Option<usize>,
+}
+
+fn parse(req: ReEncryptRequest) -> Result<ReEncryption, KmsError> {
     let src_alg = EncAlg::parse(req.source_encryption_algorithm.as_deref())?;
     let dst_alg = EncAlg::parse(req.destination_encryption_algorithm.as_deref())?;
     let dst_id = domain::parse_key_id(req.destination_key_id.as_deref())?;
@@ -63,8 +72,8 @@ pub async fn re_encrypt(
         .cipher_text
         .as_deref()
         .ok_or(KmsError::MissingParameter("cipher_text"))?
-        .trim();
-
+        .trim()
+        .to_owned();
     let datakey_len = req
         .datakey_cipher_length
         .as_deref()
@@ -75,76 +84,123 @@ pub async fn re_encrypt(
                 .map_err(|_| KmsError::DatakeyCipherLength)
         })
         .transpose()?;
+    Ok(ReEncryption {
+        src_alg,
+        dst_alg,
+        dst_id,
+        src_given,
+        src_aad,
+        dst_aad,
+        text,
+        datakey_len,
+    })
+}
 
-    let (src_id, plain): (String, Zeroizing<Vec<u8>>) = match datakey_len {
-        Some(len) => {
-            if src_alg != EncAlg::Symmetric {
-                return Err(KmsError::InvalidParameter("source_encryption_algorithm"));
-            }
-            let wrapped = hex::decode(text).map_err(|_| KmsError::InvalidDatakeyCiphertext)?;
-            let (_, named) = datakeys::unwrap_blob(&wrapped)?;
-            if src_given.as_deref().is_some_and(|g| g != named) {
-                return Err(KmsError::InvalidDatakeyCiphertext);
-            }
-            let key = access::key_named_by_blob(
-                &app,
-                &Requester::caller(&caller),
-                &named,
-                op::DECRYPT_DATAKEY,
-                KmsError::InvalidDatakeyCiphertext,
-            )
-            .await?;
-            check_usable(&key, domain::KeyUsage::EncryptDecrypt)?;
-            let dek = datakeys::open_datakey(&app, &key, text, &src_aad)?;
-            if dek.len() != len {
-                return Err(KmsError::DatakeyCipherMismatch);
-            }
-            (named, dek)
-        }
-        None => {
-            let blob = base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|_| KmsError::InvalidCiphertext)?;
-            let key_id = encryption::target_key_id(src_alg, src_given.as_deref(), &blob)?;
-            let key = data::load_decrypting(&app, &caller, src_alg, &key_id).await?;
-            let plain = encryption::decrypt_under(&app, &key, src_alg, &blob, &src_aad).await?;
-            (key_id, plain)
-        }
+pub async fn re_encrypt(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<ReEncryptRequest, KmsError>,
+) -> Result<Json<ReEncryptResponse>, KmsError> {
+    let job = parse(req)?;
+    Ok(Json(reencrypt(&app, &caller, job).await?))
+}
+
+/// Opens the ciphertext under its source key and seals the plaintext under
+/// the destination key.
+async fn reencrypt(
+    app: &AppState,
+    caller: &Caller,
+    job: ReEncryption,
+) -> Result<ReEncryptResponse, KmsError> {
+    let (src_id, plain) = match job.datakey_len {
+        Some(len) => open_datakey(app, caller, &job, len).await?,
+        None => open_data(app, caller, &job).await?,
     };
+    let cipher_text = seal(app, caller, &job, &plain).await?;
+    Ok(ReEncryptResponse {
+        key_id: job.dst_id,
+        source_key_id: src_id,
+        source_encryption_algorithm: job.src_alg.as_str().to_owned(),
+        destination_encryption_algorithm: job.dst_alg.as_str().to_owned(),
+        cipher_text,
+    })
+}
 
-    let keeps_datakey_format = datakey_len.is_some() && dst_alg == EncAlg::Symmetric;
+type Opened = (String, Zeroizing<Vec<u8>>);
+
+/// The source is a data key ciphertext (hex) of `len` bytes.
+async fn open_datakey(
+    app: &AppState,
+    caller: &Caller,
+    job: &ReEncryption,
+    len: usize,
+) -> Result<Opened, KmsError> {
+    if job.src_alg != EncAlg::Symmetric {
+        return Err(KmsError::InvalidParameter("source_encryption_algorithm"));
+    }
+    let wrapped = hex::decode(&job.text).map_err(|_| KmsError::InvalidDatakeyCiphertext)?;
+    let (_, named) = datakeys::unwrap_blob(&wrapped)?;
+    if job.src_given.as_deref().is_some_and(|g| g != named) {
+        return Err(KmsError::InvalidDatakeyCiphertext);
+    }
+    let key = access::key_named_by_blob(
+        app,
+        &Requester::caller(caller),
+        &named,
+        op::DECRYPT_DATAKEY,
+        KmsError::InvalidDatakeyCiphertext,
+    )
+    .await?;
+    check_usable(&key, domain::KeyUsage::EncryptDecrypt)?;
+    let dek = datakeys::open_datakey(app, &key, &job.text, &job.src_aad)?;
+    if dek.len() != len {
+        return Err(KmsError::DatakeyCipherMismatch);
+    }
+    Ok((named, dek))
+}
+
+/// The source is what EncryptData returned (base64).
+async fn open_data(
+    app: &AppState,
+    caller: &Caller,
+    job: &ReEncryption,
+) -> Result<Opened, KmsError> {
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(&job.text)
+        .map_err(|_| KmsError::InvalidCiphertext)?;
+    let key_id = encryption::target_key_id(job.src_alg, job.src_given.as_deref(), &blob)?;
+    let key = data::load_decrypting(app, caller, job.src_alg, &key_id).await?;
+    let plain = encryption::decrypt_under(app, &key, job.src_alg, &blob, &job.src_aad).await?;
+    Ok((key_id, plain))
+}
+
+/// Seals under the destination key: a data key re-encrypted under a
+/// symmetric key keeps the data key format.
+async fn seal(
+    app: &AppState,
+    caller: &Caller,
+    job: &ReEncryption,
+    plain: &[u8],
+) -> Result<String, KmsError> {
+    let keeps_datakey_format = job.datakey_len.is_some() && job.dst_alg == EncAlg::Symmetric;
     let dst_operation = if keeps_datakey_format {
         op::ENCRYPT_DATAKEY
     } else {
         op::ENCRYPT_DATA
     };
-    let dst = access::usable_key(
-        &app,
-        &Requester::caller(&caller),
-        &dst_id,
-        dst_operation,
-        None,
-    )
-    .await?;
-    let cipher_text = if keeps_datakey_format {
+    let who = Requester::caller(caller);
+    let dst = access::usable_key(app, &who, &job.dst_id, dst_operation, None).await?;
+    if keeps_datakey_format {
         check_usable(&dst, domain::KeyUsage::EncryptDecrypt)?;
         if !dst.key_spec.is_symmetric() {
             return Err(KmsError::InvalidParameter(
                 "destination_encryption_algorithm",
             ));
         }
-        datakeys::seal_datakey(&app, &dst, &plain, &dst_aad)?
-    } else {
-        let ct = encryption::encrypt_under(&app, &dst, dst_alg, &plain, &dst_aad)?
-            .run()
-            .await?;
-        base64::engine::general_purpose::STANDARD.encode(ct)
-    };
-    Ok(Json(ReEncryptResponse {
-        key_id: dst_id,
-        source_key_id: src_id,
-        source_encryption_algorithm: src_alg.as_str().to_owned(),
-        destination_encryption_algorithm: dst_alg.as_str().to_owned(),
-        cipher_text,
-    }))
+        return datakeys::seal_datakey(app, &dst, plain, &job.dst_aad);
+    }
+    let ct = encryption::encrypt_under(app, &dst, job.dst_alg, plain, &job.dst_aad)?
+        .run()
+        .await?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(ct))
 }

@@ -171,6 +171,29 @@ fn sm2_scalar_bytes(key: &sm2::SecretKey) -> zeroize::Zeroizing<Vec<u8>> {
     zeroize::Zeroizing::new(key.to_bytes().to_vec())
 }
 
+/// The injected `Rng` for the `sm2` crate, which speaks the newer
+/// `rand_core` traits.
+struct Sm2Rng<'a>(&'a Rng);
+
+impl sm2pke::elliptic_curve::rand_core::TryRng for Sm2Rng<'_> {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(u32::from_le_bytes(self.0.array()))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(u64::from_le_bytes(self.0.array()))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.fill(dst);
+        Ok(())
+    }
+}
+
+impl sm2pke::elliptic_curve::rand_core::TryCryptoRng for Sm2Rng<'_> {}
+
 /// Encrypts with the public half of `key`.
 pub fn encrypt(
     rng: &Rng,
@@ -186,11 +209,10 @@ pub fn encrypt(
                 .map_err(|_| KmsError::InvalidParameter("plain_text"))
         }
         (PrivateKey::Sm2(k), EncAlg::Sm2) => {
-            use sm2pke::elliptic_curve::common::getrandom::SysRng;
             let scalar = sm2_scalar_bytes(k);
             let dk = sm2pke::pke::DecryptingKey::from_slice(&scalar).map_err(|_| bad_material())?;
             dk.encrypting_key()
-                .encrypt_der(&mut SysRng, plaintext)
+                .encrypt_der(&mut Sm2Rng(rng), plaintext)
                 .map_err(|_| KmsError::Internal("SM2 encryption failed".into()))
         }
         _ => Err(KmsError::InvalidParameter("encryption_algorithm")),

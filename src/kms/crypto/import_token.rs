@@ -6,7 +6,6 @@
 //! key as a second, AES-wrapped part (`import_wrap.rs`).
 
 use crate::common::crypto::{random_bytes, Sealer};
-use crate::kms::domain::import::material_len;
 use crate::kms::domain::KeySpec;
 use crate::kms::error::KmsError;
 use crate::rng::Rng;
@@ -88,6 +87,17 @@ pub fn open_token(
         return Err(KmsError::ImportTokenKeyMismatch);
     }
     Ok(claims)
+}
+
+/// Plaintext length each importable spec needs.
+pub fn material_len(spec: KeySpec) -> Option<usize> {
+    match spec {
+        KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::HmacSm3 => Some(32),
+        KeySpec::Sm4 => Some(16),
+        KeySpec::Hmac384 => Some(48),
+        KeySpec::Hmac512 => Some(64),
+        _ => None,
+    }
 }
 
 /// An accepted upload: the material to store and the bytes that identify it

@@ -1,20 +1,10 @@
-//! Rules of imported key material: which keys accept an import, how long
-//! material must be, when it expires, and what removing it does to a key.
+//! Rules of imported key material: which keys accept an import, when it
+//! expires, and what removing it does to a key. (How long material must be
+//! is checked where the upload is unwrapped, `crypto/import_token.rs`.)
 
-use super::key::{KeySpec, KeyState, Origin};
+use super::key::{KeyState, Origin};
 use crate::kms::error::KmsError;
 use crate::kms::store::KeyRecord;
-
-/// Plaintext length each importable spec needs.
-pub fn material_len(spec: KeySpec) -> Option<usize> {
-    match spec {
-        KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::HmacSm3 => Some(32),
-        KeySpec::Sm4 => Some(16),
-        KeySpec::Hmac384 => Some(48),
-        KeySpec::Hmac512 => Some(64),
-        _ => None,
-    }
-}
 
 /// Only an external key waiting for its material takes an import.
 pub fn check_importable(key: &KeyRecord) -> Result<(), KmsError> {
