@@ -21,7 +21,7 @@ use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::crypto::random_bytes;
 use crate::kms::api::datakeys;
-use crate::kms::api::derive::public_key_der;
+use crate::kms::crypto::derive::public_key_der;
 use crate::kms::domain::grants::op;
 use crate::kms::error::KmsError;
 use crate::kms::wire::*;

@@ -7,7 +7,9 @@
 
 pub(crate) mod asymmetric;
 pub(crate) mod blob;
+pub(crate) mod derive;
 pub(crate) mod import_token;
 pub(crate) mod import_wrap;
+pub(crate) mod mac;
 pub(crate) mod material;
 pub(crate) mod sign;
