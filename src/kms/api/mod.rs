@@ -1,9 +1,10 @@
 //! Thin HTTP handlers, one file per resource: each reads its typed body,
 //! calls one domain or service function and maps the result to a wire type.
-//! Keys, tags' neighbours and quotas (`keys.rs`), aliases, regions, rotation,
-//! import, grants; data encryption (`data.rs`, on `encryption.rs`, which the
-//! cross-service entry points share), data keys, key pairs, re-encryption,
-//! signatures, MACs, derive, capsules and PINs. Every handler that uses a key
+//! Keys and quotas (`keys.rs`; new records and default keys in
+//! `provision.rs`), aliases, regions, rotation, import, grants; data
+//! encryption (`data.rs`, on `encryption.rs`, which the cross-service entry
+//! points share), data keys, key pairs, re-encryption, signatures, MACs,
+//! derive, capsules and PINs. (Tags are `kms/tags.rs`.) Every handler that uses a key
 //! for a cryptographic operation gets it from `access::usable_key`.
 
 pub(crate) mod aliases;
