@@ -147,10 +147,10 @@ impl Sealer {
     }
 }
 
-pub fn random_bytes(len: usize) -> Zeroizing<Vec<u8>> {
-    use rand::RngCore;
+/// `len` bytes from the injected RNG, zeroized when dropped.
+pub fn random_bytes(rng: &Rng, len: usize) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(vec![0u8; len]);
-    rand::rngs::OsRng.fill_bytes(&mut out);
+    rng.fill(&mut out);
     out
 }
 

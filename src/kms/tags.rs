@@ -6,8 +6,8 @@
 use super::domain;
 use super::error::KmsError;
 use super::store::{self, KeyRecord};
+use super::wire::KmsBody;
 use super::wire::*;
-use super::KmsBody;
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::tags::dialect::TagDialect;

@@ -1,0 +1,211 @@
+//! The one way to a usable key: `usable_key` reads the record (its state is
+//! always read from the database, so every node sees a disable or a scheduled
+//! deletion at once), decides whether the requester may use it for the
+//! operation (its own project's keys; another project's only through a grant,
+//! `domain::grants::decide`), optionally checks it may be used for a purpose
+//! now, and `material`/`newest` unseal a version. `key_named_by_blob` and
+//! `usable_key_tx` go through the same rule. Administration of the caller's
+//! own keys (rotation, import) reads and changes them with `own_key` and
+//! `change_own_key`.
+//!
+//! Unsealed material is kept in a small in-process cache keyed by the key id
+//! and the *sealed* bytes of the version. Sealed bytes are immutable: a new or
+//! re-imported version is sealed afresh (new nonce), so it can never hit an old
+//! entry. The cache therefore needs no invalidation, on this node or any other.
+
+use crate::auth::Caller;
+use crate::kms::crypto::blob;
+use crate::kms::domain::grants::decide;
+use crate::kms::domain::usable::check_usable;
+use crate::kms::domain::KeyUsage;
+use crate::kms::error::KmsError;
+use crate::kms::store::{self, grants, KeyRecord};
+use crate::server::state::AppState;
+use crate::store::Tx;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+use zeroize::Zeroizing;
+
+pub type Material = Arc<Zeroizing<Vec<u8>>>;
+
+/// Entries beyond this empty the cache (keys are few; this only bounds memory).
+const CACHE_LIMIT: usize = 4096;
+
+/// Sealed bytes → (key id, material). Looked up by the sealed bytes alone so
+/// that a hit allocates nothing; the key id is checked on the hit.
+type Cache = HashMap<Vec<u8>, (String, Material)>;
+
+fn cache() -> &'static RwLock<Cache> {
+    static CACHE: OnceLock<RwLock<Cache>> = OnceLock::new();
+    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
+}
+
+/// Who asks for a key: a caller (grants may admit keys of other projects),
+/// or another service acting within its own project, where grants play no part.
+#[derive(Clone, Debug)]
+pub struct Requester {
+    project: String,
+    user_id: String,
+    domain_id: String,
+    through_grants: bool,
+}
+
+impl Requester {
+    pub fn caller(caller: &Caller) -> Self {
+        Self::of(caller.project(), &caller.user_id, &caller.domain_id)
+    }
+
+    /// A caller of `project`, known by its user and domain ids.
+    pub fn of(project: &str, user_id: &str, domain_id: &str) -> Self {
+        Self {
+            project: project.to_owned(),
+            user_id: user_id.to_owned(),
+            domain_id: domain_id.to_owned(),
+            through_grants: true,
+        }
+    }
+
+    pub fn service(project: &str) -> Self {
+        Self {
+            project: project.to_owned(),
+            user_id: String::new(),
+            domain_id: String::new(),
+            through_grants: false,
+        }
+    }
+}
+
+/// The key `key_id` as `who` may use it for `operation` (a `domain::grants::op`
+/// name), and, with `usage`, only if it may be used for that now. A key of
+/// another project is found only through a grant naming the caller; without
+/// one it does not exist for the caller (404), and with grants that do not
+/// allow `operation` the call is refused (403). Reads a snapshot (`Db::read`).
+pub async fn usable_key(
+    app: &AppState,
+    who: &Requester,
+    key_id: &str,
+    operation: &'static str,
+    usage: Option<KeyUsage>,
+) -> Result<KeyRecord, KmsError> {
+    let who = who.clone();
+    let key_id = key_id.to_owned();
+    let key = app
+        .db
+        .read(move |tx| usable_key_tx(tx, &who, &key_id, operation))
+        .await?;
+    if let Some(usage) = usage {
+        check_usable(&key, usage)?;
+    }
+    Ok(key)
+}
+
+/// `usable_key` inside a transaction that goes on to write (CreateGrant).
+pub fn usable_key_tx(
+    tx: &mut dyn Tx,
+    who: &Requester,
+    key_id: &str,
+    operation: &str,
+) -> Result<KeyRecord, KmsError> {
+    if let Some(key) = store::find(tx, &who.project, key_id)? {
+        return Ok(key);
+    }
+    if !who.through_grants {
+        return Err(KmsError::KeyNotFound);
+    }
+    let owner = match store::owner_project(tx, key_id)? {
+        Some(owner) if owner != who.project => owner,
+        _ => return Err(KmsError::KeyNotFound),
+    };
+    let grants = grants::for_key(tx, &owner, key_id)?;
+    decide(&grants, &who.user_id, &who.domain_id, operation)?;
+    store::load(tx, &owner, key_id)
+}
+
+/// The key a ciphertext names (rather than the caller), through `usable_key`.
+/// A key the requester may not see makes the ciphertext `invalid`, exactly
+/// like a forged one, so a stolen blob tells nothing about other projects'
+/// keys; a grantee refused the operation still learns 403.
+pub async fn key_named_by_blob(
+    app: &AppState,
+    who: &Requester,
+    key_id: &str,
+    operation: &'static str,
+    invalid: KmsError,
+) -> Result<KeyRecord, KmsError> {
+    usable_key(app, who, key_id, operation, None)
+        .await
+        .map_err(|e| hidden_as(e, invalid))
+}
+
+/// `KeyNotFound` reads as `invalid`; every other refusal stands.
+pub fn hidden_as(e: KmsError, invalid: KmsError) -> KmsError {
+    match e {
+        KmsError::KeyNotFound => invalid,
+        other => other,
+    }
+}
+
+/// The plaintext material of version `index`.
+pub fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<Material, KmsError> {
+    let version = key.versions.get(index).ok_or(KmsError::InvalidCiphertext)?;
+    if let Ok(map) = cache().read() {
+        if let Some((key_id, m)) = map.get(version.sealed.as_slice()) {
+            if *key_id == key.key_id {
+                return Ok(m.clone());
+            }
+        }
+    }
+    let opened: Material = Arc::new(blob::open_version(&app.keyring, key, version)?);
+    if let Ok(mut map) = cache().write() {
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(version.sealed.clone(), (key.key_id.clone(), opened.clone()));
+    }
+    Ok(opened)
+}
+
+/// The newest version's index and material (the one that encrypts and signs).
+pub fn newest(app: &AppState, key: &KeyRecord) -> Result<(usize, Material), KmsError> {
+    let index = key
+        .versions
+        .len()
+        .checked_sub(1)
+        .ok_or(KmsError::KeyNotEnabled)?;
+    Ok((index, material(app, key, index)?))
+}
+
+/// A key of the caller's own project, read only (administration, not use).
+pub async fn own_key(app: &AppState, caller: &Caller, key_id: &str) -> Result<KeyRecord, KmsError> {
+    let project = caller.project().to_owned();
+    let key_id = key_id.to_owned();
+    app.db
+        .tx(move |tx| store::load(tx, &project, &key_id))
+        .await
+}
+
+/// Loads a key of the caller's own project, applies `change`, saves it; one transaction.
+pub async fn change_own_key<F>(
+    app: &AppState,
+    caller: &Caller,
+    key_id: &str,
+    mut change: F,
+) -> Result<KeyRecord, KmsError>
+where
+    F: FnMut(&mut dyn Tx, &mut KeyRecord) -> Result<(), KmsError> + Send + 'static,
+{
+    let project = caller.project().to_owned();
+    let key_id = key_id.to_owned();
+    app.db
+        .tx(move |tx| {
+            let mut key = store::load(tx, &project, &key_id)?;
+            change(tx, &mut key)?;
+            store::save(tx, &key)?;
+            Ok(key)
+        })
+        .await
+}
+
+#[cfg(test)]
+#[path = "access_tests.rs"]
+mod tests;

@@ -1,0 +1,208 @@
+//! CreateDatakeyCapsule and DecryptDatakeyCapsule.
+//!
+//! A capsule is a new data key sealed under a symmetric ENCRYPT_DECRYPT key,
+//! laid out like a data key ciphertext (`datakey` module doc) but base64
+//! rather than hex, and sealed with its own associated data so that a
+//! capsule and a DecryptDatakey ciphertext cannot stand in for each other.
+//! The data key comes back in plaintext (`datakey`), or, when the caller
+//! gives an RSA public key, RSAES-OAEP-SHA-256-encrypted to it
+//! (`datakey_cipher`); both base64, like every binary value of these APIs.
+//!
+//! The cloud ties capsules to its key-space features: key policies
+//! (`policy_id`, `key_policy`) on creation, an access point's attestation
+//! (`attestation_document`) on decryption. dewstack has neither, and
+//! ignoring a policy the caller relies on would hand out keys it meant to
+//! restrict, so these fields are refused when present. For the same reason
+//! the decryption answer has no `instance_id`: the docstring defines it as
+//! the ECS, CCE cluster or access point the attestation names, and without
+//! one there is no instance to name.
+
+use crate::auth::Caller;
+use crate::common::body::Body;
+use crate::common::crypto::random_bytes;
+use crate::kms::api::datakeys;
+use crate::kms::crypto::derive::public_key_der;
+use crate::kms::domain::grants::op;
+use crate::kms::error::KmsError;
+use crate::kms::wire::*;
+use crate::rng::Rng;
+use crate::server::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use base64::Engine as _;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{Oaep, RsaPublicKey};
+
+const CAPSULE_AAD: &[u8] = b"dewstack/datakey-capsule/v1";
+const MIN_RSA_BITS: usize = 2048;
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Bytes of the new data key: the API allows exactly 128 or 256 bits.
+fn datakey_bytes(raw: Option<&str>) -> Result<usize, KmsError> {
+    match raw.map(str::trim) {
+        None | Some("") => Err(KmsError::MissingParameter("datakey_length")),
+        Some("128") => Ok(16),
+        Some("256") => Ok(32),
+        Some(_) => Err(KmsError::InvalidParameter("datakey_length")),
+    }
+}
+
+/// The caller's RSA public key (base64 DER SubjectPublicKeyInfo, or PEM).
+fn recipient_key(raw: Option<&str>) -> Result<Option<RsaPublicKey>, KmsError> {
+    let Some(raw) = raw.filter(|s| !s.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let der = public_key_der(Some(raw))?;
+    let key = RsaPublicKey::from_public_key_der(&der)
+        .map_err(|_| KmsError::InvalidParameter("public_key"))?;
+    if key.size() * 8 < MIN_RSA_BITS {
+        return Err(KmsError::InvalidParameter("public_key"));
+    }
+    Ok(Some(key))
+}
+
+/// `datakey` or `datakey_cipher`, as the request asked.
+fn hand_out(
+    rng: &Rng,
+    dek: &[u8],
+    to: Option<&RsaPublicKey>,
+) -> Result<(Option<String>, Option<String>), KmsError> {
+    match to {
+        None => Ok((Some(b64(dek)), None)),
+        Some(pk) => {
+            let ct = pk
+                .encrypt(&mut rng.csprng(), Oaep::new::<sha2::Sha256>(), dek)
+                .map_err(|_| KmsError::InvalidParameter("public_key"))?;
+            Ok((None, Some(b64(&ct))))
+        }
+    }
+}
+
+fn present(v: Option<&str>) -> bool {
+    v.is_some_and(|s| !s.is_empty())
+}
+
+pub async fn create_datakey_capsule(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<CreateDatakeyCapsuleRequest, KmsError>,
+) -> Result<Json<CreateDatakeyCapsuleResponse>, KmsError> {
+    if present(req.policy_id.as_deref()) || present(req.key_policy.as_deref()) {
+        return Err(KmsError::Unsupported(
+            "key policies (policy_id, key_policy)",
+        ));
+    }
+    let len = datakey_bytes(req.datakey_length.as_deref())?;
+    let to = recipient_key(req.public_key.as_deref())?;
+    let key = datakeys::wrapping_key(
+        &app,
+        &caller,
+        req.key_id.as_deref(),
+        op::CREATE_DATAKEY_CAPSULE,
+    )
+    .await?;
+    let dek = random_bytes(&app.rng, len);
+    let capsule = datakeys::seal_wrapped(&app, &key, &dek, CAPSULE_AAD)?;
+    let (datakey, datakey_cipher) = hand_out(&app.rng, &dek, to.as_ref())?;
+    Ok(Json(CreateDatakeyCapsuleResponse {
+        key_id: key.key_id,
+        datakey,
+        datakey_cipher,
+        datakey_capsule: b64(&capsule),
+    }))
+}
+
+pub async fn decrypt_datakey_capsule(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<DecryptDatakeyCapsuleRequest, KmsError>,
+) -> Result<Json<DecryptDatakeyCapsuleResponse>, KmsError> {
+    if req
+        .attestation_document
+        .as_ref()
+        .is_some_and(|d| !d.is_null())
+    {
+        return Err(KmsError::Unsupported(
+            "attestation_document (access point attestation)",
+        ));
+    }
+    let raw = req
+        .datakey_capsule
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or(KmsError::MissingParameter("datakey_capsule"))?;
+    let wrapped = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .map_err(|_| KmsError::InvalidDatakeyCiphertext)?;
+    let to = recipient_key(req.public_key.as_deref())?;
+    let key = datakeys::wrapping_key(
+        &app,
+        &caller,
+        req.key_id.as_deref(),
+        op::DECRYPT_DATAKEY_CAPSULE,
+    )
+    .await?;
+    let dek = datakeys::open_wrapped(&app, &key, &wrapped, CAPSULE_AAD)?;
+    let (datakey, datakey_cipher) = hand_out(&app.rng, &dek, to.as_ref())?;
+    Ok(Json(DecryptDatakeyCapsuleResponse {
+        key_id: key.key_id,
+        datakey,
+        datakey_cipher,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kms::crypto::material::test_rng;
+    use rsa::pkcs8::EncodePublicKey;
+    use rsa::RsaPrivateKey;
+
+    #[test]
+    fn datakey_length_is_128_or_256() {
+        assert_eq!(datakey_bytes(Some("128")).unwrap(), 16);
+        assert_eq!(datakey_bytes(Some("256")).unwrap(), 32);
+        assert!(matches!(
+            datakey_bytes(None),
+            Err(KmsError::MissingParameter(_))
+        ));
+        for bad in ["512", "0", "abc", "-128"] {
+            assert!(datakey_bytes(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn datakey_cipher_opens_with_the_private_key() {
+        let sk = RsaPrivateKey::new(&mut test_rng().csprng(), 2048).unwrap();
+        let der = sk.to_public_key().to_public_key_der().unwrap();
+        let to = recipient_key(Some(&b64(der.as_bytes()))).unwrap().unwrap();
+        let (plain, cipher) = hand_out(test_rng(), b"0123456789abcdef", Some(&to)).unwrap();
+        assert!(plain.is_none());
+        let ct = base64::engine::general_purpose::STANDARD
+            .decode(cipher.unwrap())
+            .unwrap();
+        let back = sk.decrypt(Oaep::new::<sha2::Sha256>(), &ct).unwrap();
+        assert_eq!(back, b"0123456789abcdef");
+        assert_eq!(
+            hand_out(test_rng(), b"k", None).unwrap(),
+            (Some(b64(b"k")), None)
+        );
+    }
+
+    #[test]
+    fn recipient_must_be_an_rsa_key_of_2048_bits_or_more() {
+        assert!(recipient_key(None).unwrap().is_none());
+        assert!(recipient_key(Some("")).unwrap().is_none());
+        let small = RsaPrivateKey::new(&mut test_rng().csprng(), 1024).unwrap();
+        let der = small.to_public_key().to_public_key_der().unwrap();
+        assert!(recipient_key(Some(&b64(der.as_bytes()))).is_err());
+        let ec = p256::SecretKey::random(&mut test_rng().csprng()).public_key();
+        let der = p256::pkcs8::EncodePublicKey::to_public_key_der(&ec).unwrap();
+        assert!(recipient_key(Some(&b64(der.as_bytes()))).is_err());
+        assert!(recipient_key(Some("not base64!")).is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! Sign, ValidateSignature and ShowPublicKey.
+
+use crate::auth::Caller;
+use crate::common::body::Body;
+use crate::kms::access::{self, Requester};
+use crate::kms::crypto::asymmetric::{self, PrivateKey};
+use crate::kms::crypto::sign::{self, MessageType, SignAlg};
+use crate::kms::domain::grants::op;
+use crate::kms::domain::usable::check_usable;
+use crate::kms::domain::{self, KeyUsage};
+use crate::kms::error::KmsError;
+use crate::kms::store::KeyRecord;
+use crate::kms::wire::*;
+use crate::server::state::AppState;
+use axum::extract::State;
+use axum::Json;
+use base64::Engine as _;
+
+/// Decoded messages must be shorter than 4096 bytes.
+const MAX_MESSAGE_BYTES: usize = 4095;
+
+fn b64(raw: Option<&str>, field: &'static str) -> Result<Vec<u8>, KmsError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(raw.ok_or(KmsError::MissingParameter(field))?.trim())
+        .map_err(|_| KmsError::InvalidParameter(field))
+}
+
+fn message(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
+    let m = b64(raw, "message")?;
+    if m.is_empty() || m.len() > MAX_MESSAGE_BYTES {
+        return Err(KmsError::InvalidParameter("message"));
+    }
+    Ok(m)
+}
+
+/// The newest version of an asymmetric key, parsed.
+fn private_key(app: &AppState, key: &KeyRecord) -> Result<PrivateKey, KmsError> {
+    let (_, material) = access::newest(app, key)?;
+    asymmetric::parse_private(key.key_spec, &material)
+}
+
+async fn signing_key(
+    app: &AppState,
+    caller: &Caller,
+    key_id: &str,
+    alg: SignAlg,
+    operation: &'static str,
+) -> Result<PrivateKey, KmsError> {
+    let key = access::usable_key(
+        app,
+        &Requester::caller(caller),
+        key_id,
+        operation,
+        Some(KeyUsage::SignVerify),
+    )
+    .await?;
+    if !alg.fits(key.key_spec) {
+        return Err(KmsError::InvalidParameter("signing_algorithm"));
+    }
+    private_key(app, &key)
+}
+
+pub async fn sign(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<SignRequest, KmsError>,
+) -> Result<Json<SignResponse>, KmsError> {
+    domain::check_sequence(req.sequence.as_deref())?;
+    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let alg = SignAlg::parse(req.signing_algorithm.as_deref())?;
+    let kind = MessageType::parse(req.message_type.as_deref())?;
+    let msg = message(req.message.as_deref())?;
+    let key = signing_key(&app, &caller, &key_id, alg, op::SIGN).await?;
+    // RSA signing takes milliseconds: keep it off the async workers.
+    let rng = app.rng.clone();
+    let sig = tokio::task::spawn_blocking(move || sign::sign(&rng, &key, alg, kind, &msg))
+        .await
+        .map_err(|_| KmsError::Internal("signing task failed".into()))??;
+    Ok(Json(SignResponse {
+        key_id,
+        signature: base64::engine::general_purpose::STANDARD.encode(sig),
+    }))
+}
+
+pub async fn validate_signature(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<VerifyRequest, KmsError>,
+) -> Result<Json<ValidateSignatureResponse>, KmsError> {
+    domain::check_sequence(req.sequence.as_deref())?;
+    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let alg = SignAlg::parse(req.signing_algorithm.as_deref())?;
+    let kind = MessageType::parse(req.message_type.as_deref())?;
+    let msg = message(req.message.as_deref())?;
+    let sig = b64(req.signature.as_deref(), "signature")?;
+    let key = signing_key(&app, &caller, &key_id, alg, op::VERIFY).await?;
+    let valid = sign::verify(&key, alg, kind, &msg, &sig)?;
+    Ok(Json(ValidateSignatureResponse {
+        key_id,
+        signature_valid: valid.to_string(),
+    }))
+}
+
+/// The public key of an asymmetric key, PEM with CRLF line ends; refused,
+/// like every use of the key, unless the key is enabled.
+pub async fn show_public_key(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): Body<PublicKeyRequest, KmsError>,
+) -> Result<Json<ShowPublicKeyResponse>, KmsError> {
+    domain::check_sequence(req.sequence.as_deref())?;
+    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let key = access::usable_key(
+        &app,
+        &Requester::caller(&caller),
+        &key_id,
+        op::GET_PUBLICKEY,
+        None,
+    )
+    .await?;
+    if key.key_spec.is_symmetric() || key.key_spec.is_hmac() {
+        return Err(KmsError::InvalidParameter("key_id"));
+    }
+    check_usable(&key, key.key_usage)?;
+    let spki = private_key(&app, &key)?.public_der()?;
+    Ok(Json(ShowPublicKeyResponse {
+        key_id,
+        public_key: asymmetric::pem("PUBLIC KEY", &spki),
+    }))
+}

@@ -1,0 +1,15 @@
+//! Cryptography on key material, synchronous and free of `AppState`: every
+//! random byte comes from the `Rng` passed in. The ciphertext blob and
+//! symmetric AEAD (`blob.rs`), RSA/SM2 encryption and private key parsing
+//! (`asymmetric.rs`), signatures (`sign.rs`), MACs (`mac.rs`), ECDH
+//! (`derive.rs`), material generation (`material.rs`), and import wrapping
+//! (`import_token.rs`, `import_wrap.rs`).
+
+pub(crate) mod asymmetric;
+pub(crate) mod blob;
+pub(crate) mod derive;
+pub(crate) mod import_token;
+pub(crate) mod import_wrap;
+pub(crate) mod mac;
+pub(crate) mod material;
+pub(crate) mod sign;

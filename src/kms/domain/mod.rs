@@ -1,0 +1,18 @@
+//! Pure KMS rules: no I/O, no async, no `AppState`. Key specs, usages and
+//! states (`key.rs`), request field validation and CreateKey (`input.rs`),
+//! quotas and bounds (`limits.rs`), rotation (`rotation.rs`), imported
+//! material (`import.rs`) and grant decisions (`grants.rs`).
+
+pub(crate) mod grants;
+pub(crate) mod import;
+mod input;
+mod key;
+pub(crate) mod limits;
+pub(crate) mod rotation;
+pub(crate) mod usable;
+
+pub use input::*;
+pub use key::*;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+//! Background sweeps, one round every `sweep_interval`: keys whose scheduled
+//! deletion date passed are purged, keys whose rotation date passed are
+//! rotated, imported material whose expiry passed is removed. Each reads a
+//! due-date index (`store/schedules.rs`); with several nodes on one database,
+//! one node at a time sweeps deletions (a cluster-wide lock).
+
+use crate::kms::crypto::material;
+use crate::kms::domain::import::drop_material;
+use crate::kms::domain::rotation::{add_version, check_rotatable};
+use crate::kms::domain::KeyState;
+use crate::kms::error::KmsError;
+use crate::kms::store::schedules::{self, EXPIRIES, ROTATIONS};
+use crate::kms::store::{self, KeyRecord};
+use crate::server::state::AppState;
+use crate::store::Tx;
+use std::time::Duration;
+
+/// Deletes keys whose scheduled deletion date has passed; returns how many.
+/// With several nodes on one database, one node at a time sweeps (a
+/// cluster-wide lock); the others skip that round and report 0.
+pub async fn sweep_deletions(app: &AppState) -> Result<usize, KmsError> {
+    let now_ms = app.clock.now().timestamp_millis();
+    let swept = app
+        .db
+        .try_exclusive("kms-deletion-sweep", move |tx| {
+            let due = store::due_deletions(tx, now_ms, 200)?;
+            let mut purged = 0;
+            for (project, key_id) in due {
+                if let Some(key) = store::find(tx, &project, &key_id)? {
+                    if key.key_state == KeyState::PendingDeletion
+                        && key.scheduled_deletion_ms.is_some_and(|d| d <= now_ms)
+                    {
+                        store::purge(tx, &key)?;
+                        purged += 1;
+                    }
+                }
+            }
+            Ok::<_, KmsError>(purged)
+        })
+        .await?;
+    Ok(swept.unwrap_or(0))
+}
+
+pub fn spawn_background(
+    app: AppState,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match sweep_deletions(&app).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    keys = n,
+                    "deleted keys whose scheduled deletion date passed"
+                ),
+                Err(e) => tracing::warn!(error = %e, "deletion sweep failed; will retry"),
+            }
+            sweep_admin(&app).await;
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {},
+                _ = stop.changed() => return,
+            }
+        }
+    })
+}
+
+/// Applies `act` to every key whose entry in `table` is due; stale entries are dropped.
+/// `act` returns whether it changed the key (which is then saved).
+fn sweep_table(
+    tx: &mut dyn Tx,
+    table: &str,
+    now_ms: i64,
+    act: &mut dyn FnMut(&mut KeyRecord) -> Result<bool, KmsError>,
+) -> Result<usize, KmsError> {
+    let mut changed = 0;
+    for (entry, project, key_id) in schedules::due(tx, table, now_ms, 200)? {
+        match store::find(tx, &project, &key_id)? {
+            Some(mut key) => {
+                if act(&mut key)? {
+                    // `save` moves the index entries to the key's new dates.
+                    store::save(tx, &key)?;
+                    changed += 1;
+                } else {
+                    // Not due after all: the entry is stale; index the key afresh.
+                    schedules::remove_entry(tx, table, &entry)?;
+                    store::reindex(tx, None, Some(&key))?;
+                }
+            }
+            None => schedules::remove_entry(tx, table, &entry)?,
+        }
+    }
+    Ok(changed)
+}
+
+/// One round of the administration sweeps (scheduled rotations, expired
+/// imported material); failures are logged and retried next round.
+async fn sweep_admin(app: &AppState) {
+    match sweep_rotations(app).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(keys = n, "rotated keys whose rotation date passed"),
+        Err(e) => tracing::warn!(error = %e, "rotation sweep failed; will retry"),
+    }
+    match sweep_expired_material(app).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(keys = n, "removed imported key material that expired"),
+        Err(e) => tracing::warn!(error = %e, "material expiry sweep failed; will retry"),
+    }
+}
+
+/// Rotates every key whose scheduled rotation date has passed; returns how many.
+pub(crate) async fn sweep_rotations(app: &AppState) -> Result<usize, KmsError> {
+    let now_ms = app.clock.now().timestamp_millis();
+    let (keyring, rng) = (app.keyring.clone(), app.rng.clone());
+    app.db
+        .tx(move |tx| {
+            sweep_table(tx, ROTATIONS, now_ms, &mut |key| {
+                let due = key.next_rotation_ms().is_some_and(|d| d <= now_ms);
+                if !due || check_rotatable(key).is_err() {
+                    return Ok(false);
+                }
+                let sealed = material::seal_fresh(&keyring, &rng, &key.key_id, key.key_spec)?;
+                add_version(key, sealed, now_ms);
+                Ok(true)
+            })
+        })
+        .await
+}
+
+/// Removes imported material whose expiration time has passed; returns how many keys.
+pub(crate) async fn sweep_expired_material(app: &AppState) -> Result<usize, KmsError> {
+    let now_ms = app.clock.now().timestamp_millis();
+    app.db
+        .tx(move |tx| {
+            sweep_table(tx, EXPIRIES, now_ms, &mut |key| {
+                if key.material_expiry_ms().is_none_or(|d| d > now_ms) {
+                    return Ok(false);
+                }
+                drop_material(key);
+                Ok(true)
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+#[path = "jobs_tests.rs"]
+mod tests;

@@ -1,0 +1,12 @@
+//! What KMS keeps, on the transactional key–value layer: key records and
+//! their indexes (`keys.rs`), due-date schedules (`schedules.rs`), alias
+//! resources (`aliases.rs`), grants (`grants.rs`) and import parameters
+//! (`imports.rs`). Store only stores: every rule is decided by the caller.
+
+pub(crate) mod aliases;
+pub(crate) mod grants;
+pub(crate) mod imports;
+mod keys;
+pub(crate) mod schedules;
+
+pub use keys::*;
