@@ -17,17 +17,12 @@
 //! Endpoints of services whose backend `ip` is a loopback address really carry
 //! TCP traffic (`proxy.rs`, docs/vpcep.md).
 
-mod catalog;
-mod connections;
+mod api;
 pub mod domain;
-mod endpoint_create;
-mod endpoints;
 pub mod error;
 pub mod permission;
-mod permissions;
 pub mod pool;
 pub mod proxy;
-mod services;
 pub mod store;
 mod tags;
 pub mod view;
@@ -35,6 +30,7 @@ pub mod wire;
 
 use crate::auth;
 use crate::server::state::AppState;
+use api::{catalog, connections, endpoints, permissions, services};
 use axum::routing::{get, post, put};
 use axum::Router;
 use error::VpcepError;

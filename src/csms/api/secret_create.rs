@@ -7,10 +7,10 @@ use crate::auth::Caller;
 use crate::csms::domain::{self, EventType, SecretState, SECRET_QUOTA};
 use crate::csms::error::CsmsError;
 use crate::csms::jobs::notify;
-use crate::csms::store::{self, SecretRecord, VersionRecord};
-use crate::csms::wire::CreateSecretRequest;
 use crate::csms::stages;
+use crate::csms::store::{self, SecretRecord, VersionRecord};
 use crate::csms::values;
+use crate::csms::wire::CreateSecretRequest;
 use crate::server::state::AppState;
 
 /// A CreateSecret request whose every field has been checked.

@@ -2,15 +2,15 @@
 //! caller's domain may connect to) and ListServicePublicDetails (services
 //! whose whitelist admits every domain).
 
-use super::domain::{self, full_service_name, fuzzy_match};
-use super::error::VpcepError;
-use super::permission;
 use super::services::parse_service_id;
-use super::store::{self, ServiceRecord};
-use super::view::*;
-use super::wire::*;
 use crate::auth::Caller;
 use crate::server::state::AppState;
+use crate::vpcep::domain::{self, full_service_name, fuzzy_match};
+use crate::vpcep::error::VpcepError;
+use crate::vpcep::permission;
+use crate::vpcep::store::{self, ServiceRecord};
+use crate::vpcep::view::*;
+use crate::vpcep::wire::*;
 use axum::extract::{Query, State};
 use axum::Json;
 

@@ -1,20 +1,21 @@
 //! Endpoint service handlers (the provider side): create, list, show,
 //! describe, update, rename, delete, upgrade, add server resources.
 
-use super::domain::SERVICE_QUOTA;
-use super::domain::{
-    self, full_service_name, fuzzy_match, parse_required_uuid, parse_uuid, ListQuery,
-};
-use super::error::VpcepError;
-use super::store::{self, ServerResourceRecord, ServiceRecord};
-use super::view::*;
-use super::wire::VpcepBody;
-use super::wire::*;
-use super::{proxy, tags};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
 use crate::store::Tx;
+use crate::vpcep::domain::SERVICE_QUOTA;
+use crate::vpcep::domain::{
+    self, full_service_name, fuzzy_match, parse_required_uuid, parse_uuid, ListQuery,
+};
+use crate::vpcep::error::VpcepError;
+use crate::vpcep::proxy;
+use crate::vpcep::store::{self, ServerResourceRecord, ServiceRecord};
+use crate::vpcep::tags;
+use crate::vpcep::view::*;
+use crate::vpcep::wire::VpcepBody;
+use crate::vpcep::wire::*;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;

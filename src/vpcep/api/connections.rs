@@ -4,18 +4,18 @@
 //! connections of its own services; endpoint ids not connected to the service
 //! are refused with EndPoint.2013 and nothing changes.
 
-use super::domain::{self, ConnectionAction, EndpointStatus};
 use super::endpoints::parse_endpoint_id;
-use super::error::VpcepError;
-use super::proxy;
 use super::services::parse_service_id;
-use super::store::{self, EndpointRecord, ServiceRecord};
-use super::view::*;
-use super::wire::VpcepBody;
-use super::wire::*;
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
+use crate::vpcep::domain::{self, ConnectionAction, EndpointStatus};
+use crate::vpcep::error::VpcepError;
+use crate::vpcep::proxy;
+use crate::vpcep::store::{self, EndpointRecord, ServiceRecord};
+use crate::vpcep::view::*;
+use crate::vpcep::wire::VpcepBody;
+use crate::vpcep::wire::*;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 

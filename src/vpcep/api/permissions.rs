@@ -2,18 +2,18 @@
 //! caller's endpoint services. Matching rules are in `permission.rs`.
 //! Removing an entry does not cut existing connections (as in the cloud).
 
-use super::domain;
-use super::domain::PERMISSION_QUOTA;
-use super::error::VpcepError;
-use super::permission::{self, PermissionType};
 use super::services::parse_service_id;
-use super::store::{self, PermissionRecord, ServiceRecord};
-use super::view::*;
-use super::wire::VpcepBody;
-use super::wire::*;
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
+use crate::vpcep::domain;
+use crate::vpcep::domain::PERMISSION_QUOTA;
+use crate::vpcep::error::VpcepError;
+use crate::vpcep::permission::{self, PermissionType};
+use crate::vpcep::store::{self, PermissionRecord, ServiceRecord};
+use crate::vpcep::view::*;
+use crate::vpcep::wire::VpcepBody;
+use crate::vpcep::wire::*;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 

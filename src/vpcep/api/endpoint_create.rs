@@ -2,17 +2,18 @@
 //! validation), the draft is placed in one transaction (permission, quota,
 //! address from the pool, marker id, initial status).
 
-use super::domain::{self, parse_required_uuid, parse_uuid, EndpointStatus, ENDPOINT_QUOTA};
-use super::error::VpcepError;
-use super::pool::{self, LOOPBACK_POOL, SUBNET_POOL};
-use super::proxy::LOOPBACK;
-use super::store::{self, EndpointRecord, ServiceRecord};
-use super::view::enable_policy;
-use super::wire::CreateEndpointRequest;
-use super::{permission, tags};
 use crate::auth::Caller;
 use crate::rng::Rng;
 use crate::store::Tx;
+use crate::vpcep::domain::{self, parse_required_uuid, parse_uuid, EndpointStatus, ENDPOINT_QUOTA};
+use crate::vpcep::error::VpcepError;
+use crate::vpcep::permission;
+use crate::vpcep::pool::{self, LOOPBACK_POOL, SUBNET_POOL};
+use crate::vpcep::proxy::LOOPBACK;
+use crate::vpcep::store::{self, EndpointRecord, ServiceRecord};
+use crate::vpcep::tags;
+use crate::vpcep::view::enable_policy;
+use crate::vpcep::wire::CreateEndpointRequest;
 
 /// A validated CreateEndpoint request, not yet bound to its service.
 #[derive(Clone)]

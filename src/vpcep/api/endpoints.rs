@@ -1,18 +1,18 @@
 //! Endpoint handlers (the consumer side): create, list, show, whitelist,
 //! route tables, policy, delete, upgrade.
 
-use super::domain::{self, parse_uuid, EndpointStatus};
 use super::endpoint_create::{parse_routetables, EndpointDraft};
-use super::error::VpcepError;
-use super::pool;
-use super::proxy;
-use super::store::{self, EndpointRecord};
-use super::view::*;
-use super::wire::VpcepBody;
-use super::wire::*;
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::server::state::AppState;
+use crate::vpcep::domain::{self, parse_uuid, EndpointStatus};
+use crate::vpcep::error::VpcepError;
+use crate::vpcep::pool;
+use crate::vpcep::proxy;
+use crate::vpcep::store::{self, EndpointRecord};
+use crate::vpcep::view::*;
+use crate::vpcep::wire::VpcepBody;
+use crate::vpcep::wire::*;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
