@@ -38,6 +38,11 @@ fi
 log "cargo build --release"
 cargo build --release
 
+# Lints are part of the contract: clippy.toml bans the OS clock and entropy
+# outside clock.rs/rng.rs, and lib.rs denies unwrap/expect/panic.
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
 if [ "${SKIP_RUST_TESTS:-0}" != "1" ]; then
   log "cargo test --release"
   cargo test --release

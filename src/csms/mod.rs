@@ -31,11 +31,7 @@ use api::{backup, events, ops, secrets, versions};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
-pub use domain::SECRET_QUOTA;
 pub use jobs::sweep::{spawn_background, sweep, Swept};
-// For `tags.rs` (being moved to the shared tag module); the handlers here
-// import it from `wire.rs`, so no child depends on this file.
-pub use wire::CsmsBody;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let s = "/v1/{project_id}/secrets";

@@ -5,8 +5,8 @@
 
 use super::error::CsmsError;
 use super::store::{self, SecretRecord};
+use super::wire::CsmsBody;
 use super::wire::{Secret, TagList};
-use super::CsmsBody;
 use crate::auth::Caller;
 use crate::common::body::{string_or_number, Body};
 use crate::common::tags::dialect::TagDialect;

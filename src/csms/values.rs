@@ -22,7 +22,7 @@ pub async fn key_for(
     given: Option<&str>,
 ) -> Result<String, CsmsError> {
     match given.map(str::trim).filter(|k| !k.is_empty()) {
-        Some(k) => Ok(crate::kms::domain::parse_key_id(Some(k))?),
+        Some(k) => Ok(crate::kms::parse_key_id(Some(k))?),
         None => Ok(crate::kms::ensure_default_key(app, domain_id, project, "csms").await?),
     }
 }

@@ -37,8 +37,8 @@
 mod access;
 mod api;
 mod crypto;
-pub(crate) mod domain;
-pub(crate) mod error;
+mod domain;
+mod error;
 mod jobs;
 pub mod store;
 mod tags;

@@ -22,13 +22,15 @@
 use super::engine::{Engine, StoreError, Tx};
 use super::range::{within_prefix, ScanRange};
 use crate::rng::Rng;
-use postgres::error::SqlState;
+use failure::{classify, store_error, Failure};
 use postgres::types::Type;
 use postgres::{IsolationLevel, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 use sha2::{Digest, Sha256};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
+
+mod failure;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
@@ -67,42 +69,6 @@ fn lock_id(name: &str) -> i64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(first)
-}
-
-/// What a failed statement means for the transaction.
-enum Failure {
-    /// Serialization failure or deadlock: run the body again.
-    Conflict(String),
-    Store(StoreError),
-}
-
-fn classify(e: &postgres::Error) -> Failure {
-    let detail = e.to_string();
-    let Some(code) = e.code() else {
-        // No SQLSTATE: the connection failed or was closed.
-        return Failure::Store(StoreError::Unavailable(detail));
-    };
-    if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED {
-        return Failure::Conflict(detail);
-    }
-    let c = code.code();
-    let unavailable = c.starts_with("08") // connection exception
-        || c.starts_with("53") // insufficient resources (too many connections, disk full)
-        || c.starts_with("57") // operator intervention: shutdown, cannot connect now, statement timeout
-        || c == "25006" // read-only transaction: a standby
-        || e.is_closed();
-    if unavailable {
-        Failure::Store(StoreError::Unavailable(detail))
-    } else {
-        Failure::Store(StoreError::Backend(detail))
-    }
-}
-
-fn store_error(e: &postgres::Error) -> StoreError {
-    match classify(e) {
-        Failure::Conflict(detail) => StoreError::Backend(detail),
-        Failure::Store(s) => s,
-    }
 }
 
 /// Logs pool connection failures through tracing, once per failed attempt.

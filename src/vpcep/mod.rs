@@ -35,11 +35,6 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use error::VpcepError;
 
-// For `tags.rs` (being moved to the shared tag module); the handlers here
-// import these from `domain.rs` and `wire.rs`, so no child depends on this file.
-pub use domain::{ENDPOINT_QUOTA, PERMISSION_QUOTA, SERVICE_QUOTA};
-pub use wire::VpcepBody;
-
 pub fn routes(state: AppState) -> Router<AppState> {
     let s = "/v1/{project_id}/vpc-endpoint-services";
     let s2 = "/v2/{project_id}/vpc-endpoint-services";

@@ -4,11 +4,12 @@
 //! file says where each resource kind keeps its tags and how VPCEP answers.
 
 use super::domain::{self, full_service_name};
+use super::domain::{ENDPOINT_QUOTA, SERVICE_QUOTA};
 use super::error::VpcepError;
 use super::store;
 use super::view::*;
+use super::wire::VpcepBody;
 use super::wire::*;
-use super::{VpcepBody, ENDPOINT_QUOTA, SERVICE_QUOTA};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::tags::dialect::TagDialect;

@@ -118,7 +118,7 @@ pub async fn update_secret(
         .transpose()?;
     let key_id = match req.kms_key_id.as_deref().filter(|k| !k.is_empty()) {
         Some(k) => {
-            let k = crate::kms::domain::parse_key_id(Some(k))?;
+            let k = crate::kms::parse_key_id(Some(k))?;
             values::check_key(&app, &project, &k).await?;
             Some(k)
         }
