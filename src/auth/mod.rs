@@ -86,11 +86,16 @@ const DUMMY_SECRET: &str = "dewstack-unknown-access-key-0000000000000";
 /// Route-layer middleware (runs after routing, so path parameters are known).
 pub async fn require<const SERVICE: u8>(
     State(app): State<AppState>,
-    params: RawPathParams,
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     req: Request,
     next: Next,
 ) -> Response {
     let service = service_of(SERVICE);
+    // A path parameter that does not decode to UTF-8 is refused here, in the
+    // service's envelope (axum would answer in plain text).
+    let Ok(params) = params else {
+        return AuthError::Signature(sig::SigError::BadPath).render(service);
+    };
     let path_project = params
         .iter()
         .find(|(k, _)| *k == "project_id")
