@@ -29,7 +29,7 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-#[derive(Args, Debug, Default)]
+#[derive(Args, Default)]
 pub struct ServeArgs {
     /// TOML configuration file (listen address, data dir, extra domains/projects/users/keys).
     #[arg(long, env = "DEWSTACK_CONFIG")]
@@ -48,8 +48,28 @@ pub struct ServeArgs {
     pub region: Option<String>,
 }
 
+/// What `Debug` prints in place of a password, secret key, root key or a
+/// database URL (which may carry a password).
+pub const REDACTED: &str = "<redacted>";
+
+fn redact<T>(value: &Option<T>) -> Option<&'static str> {
+    value.as_ref().map(|_| REDACTED)
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("config", &self.config)
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact(&self.database_url))
+            .field("region", &self.region)
+            .finish()
+    }
+}
+
 /// The file format; every field is optional.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub listen: Option<String>,
@@ -65,8 +85,83 @@ pub struct FileConfig {
     /// are only recorded. Empty (the default): nothing is ever sent.
     #[serde(default)]
     pub notification_urls: Vec<String>,
+    /// Account lockout after failed password logins (`POST /v3/auth/tokens`).
+    #[serde(default)]
+    pub login_lockout: LockoutFileConfig,
     #[serde(default)]
     pub domains: Vec<DomainConfig>,
+}
+
+impl std::fmt::Debug for FileConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileConfig")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact(&self.database_url))
+            .field("region", &self.region)
+            .field("sweep_interval_secs", &self.sweep_interval_secs)
+            .field("notification_urls", &self.notification_urls)
+            .field("login_lockout", &self.login_lockout)
+            .field("domains", &self.domains)
+            .finish()
+    }
+}
+
+/// `[login_lockout]`: Huawei IAM's account lockout policy (IAM user guide,
+/// "Login Authentication Policy"): after `failures` failed logins within
+/// `reset_minutes` the user is locked for `lockout_minutes`, and a correct
+/// password is refused until then. Ranges and defaults are IAM's.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutFileConfig {
+    /// 3..=10, default 5
+    pub failures: Option<u32>,
+    /// 15..=60, default 15
+    pub reset_minutes: Option<u32>,
+    /// 15..=30, default 15
+    pub lockout_minutes: Option<u32>,
+}
+
+/// The account lockout policy in force (see [`LockoutFileConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    pub failures: u32,
+    pub reset_minutes: u32,
+    pub lockout_minutes: u32,
+}
+
+impl Default for LockoutPolicy {
+    fn default() -> Self {
+        Self {
+            failures: 5,
+            reset_minutes: 15,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+impl LockoutPolicy {
+    pub fn from_file(file: &LockoutFileConfig) -> anyhow::Result<Self> {
+        let d = Self::default();
+        let pick = |name: &str, v: Option<u32>, def: u32, lo: u32, hi: u32| match v {
+            None => Ok(def),
+            Some(v) if (lo..=hi).contains(&v) => Ok(v),
+            Some(v) => Err(anyhow::anyhow!(
+                "login_lockout.{name} = {v} is outside {lo}..={hi}"
+            )),
+        };
+        Ok(Self {
+            failures: pick("failures", file.failures, d.failures, 3, 10)?,
+            reset_minutes: pick("reset_minutes", file.reset_minutes, d.reset_minutes, 15, 60)?,
+            lockout_minutes: pick(
+                "lockout_minutes",
+                file.lockout_minutes,
+                d.lockout_minutes,
+                15,
+                30,
+            )?,
+        })
+    }
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -90,7 +185,7 @@ pub struct ProjectConfig {
     pub name: String,
 }
 
-#[derive(Deserialize, Debug, Clone)]
+#[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     pub name: String,
@@ -98,7 +193,17 @@ pub struct UserConfig {
     pub id: Option<String>,
 }
 
-#[derive(Deserialize, Debug, Clone)]
+impl std::fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("name", &self.name)
+            .field("password", &REDACTED)
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
+#[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct AccessKeyConfig {
     pub access_key: String,
@@ -106,9 +211,19 @@ pub struct AccessKeyConfig {
     pub user: String,
 }
 
+impl std::fmt::Debug for AccessKeyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKeyConfig")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &REDACTED)
+            .field("user", &self.user)
+            .finish()
+    }
+}
+
 /// Root identity overrides read from the environment (secrets are never flags,
 /// so they do not show up in `ps`).
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct RootOverrides {
     pub access_key: Option<String>,
     pub secret_key: Option<String>,
@@ -117,6 +232,20 @@ pub struct RootOverrides {
     pub user: Option<String>,
     pub password: Option<String>,
     pub root_key: Option<String>,
+}
+
+impl std::fmt::Debug for RootOverrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RootOverrides")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &redact(&self.secret_key))
+            .field("domain_id", &self.domain_id)
+            .field("project_id", &self.project_id)
+            .field("user", &self.user)
+            .field("password", &redact(&self.password))
+            .field("root_key", &redact(&self.root_key))
+            .finish()
+    }
 }
 
 impl RootOverrides {
@@ -134,7 +263,7 @@ impl RootOverrides {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// default "127.0.0.1:8100"
     pub listen: String,
@@ -148,8 +277,26 @@ pub struct Config {
     pub sweep_interval: std::time::Duration,
     /// default: none (CSMS notifications are recorded, never sent)
     pub notification_urls: Vec<String>,
+    /// default: IAM's (5 failures in 15 min lock for 15 min)
+    pub lockout: LockoutPolicy,
     pub domains: Vec<DomainConfig>,
     pub root: RootOverrides,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact(&self.database_url))
+            .field("region", &self.region)
+            .field("sweep_interval", &self.sweep_interval)
+            .field("notification_urls", &self.notification_urls)
+            .field("lockout", &self.lockout)
+            .field("domains", &self.domains)
+            .field("root", &self.root)
+            .finish()
+    }
 }
 
 impl Config {
@@ -174,6 +321,7 @@ impl Config {
                 .unwrap_or_else(|| "cn-north-4".into()),
             sweep_interval: std::time::Duration::from_secs(file.sweep_interval_secs.unwrap_or(30)),
             notification_urls: file.notification_urls,
+            lockout: LockoutPolicy::from_file(&file.login_lockout)?,
             domains: file.domains,
             root,
         })
@@ -185,3 +333,6 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
         .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("bad config file {}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -62,7 +62,8 @@ pub fn state_from_config(
 ) -> anyhow::Result<AppState> {
     let rng = Rng::seeded(seed);
     let identity = RootIdentity::load_or_create(config, &rng)?;
-    let directory = Directory::build(&identity, &config.region, &config.domains)?;
+    let directory =
+        Directory::build(&identity, &config.region, &config.domains)?.with_lockout(config.lockout);
     let db = Db::open(&config.data_dir, None)?;
     Ok(AppState::new(
         db,

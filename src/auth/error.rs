@@ -29,8 +29,6 @@ pub enum AuthError {
     Missing,
     #[error("Incorrect IAM authentication information: {0}")]
     Signature(#[from] super::sig::SigError),
-    #[error("Incorrect IAM authentication information: ak not exist")]
-    UnknownAccessKey,
     #[error("Incorrect IAM authentication information: decrypt token fail")]
     BadToken,
     #[error("Incorrect IAM authentication information: token expires")]

@@ -65,6 +65,10 @@ pub enum SigError {
     Skewed,
     #[error("credential scope does not match")]
     BadScope,
+    #[error("the request path cannot be signed unambiguously")]
+    BadPath,
+    #[error("the query string cannot be signed unambiguously")]
+    BadQuery,
     #[error("verify aksk signature fail")]
     Mismatch,
 }

@@ -9,6 +9,7 @@ pub mod header;
 pub mod sig;
 pub mod token;
 
+use crate::common::body::UnsignedPayload;
 use crate::iam::directory::Principal;
 use crate::server::state::AppState;
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
@@ -64,19 +65,42 @@ fn service_of(tag: u8) -> Service {
     }
 }
 
+/// The service names a V11 credential scope may carry for each surface. No
+/// stock SDK client sets one (SIGNING.md 1.1); these are the services' own
+/// names. CSMS is also accepted as `kms`, the endpoint the cloud serves it
+/// from (dewstack's choice).
+fn scope_names(service: Service) -> &'static [&'static str] {
+    match service {
+        Service::Kms => &["kms"],
+        Service::Csms => &["csms", "kms"],
+        Service::Vpcep => &["vpcep"],
+        Service::Iam => &["iam"],
+    }
+}
+
+/// Signatures for an unknown access key are checked against this secret, so
+/// that an unknown AK costs the same work and gets the same answer as a wrong
+/// signature: access keys cannot be enumerated.
+const DUMMY_SECRET: &str = "dewstack-unknown-access-key-0000000000000";
+
 /// Route-layer middleware (runs after routing, so path parameters are known).
 pub async fn require<const SERVICE: u8>(
     State(app): State<AppState>,
-    params: RawPathParams,
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     req: Request,
     next: Next,
 ) -> Response {
     let service = service_of(SERVICE);
+    // A path parameter that does not decode to UTF-8 is refused here, in the
+    // service's envelope (axum would answer in plain text).
+    let Ok(params) = params else {
+        return AuthError::Signature(sig::SigError::BadPath).render(service);
+    };
     let path_project = params
         .iter()
         .find(|(k, _)| *k == "project_id")
         .map(|(_, v)| v.to_owned());
-    match authenticate(&app, req, path_project).await {
+    match authenticate(&app, req, path_project, service).await {
         Ok(req) => next.run(req).await,
         Err(e) => {
             tracing::info!(reason = %e, "request refused");
@@ -89,6 +113,7 @@ async fn authenticate(
     app: &AppState,
     req: Request,
     path_project: Option<String>,
+    service: Service,
 ) -> Result<Request, AuthError> {
     let (mut parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
@@ -102,12 +127,10 @@ async fn authenticate(
             .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
             .map(str::to_owned)
     };
+    let mut unsigned_payload = false;
     let (principal, access_key) = if let Some(value) = header("authorization") {
         let auth = sig::parse_authorization(&value)?;
-        let key = app
-            .directory
-            .access_key(&auth.access_key)
-            .ok_or(AuthError::UnknownAccessKey)?;
+        let key = app.directory.access_key(&auth.access_key);
         let signed = sig::SignedRequest {
             method: parts.method.as_str(),
             raw_path: parts.uri.path(),
@@ -115,7 +138,17 @@ async fn authenticate(
             header: &header,
             body: &bytes,
         };
-        sig::verify(&signed, &auth, &key.secret_key, now)?;
+        let expected = sig::ExpectedScope {
+            region: &app.region,
+            services: scope_names(service),
+            global: service == Service::Iam,
+        };
+        let secret = key.map_or(DUMMY_SECRET, |k| k.secret_key.as_str());
+        let payload = sig::verify(&signed, &auth, secret, now, &expected)?;
+        let Some(key) = key else {
+            return Err(AuthError::Signature(sig::SigError::Mismatch));
+        };
+        unsigned_payload = payload == sig::Payload::Unsigned;
         let principal = Principal {
             domain_id: key.domain_id.clone(),
             user_id: key.user_id.clone(),
@@ -154,6 +187,9 @@ async fn authenticate(
         project_id: path_project,
         access_key,
     });
+    if unsigned_payload {
+        parts.extensions.insert(UnsignedPayload);
+    }
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 

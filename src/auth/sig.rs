@@ -34,55 +34,135 @@ fn encode(s: &str) -> String {
     utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
-fn decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
+/// Percent-decodes strictly: text that does not decode to UTF-8 is refused
+/// rather than replaced by U+FFFD, which would let several inputs sign alike.
+/// A `%` not followed by two hex digits is refused too: it would be kept as a
+/// literal `%` and sign like `%25`.
+fn decode(s: &str) -> Result<String, SigError> {
+    let b = s.as_bytes();
+    for (i, _) in s.match_indices('%') {
+        let hex = |j: usize| b.get(j).is_some_and(u8::is_ascii_hexdigit);
+        if !hex(i + 1) || !hex(i + 2) {
+            return Err(SigError::BadPath);
+        }
+    }
+    percent_decode_str(s)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| SigError::BadPath)
 }
 
-pub fn canonical_uri(raw_path: &str) -> String {
+/// The canonical URI of a path the router may accept, or `BadPath` for a path
+/// that would share its canonical form with another routed path: the SDK's
+/// decode / split / re-encode rule turns `%2F` into `/` and always appends a
+/// `/`, so a segment holding an encoded `/`, a trailing `/` (other than the
+/// root) and a decoding that is not UTF-8 are refused. What is left maps one
+/// to one onto the paths the router sees (dewstack's choice: the SDKs never
+/// send such paths for KMS, CSMS, VPCEP or IAM).
+pub fn canonical_uri(raw_path: &str) -> Result<String, SigError> {
+    if raw_path.len() > 1 && raw_path.ends_with('/') {
+        return Err(SigError::BadPath);
+    }
     // Nearly every path holds only unreserved characters: decoding and
     // re-encoding would give it back unchanged, so skip that work.
     let plain = raw_path
         .bytes()
         .all(|b| b == b'/' || b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
-    if plain {
-        let mut out = String::with_capacity(raw_path.len() + 1);
-        out.push_str(raw_path);
-        if !out.ends_with('/') {
-            out.push('/');
+    let mut out = if plain {
+        raw_path.to_owned()
+    } else {
+        let mut segments = Vec::new();
+        for segment in raw_path.split('/') {
+            let decoded = decode(segment)?;
+            if decoded.contains('/') {
+                return Err(SigError::BadPath);
+            }
+            segments.push(encode(&decoded));
         }
-        return out;
-    }
-    // The SDK decodes the whole path once, splits on '/', and re-encodes each
-    // segment: so "%2F" inside a segment is signed as a literal '/'.
-    let decoded = decode(raw_path);
-    let mut out = decoded.split('/').map(encode).collect::<Vec<_>>().join("/");
+        segments.join("/")
+    };
     if !out.ends_with('/') {
         out.push('/');
+    }
+    Ok(out)
+}
+
+/// The canonical query. A literal `+` is refused: the handlers read it as a
+/// space while the SDK rule signs it as `%2B` (which the SDKs always send), so
+/// `a+b` and `a%2Bb` would share one signature (dewstack's choice).
+pub fn canonical_query(raw_query: Option<&str>) -> Result<String, SigError> {
+    let raw = raw_query.unwrap_or("");
+    if raw.contains('+') {
+        return Err(SigError::BadQuery);
+    }
+    let mut pairs = Vec::new();
+    for p in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        pairs.push((
+            decode(k).map_err(|_| SigError::BadQuery)?,
+            decode(v).map_err(|_| SigError::BadQuery)?,
+        ));
+    }
+    pairs.sort();
+    Ok(pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&"))
+}
+
+/// Whether the signature covers the body's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    /// The server hashed the body it received; the signature covers it.
+    Hashed,
+    /// A signed `UNSIGNED-PAYLOAD` on a signed non-JSON content type: the body
+    /// is not covered, and no JSON handler may read it.
+    Unsigned,
+}
+
+/// The payload hash(es) a request may have been signed with. The value of an
+/// `X-Sdk-Content-Sha256`/`-Sm3` header is never taken as the hash: the server
+/// always hashes the body it received. The one exception is the SDKs'
+/// `UNSIGNED-PAYLOAD` (sent when the content type is neither JSON nor BSON),
+/// accepted only when that header and `Content-Type` are both signed and the
+/// content type is indeed not JSON/BSON. For an empty body the Python SDK signs
+/// H("") and the Go SDK the header value, so both are tried.
+fn payload_candidates(
+    req: &SignedRequest<'_>,
+    auth: &AuthorizationHeader,
+) -> Vec<(String, Payload)> {
+    let declared = if auth.algorithm.uses_sm3() {
+        "x-sdk-content-sm3"
+    } else {
+        "x-sdk-content-sha256"
+    };
+    let signed = |name: &str| auth.signed_headers.iter().any(|h| h == name);
+    let unsigned = signed(declared)
+        && signed("content-type")
+        && (req.header)(declared).is_some_and(|v| v.trim() == "UNSIGNED-PAYLOAD")
+        && (req.header)("content-type").is_some_and(|ct| {
+            let ct = ct.trim().to_ascii_lowercase();
+            !ct.starts_with("application/json") && !ct.starts_with("application/bson")
+        });
+    let mut out = Vec::with_capacity(2);
+    if req.body.is_empty() {
+        out.push((auth.algorithm.hash_hex(b""), Payload::Hashed));
+        if unsigned {
+            out.push(("UNSIGNED-PAYLOAD".to_owned(), Payload::Hashed));
+        }
+    } else if unsigned {
+        out.push(("UNSIGNED-PAYLOAD".to_owned(), Payload::Unsigned));
+    } else {
+        out.push((auth.algorithm.hash_hex(req.body), Payload::Hashed));
     }
     out
 }
 
-pub fn canonical_query(raw_query: Option<&str>) -> String {
-    let mut pairs: Vec<(String, String)> = raw_query
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(p), String::new()),
-        })
-        .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-pub fn canonical_request(
+fn canonical_with_payload(
     req: &SignedRequest<'_>,
     auth: &AuthorizationHeader,
+    payload: &str,
 ) -> Result<String, SigError> {
     let mut headers = String::new();
     for name in &auth.signed_headers {
@@ -92,28 +172,25 @@ pub fn canonical_request(
         headers.push_str(value.trim());
         headers.push('\n');
     }
-    let payload = if req.body.is_empty() {
-        auth.algorithm.hash_hex(b"")
-    } else {
-        let declared = if auth.algorithm.uses_sm3() {
-            "x-sdk-content-sm3"
-        } else {
-            "x-sdk-content-sha256"
-        };
-        match (req.header)(declared) {
-            Some(v) => v,
-            None => auth.algorithm.hash_hex(req.body),
-        }
-    };
     Ok(format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         req.method.to_ascii_uppercase(),
-        canonical_uri(req.raw_path),
-        canonical_query(req.raw_query),
+        canonical_uri(req.raw_path)?,
+        canonical_query(req.raw_query)?,
         headers,
         auth.signed_headers.join(";"),
         payload
     ))
+}
+
+/// The canonical request the server checks first (see [`payload_candidates`]).
+pub fn canonical_request(
+    req: &SignedRequest<'_>,
+    auth: &AuthorizationHeader,
+) -> Result<String, SigError> {
+    let candidates = payload_candidates(req, auth);
+    let payload = candidates.first().map_or("", |(p, _)| p.as_str());
+    canonical_with_payload(req, auth, payload)
 }
 
 pub fn string_to_sign(auth: &AuthorizationHeader, sdk_date: &str, canonical: &str) -> String {
@@ -159,50 +236,101 @@ pub fn v11_signing_key(ak: &str, sk: &str, scope: &str) -> Result<String, SigErr
     hmac_sha256_hex(&prk, &info)
 }
 
-/// Checks a request's signature with the access key's secret.
-/// `expected_scope_tail` is `region/service` for V11 (None = accept any).
+/// What a V11 credential scope (`YYYYMMDD/region/service`) must name.
+#[derive(Debug, Clone, Copy)]
+pub struct ExpectedScope<'a> {
+    /// The server's region.
+    pub region: &'a str,
+    /// The names the SDKs give the service the route belongs to.
+    pub services: &'a [&'a str],
+    /// A global service (IAM): `GlobalCredentials` always sign with region
+    /// `globe` (SIGNING.md 1.1), which is accepted besides the server's region.
+    pub global: bool,
+}
+
+impl ExpectedScope<'_> {
+    fn check(&self, scope: &str, sdk_date: &str) -> Result<(), SigError> {
+        let mut parts = scope.split('/');
+        let (Some(date), Some(region), Some(service), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(SigError::BadScope);
+        };
+        let region_ok = region == self.region || (self.global && region == "globe");
+        if sdk_date.get(..8) == Some(date) && region_ok && self.services.contains(&service) {
+            Ok(())
+        } else {
+            Err(SigError::BadScope)
+        }
+    }
+}
+
+/// Checks a request's signature with the access key's secret, and for V11
+/// the credential scope against `expected` (SIGNING.md section 5).
 pub fn verify(
     req: &SignedRequest<'_>,
     auth: &AuthorizationHeader,
     secret_key: &str,
     now: DateTime<Utc>,
-) -> Result<(), SigError> {
+    expected: &ExpectedScope<'_>,
+) -> Result<Payload, SigError> {
     if !auth.signed_headers.iter().any(|h| h == "host")
         || !auth.signed_headers.iter().any(|h| h == "x-sdk-date")
     {
         return Err(SigError::MissingSignedHeader);
     }
     let sdk_date = (req.header)("x-sdk-date").ok_or(SigError::BadDate)?;
-    let at = parse_sdk_date(sdk_date.trim())?;
+    let sdk_date = sdk_date.trim();
+    let at = parse_sdk_date(sdk_date)?;
     if (now - at).num_seconds().abs() > MAX_SKEW_SECONDS {
         return Err(SigError::Skewed);
     }
-    let canonical = canonical_request(req, auth)?;
-    let to_sign = string_to_sign(auth, sdk_date.trim(), &canonical);
-    let expected = match auth.algorithm {
-        Algorithm::HmacSha256 => hmac_sha256_hex(secret_key.as_bytes(), to_sign.as_bytes())?,
-        Algorithm::HmacSm3 => hmac_sm3_hex(secret_key.as_bytes(), to_sign.as_bytes())?,
+    let v11_key = match auth.algorithm {
         Algorithm::V11HmacSha256 => {
             let scope = auth.scope.as_deref().ok_or(SigError::BadScope)?;
-            if !scope.starts_with(sdk_date.get(..8).unwrap_or("")) || scope.split('/').count() != 3
-            {
-                return Err(SigError::BadScope);
-            }
-            let key = v11_signing_key(&auth.access_key, secret_key, scope)?;
-            hmac_sha256_hex(key.as_bytes(), to_sign.as_bytes())?
+            expected.check(scope, sdk_date)?;
+            Some(v11_signing_key(&auth.access_key, secret_key, scope)?)
         }
-        Algorithm::EcdsaP256Sha256 | Algorithm::Sm2Sm3 => {
-            return super::asym::verify(auth, &auth.access_key, secret_key, to_sign.as_bytes());
-        }
+        _ => None,
     };
-    if ct_eq(
-        expected.as_bytes(),
-        auth.signature.to_ascii_lowercase().as_bytes(),
-    ) {
-        Ok(())
-    } else {
-        Err(SigError::Mismatch)
+    let mut outcome = Err(SigError::Mismatch);
+    // Every candidate is checked (at most two, for an empty body), so the
+    // time taken does not tell which one matched.
+    for (payload, kind) in payload_candidates(req, auth) {
+        let canonical = canonical_with_payload(req, auth, &payload)?;
+        let to_sign = string_to_sign(auth, sdk_date, &canonical);
+        let ok = match (auth.algorithm, &v11_key) {
+            (Algorithm::HmacSha256, _) => {
+                let expected = hmac_sha256_hex(secret_key.as_bytes(), to_sign.as_bytes())?;
+                ct_eq(
+                    expected.as_bytes(),
+                    auth.signature.to_ascii_lowercase().as_bytes(),
+                )
+            }
+            (Algorithm::HmacSm3, _) => {
+                let expected = hmac_sm3_hex(secret_key.as_bytes(), to_sign.as_bytes())?;
+                ct_eq(
+                    expected.as_bytes(),
+                    auth.signature.to_ascii_lowercase().as_bytes(),
+                )
+            }
+            (Algorithm::V11HmacSha256, Some(key)) => {
+                let expected = hmac_sha256_hex(key.as_bytes(), to_sign.as_bytes())?;
+                ct_eq(
+                    expected.as_bytes(),
+                    auth.signature.to_ascii_lowercase().as_bytes(),
+                )
+            }
+            (Algorithm::V11HmacSha256, None) => false,
+            (Algorithm::EcdsaP256Sha256 | Algorithm::Sm2Sm3, _) => {
+                super::asym::verify(auth, &auth.access_key, secret_key, to_sign.as_bytes()).is_ok()
+            }
+        };
+        if ok && outcome.is_err() {
+            outcome = Ok(kind);
+        }
     }
+    outcome
 }
 
 /// A request as a client is about to send it: every header in `headers`
@@ -243,7 +371,7 @@ pub fn sign(req: &Outgoing<'_>, access_key: &str, secret_key: &str) -> Result<St
         header: &lookup,
         body: req.body,
     };
-    let canonical = canonical_request(&received, &auth)?;
+    let canonical = canonical_with_payload(&received, &auth, &auth.algorithm.hash_hex(req.body))?;
     let to_sign = string_to_sign(&auth, &date, &canonical);
     let signature = hmac_sha256_hex(secret_key.as_bytes(), to_sign.as_bytes())?;
     Ok(format!(

@@ -11,6 +11,12 @@ pub struct BodyError(pub String);
 
 pub struct Body<T, E>(pub T, pub PhantomData<E>);
 
+/// Set by the authentication middleware on a request whose signature does not
+/// cover its body (`UNSIGNED-PAYLOAD`): every dewstack operation takes JSON,
+/// and a JSON body nobody signed is refused.
+#[derive(Debug, Clone, Copy)]
+pub struct UnsignedPayload;
+
 impl<S, T, E> FromRequest<S> for Body<T, E>
 where
     S: Send + Sync,
@@ -20,6 +26,12 @@ where
     type Rejection = E;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if req.extensions().get::<UnsignedPayload>().is_some() {
+            return Err(E::from(BodyError(
+                "Invalid request body: a JSON body must be signed (UNSIGNED-PAYLOAD is not accepted)"
+                    .to_owned(),
+            )));
+        }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| E::from(BodyError(format!("cannot read request body: {e}"))))?;

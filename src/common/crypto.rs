@@ -83,23 +83,43 @@ fn unreachable_hmac() -> Hmac<Sha256> {
     panic!("HMAC rejected a 32-byte key")
 }
 
-/// Writes a file readable by its owner only.
+/// Creates `dir` (and missing parents) with mode 0700, whatever the umask;
+/// a directory that already exists is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    // `mode` is filtered by the umask: set it outright.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Writes a file readable by its owner only, atomically: the bytes go to a
+/// new temporary file in the same directory, created with `O_EXCL` (so a
+/// planted file or symlink is never opened or followed) under an
+/// unpredictable name (`tempfile`), synced, renamed over `path`, and the
+/// directory is synced so that the rename survives a crash.
 pub fn write_private_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    create_private_dir(dir)?;
+    // tempfile opens with O_CREAT|O_EXCL and mode 0600 and retries on a name clash.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".dewstack-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
 
@@ -193,6 +213,31 @@ mod tests {
         let b = RootKey::load_or_create(dir.path(), None, &Rng::seeded(1)).unwrap();
         assert_eq!(*a.derive("x"), *b.derive("x"));
         assert_ne!(*a.derive("x"), *a.derive("y"));
+    }
+
+    #[test]
+    fn a_symlink_planted_at_a_temp_path_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join("victim");
+        let path = dir.path().join("identity.json");
+        // The temp names the old code used (`<path>.tmp`), and a planted file.
+        std::os::unix::fs::symlink(&victim, dir.path().join("identity.tmp")).unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join("identity.json.tmp")).unwrap();
+        write_private_file(&path, b"secret bytes").unwrap();
+        assert!(!victim.exists(), "the symlink was followed");
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.file_type().is_file());
+        assert_eq!(std::fs::read(&path).unwrap(), b"secret bytes");
+        // Overwriting works and leaves no temp files behind.
+        write_private_file(&path, b"again").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"again");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(".dewstack-"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

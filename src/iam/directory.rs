@@ -2,8 +2,9 @@
 //! identity comes from the environment or is generated once and kept in the
 //! data dir (`identity.json`, mode 0600); further tenants come from the config file.
 
+use super::lockout::Lockout;
 use crate::common::crypto::{ct_eq, write_private_file};
-use crate::config::{Config, DomainConfig};
+use crate::config::{Config, DomainConfig, LockoutPolicy};
 use crate::rng::Rng;
 use rand::distributions::{Alphanumeric, DistString};
 use serde::{Deserialize, Serialize};
@@ -18,11 +19,21 @@ pub struct Project {
     pub name: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct User {
     pub id: String,
     pub name: String,
     password: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("password", &crate::config::REDACTED)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +50,16 @@ pub struct AccessKey {
     pub user_id: String,
 }
 
+impl std::fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("secret_key", &crate::config::REDACTED)
+            .field("domain_id", &self.domain_id)
+            .field("user_id", &self.user_id)
+            .finish()
+    }
+}
+
 /// The identity every request resolves to once its credentials check out.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -48,9 +69,12 @@ pub struct Principal {
     pub scoped_project: Option<String>,
 }
 
+#[derive(Debug)]
 pub struct Directory {
     pub domains: Vec<Domain>,
     access_keys: HashMap<String, AccessKey>,
+    /// Failed password logins and locked users.
+    pub lockout: Lockout,
 }
 
 /// The persisted root identity.
@@ -61,8 +85,12 @@ pub struct RootIdentity {
     pub project_id: String,
     pub user_name: String,
     pub user_id: String,
+    /// Absent from the file when the environment supplies it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub password: String,
     pub access_key: String,
+    /// Absent from the file when the environment supplies it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub secret_key: String,
 }
 
@@ -99,7 +127,10 @@ impl RootIdentity {
         };
         let o = &config.root;
         let pick = |env: &Option<String>, old: Option<&String>, new: &dyn Fn() -> String| {
-            env.clone().or_else(|| old.cloned()).unwrap_or_else(new)
+            // An empty value in the file means "not stored".
+            env.clone()
+                .or_else(|| old.filter(|v| !v.is_empty()).cloned())
+                .unwrap_or_else(new)
         };
         let s = stored.as_ref();
         let user_name = pick(&o.user, s.map(|s| &s.user_name), &|| "admin".into());
@@ -128,7 +159,17 @@ impl RootIdentity {
                 Alphanumeric.sample_string(&mut rng.csprng(), 40)
             }),
         };
-        let bytes = serde_json::to_vec_pretty(&identity)?;
+        // Only what dewstack chose is kept: a password or secret key the
+        // operator supplies through the environment is not written to disk
+        // (the environment supplies it again on the next start).
+        let mut kept = identity.clone();
+        if o.password.is_some() {
+            kept.password = String::new();
+        }
+        if o.secret_key.is_some() {
+            kept.secret_key = String::new();
+        }
+        let bytes = serde_json::to_vec_pretty(&kept)?;
         write_private_file(&path, &bytes)?;
         Ok(identity)
     }
@@ -143,6 +184,7 @@ impl Directory {
         let mut dir = Directory {
             domains: Vec::new(),
             access_keys: HashMap::new(),
+            lockout: Lockout::new(LockoutPolicy::default()),
         };
         dir.domains.push(Domain {
             id: root.domain_id.clone(),
@@ -167,6 +209,12 @@ impl Directory {
             dir.add_domain(d)?;
         }
         Ok(dir)
+    }
+
+    /// The same directory under another lockout policy (IAM's by default).
+    pub fn with_lockout(mut self, policy: LockoutPolicy) -> Self {
+        self.lockout = Lockout::new(policy);
+        self
     }
 
     fn add_key(
@@ -287,3 +335,6 @@ fn derived_id(domain_id: &str, name: &str) -> String {
     let digest = Sha256::digest(format!("{domain_id}/user/{name}").as_bytes());
     hex::encode(&digest[..16])
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@
 //! - `GET  /v3/auth/domains` → the caller's domain
 
 pub mod directory;
+pub mod lockout;
 mod routes;
 mod wire;
 

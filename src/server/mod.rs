@@ -16,12 +16,13 @@ use state::AppState;
 use std::sync::Arc;
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)?;
+    crate::common::crypto::create_private_dir(&config.data_dir)?;
     let rng = Rng::system();
     let root_key =
         RootKey::load_or_create(&config.data_dir, config.root.root_key.as_deref(), &rng)?;
     let identity = RootIdentity::load_or_create(&config, &rng)?;
-    let directory = Directory::build(&identity, &config.region, &config.domains)?;
+    let directory =
+        Directory::build(&identity, &config.region, &config.domains)?.with_lockout(config.lockout);
     let (dir, url) = (config.data_dir.clone(), config.database_url.clone());
     let db = tokio::task::spawn_blocking(move || Db::open(&dir, url.as_deref())).await??;
     let state = AppState::new(

@@ -45,11 +45,22 @@ pub struct SqliteEngine {
 impl SqliteEngine {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::common::crypto::create_private_dir(dir)?;
         }
         let owner = lock_owner(path)?;
+        // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm
+        // files the database file's mode.
+        private_file(path)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = PathBuf::from(side);
+            if side.exists() {
+                private_file(&side)?;
+            }
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -78,10 +89,24 @@ impl SqliteEngine {
     }
 }
 
+/// Creates `path` if missing and sets mode 0600, whatever the umask (an
+/// existing database made by an older version is tightened too).
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
 fn lock_owner(db: &Path) -> anyhow::Result<std::fs::File> {
     use std::os::fd::AsRawFd;
     let mut lock_path = db.as_os_str().to_owned();
     lock_path.push(".lock");
+    private_file(Path::new(&lock_path))?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

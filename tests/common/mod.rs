@@ -48,8 +48,13 @@ impl TestServer {
     }
 
     pub async fn start_in(dir: tempfile::TempDir) -> Self {
+        Self::start_with(dir, "").await
+    }
+
+    /// `config` (TOML) goes before the second tenant's domain in the config file.
+    pub async fn start_with(dir: tempfile::TempDir, config: &str) -> Self {
         let config_path = dir.path().join("dewstack.toml");
-        std::fs::write(&config_path, OTHER_DOMAIN).unwrap();
+        std::fs::write(&config_path, format!("{config}\n{OTHER_DOMAIN}")).unwrap();
         let args = ServeArgs {
             config: Some(config_path),
             data_dir: Some(dir.path().to_path_buf()),

@@ -1,6 +1,12 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use crate::auth::sig::{self, parse_authorization, parse_sdk_date, SignedRequest};
+
+const KMS_SCOPE: sig::ExpectedScope<'static> = sig::ExpectedScope {
+    region: "cn-north-4",
+    services: &["kms"],
+    global: false,
+};
 use serde_json::Value;
 
 const AK: &str = "HPUAEXAMPLEAK0000001";
@@ -153,7 +159,7 @@ fn sdk_example_requests_verify_through_sig() {
         let canonical = sig::canonical_request(&req, &auth).unwrap();
         assert_eq!(canonical, ex["canonical_request"].as_str().unwrap());
         let now = parse_sdk_date("20240102T030405Z").unwrap();
-        sig::verify(&req, &auth, SK, now).unwrap_or_else(|e| panic!("{alg}: {e}"));
+        sig::verify(&req, &auth, SK, now, &KMS_SCOPE).unwrap_or_else(|e| panic!("{alg}: {e}"));
 
         let mut tampered = body.to_vec();
         tampered[3] ^= 1;
@@ -161,7 +167,10 @@ fn sdk_example_requests_verify_through_sig() {
             body: &tampered,
             ..req
         };
-        assert_eq!(sig::verify(&req, &auth, SK, now), Err(SigError::Mismatch));
+        assert_eq!(
+            sig::verify(&req, &auth, SK, now, &KMS_SCOPE),
+            Err(SigError::Mismatch)
+        );
     }
 }
 

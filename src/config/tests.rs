@@ -1,0 +1,68 @@
+#![allow(clippy::unwrap_used)]
+use super::*;
+
+const SECRETS: [&str; 5] = [
+    "EnvSecretKey-0123456789",
+    "EnvPassword-0123456789",
+    "RootKeyBase64-0123456789",
+    "FilePassword-0123456789",
+    "FileSecretKey-0123456789",
+];
+
+fn load() -> (tempfile::TempDir, ServeArgs, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dewstack.toml");
+    std::fs::write(
+        &path,
+        r#"
+database_url = "postgres://dew:DbPassword-0123456789@db/dew"
+[[domains]]
+id = "d1"
+name = "acme"
+  [[domains.users]]
+  name = "alice"
+  password = "FilePassword-0123456789"
+  [[domains.access_keys]]
+  access_key = "AKAKAKAKAKAKAKAKAKA1"
+  secret_key = "FileSecretKey-0123456789"
+  user = "alice"
+"#,
+    )
+    .unwrap();
+    let args = || ServeArgs {
+        config: Some(path.clone()),
+        database_url: Some("postgres://dew:DbPassword-0123456789@db/dew".into()),
+        ..Default::default()
+    };
+    let root = RootOverrides {
+        access_key: Some("AKROOT".into()),
+        secret_key: Some(SECRETS[0].into()),
+        password: Some(SECRETS[1].into()),
+        root_key: Some(SECRETS[2].into()),
+        ..Default::default()
+    };
+    let config = Config::load(args(), root).unwrap();
+    (dir, args(), config)
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let (_dir, args, config) = load();
+    let file = read_file(args.config.as_ref().unwrap()).unwrap();
+    let printed = [
+        format!("{config:?}"),
+        format!("{config:#?}"),
+        format!("{:?}", config.root),
+        format!("{:?}", config.domains),
+        format!("{args:?}"),
+        format!("{file:?}"),
+    ];
+    for text in &printed {
+        for secret in SECRETS.iter().chain(&["DbPassword-0123456789"]) {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains(REDACTED), "{text}");
+    }
+    // What is not secret stays visible.
+    assert!(printed[0].contains("AKROOT") && printed[0].contains("alice"));
+}
