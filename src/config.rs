@@ -90,6 +90,56 @@ pub struct FileConfig {
     pub login_lockout: LockoutFileConfig,
     #[serde(default)]
     pub domains: Vec<DomainConfig>,
+    /// Connection, request and forwarding limits (`[limits]`); see [`Limits`].
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Resource limits, before and after authentication. Every field is optional
+/// in the `[limits]` table; the default is written next to each field.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// default 10 s: time a connection gets to deliver a request's headers,
+    /// counted from when it starts waiting for that request (accept, or the end
+    /// of the previous response). Slower clients are disconnected.
+    pub header_read_timeout_secs: u64,
+    /// default 60 s: a keep-alive connection with no request in flight for this
+    /// long is closed. (The header timeout above also runs while a connection
+    /// waits, so the shorter of the two decides.)
+    pub idle_timeout_secs: u64,
+    /// default 30 s: time to receive a whole request body once its headers are in.
+    pub body_read_timeout_secs: u64,
+    /// default 1024: HTTP connections served at once; further connections wait
+    /// in the listen queue until one closes.
+    pub max_connections: usize,
+    /// default 12 MiB (Huawei's API gateway limit for signed bodies): larger
+    /// bodies get 413.
+    pub max_body_bytes: usize,
+    /// default 16: ports one VPC endpoint may listen on (its service's port mappings).
+    pub vpcep_max_ports_per_endpoint: usize,
+    /// default 256: forwarding listeners open at once, all endpoints together.
+    pub vpcep_max_listeners: usize,
+    /// default 256: connections forwarded at once through one endpoint.
+    pub vpcep_max_connections_per_endpoint: usize,
+    /// default 4096: connections forwarded at once, all endpoints together.
+    pub vpcep_max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            body_read_timeout_secs: 30,
+            max_connections: 1024,
+            max_body_bytes: 12 * 1024 * 1024,
+            vpcep_max_ports_per_endpoint: 16,
+            vpcep_max_listeners: 256,
+            vpcep_max_connections_per_endpoint: 256,
+            vpcep_max_connections: 4096,
+        }
+    }
 }
 
 impl std::fmt::Debug for FileConfig {
@@ -280,6 +330,8 @@ pub struct Config {
     /// default: IAM's (5 failures in 15 min lock for 15 min)
     pub lockout: LockoutPolicy,
     pub domains: Vec<DomainConfig>,
+    /// defaults in [`Limits::default`]
+    pub limits: Limits,
     pub root: RootOverrides,
 }
 
@@ -323,6 +375,7 @@ impl Config {
             notification_urls: file.notification_urls,
             lockout: LockoutPolicy::from_file(&file.login_lockout)?,
             domains: file.domains,
+            limits: file.limits,
             root,
         })
     }

@@ -35,6 +35,9 @@ pub enum AuthError {
     ExpiredToken,
     #[error("The request body is too large")]
     TooLarge,
+    /// The body did not arrive within `body_read_timeout_secs`.
+    #[error("The request body was not received in time")]
+    SlowBody,
     #[error("The project in the request URL does not belong to the credentials used")]
     ForeignProject,
 }
@@ -44,6 +47,7 @@ impl AuthError {
         match self {
             AuthError::ForeignProject => StatusCode::FORBIDDEN,
             AuthError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AuthError::SlowBody => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -56,7 +60,9 @@ impl AuthError {
             (AuthError::ForeignProject, Service::Csms) => "CSMS.0004",
             (AuthError::ForeignProject, Service::Vpcep) => "EndPoint.0004",
             (AuthError::ForeignProject, Service::Iam) => "IAM.0003",
-            (AuthError::TooLarge, _) => "APIGW.0201",
+            // dewstack's choice: the cloud documents no code for a stalled
+            // body; APIGW.0201 is its gateway's family for malformed requests.
+            (AuthError::TooLarge | AuthError::SlowBody, _) => "APIGW.0201",
             _ => "APIGW.0301",
         }
     }

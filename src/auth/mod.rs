@@ -18,7 +18,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 pub use error::{AuthError, Service};
 
-/// Huawei's gateway limits signed bodies to 12 MB.
+/// Huawei's gateway limits signed bodies to 12 MB (the default of
+/// `limits.max_body_bytes`, which is what requests are held to).
 pub const MAX_BODY_BYTES: usize = 12 * 1024 * 1024;
 
 /// The authenticated caller of a request.
@@ -116,9 +117,18 @@ async fn authenticate(
     service: Service,
 ) -> Result<Request, AuthError> {
     let (mut parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| AuthError::TooLarge)?;
+    let mut body = Some(body);
+    let limit = app.limits.max_body_bytes;
+    // Everything the headers alone can refuse is refused before the body is
+    // read, so an unauthenticated client cannot make the server buffer it.
+    let declared_len = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared_len.is_some_and(|n| n > limit as u64) {
+        return Err(AuthError::TooLarge);
+    }
     let now = app.clock.now();
     let header = |name: &str| {
         parts
@@ -130,7 +140,16 @@ async fn authenticate(
     let mut unsigned_payload = false;
     let (principal, access_key) = if let Some(value) = header("authorization") {
         let auth = sig::parse_authorization(&value)?;
+        if header("x-sdk-date").is_none() {
+            return Err(sig::SigError::BadDate.into());
+        }
         let key = app.directory.access_key(&auth.access_key);
+        let bytes = read_body(
+            body.take().unwrap_or_default(),
+            limit,
+            app.limits.body_read_timeout_secs,
+        )
+        .await?;
         let signed = sig::SignedRequest {
             method: parts.method.as_str(),
             raw_path: parts.uri.path(),
@@ -154,7 +173,7 @@ async fn authenticate(
             user_id: key.user_id.clone(),
             scoped_project: None,
         };
-        (principal, Some(auth.access_key))
+        (principal, Some((auth.access_key, bytes)))
     } else if let Some(token) = header("x-auth-token") {
         let claims = app.tokens.check(&token, now).map_err(|e| match e {
             token::TokenError::Expired => AuthError::ExpiredToken,
@@ -181,6 +200,19 @@ async fn authenticate(
             }
         }
     }
+    // A token covers no body: read it only now that the caller is known.
+    let (access_key, bytes) = match access_key {
+        Some((ak, bytes)) => (Some(ak), bytes),
+        None => (
+            None,
+            read_body(
+                body.take().unwrap_or_default(),
+                limit,
+                app.limits.body_read_timeout_secs,
+            )
+            .await?,
+        ),
+    };
     parts.extensions.insert(Caller {
         domain_id: principal.domain_id,
         user_id: principal.user_id,
@@ -191,6 +223,23 @@ async fn authenticate(
         parts.extensions.insert(UnsignedPayload);
     }
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
+}
+
+/// The whole body, at most `limit` bytes, within `timeout_secs` (0 = no limit).
+async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+    timeout_secs: u64,
+) -> Result<axum::body::Bytes, AuthError> {
+    let read = axum::body::to_bytes(body, limit);
+    let bytes = if timeout_secs == 0 {
+        read.await
+    } else {
+        tokio::time::timeout(std::time::Duration::from_secs(timeout_secs), read)
+            .await
+            .map_err(|_| AuthError::SlowBody)?
+    };
+    bytes.map_err(|_| AuthError::TooLarge)
 }
 
 fn check_project(app: &AppState, principal: &Principal, project_id: &str) -> Result<(), AuthError> {

@@ -256,15 +256,10 @@ impl Target {
         })
     }
 
-    /// The URL to POST to, when the target is one and `allowed` lists a prefix of it.
+    /// The URL to POST to, when the target is one the allow-list permits
+    /// (parsed and compared by scheme, host, port and path: `notify_url.rs`).
     pub fn delivery_url(&self, allowed: &[String]) -> Option<&str> {
-        let url = self.target_id.as_str();
-        let is_http = url.starts_with("http://") || url.starts_with("https://");
-        (is_http
-            && allowed
-                .iter()
-                .any(|p| !p.is_empty() && url.starts_with(p.as_str())))
-        .then_some(url)
+        super::notify_url::permitted(&self.target_id, allowed).then_some(self.target_id.as_str())
     }
 
     pub fn is_url(&self) -> bool {
@@ -366,6 +361,12 @@ mod tests {
             Some("http://127.0.0.1:9/hook")
         );
         assert_eq!(t.delivery_url(&["http://example.com/".into()]), None);
+        // A raw prefix would let userinfo carry the request to another host.
+        let bypass = Target::parse(Some("SMN"), Some("http://127.0.0.1:@evil.com/"), Some("t"));
+        assert_eq!(
+            bypass.unwrap().delivery_url(&["http://127.0.0.1:".into()]),
+            None
+        );
         assert_eq!(t.delivery_url(&[]), None);
         assert_eq!(t.delivery_url(&["".into()]), None);
         assert!(Target::parse(Some("SMN"), None, Some("t")).is_err());

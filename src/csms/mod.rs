@@ -19,6 +19,7 @@ mod api;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+mod notify_url;
 pub mod stages;
 pub mod store;
 mod tags;

@@ -1,6 +1,7 @@
 //! Startup: open storage, build the state, print how to connect, serve until
 //! SIGTERM/SIGINT, finishing requests already in flight.
 
+pub mod listen;
 pub mod request_id;
 pub mod router;
 pub mod state;
@@ -25,7 +26,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Directory::build(&identity, &config.region, &config.domains)?.with_lockout(config.lockout);
     let (dir, url) = (config.data_dir.clone(), config.database_url.clone());
     let db = tokio::task::spawn_blocking(move || Db::open(&dir, url.as_deref())).await??;
-    let state = AppState::new(
+    let mut state = AppState::new(
         db,
         Arc::new(SystemClock),
         rng,
@@ -33,6 +34,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         &root_key,
         &config.region,
     );
+    state.limits = config.limits;
     crate::kms::bootstrap(&state).await?;
     if let Err(e) = crate::vpcep::bootstrap(&state).await {
         tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");
@@ -56,12 +58,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown.clone(),
     );
     let app = router::app(state);
-    let mut stop = shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stop.changed().await;
-        })
-        .await?;
+    listen::run(listener, app, config.limits, shutdown.clone()).await;
     let _ = jobs.await;
     let _ = csms_jobs.await;
     tracing::info!("stopped");

@@ -24,6 +24,8 @@ pub struct AppState {
     pub backup: Arc<Sealer>,
     /// Listeners of VPC endpoints that forward to loopback backends.
     pub vpcep_proxy: Arc<crate::vpcep::proxy::Forwarders>,
+    /// Request and forwarding limits (`[limits]` in the config file).
+    pub limits: crate::config::Limits,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             )),
             rng,
             vpcep_proxy: Arc::default(),
+            limits: crate::config::Limits::default(),
         }
     }
 }
