@@ -143,7 +143,11 @@ fn operation_names_are_the_sdks() {
 fn a_grantee_delegates_only_what_it_holds() {
     let ops = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let grants = vec![
-        grant(PrincipalType::User, "alice", &["create-grant", "encrypt-data"]),
+        grant(
+            PrincipalType::User,
+            "alice",
+            &["create-grant", "encrypt-data"],
+        ),
         grant(PrincipalType::Domain, "acme", &["describe-key"]),
         grant(PrincipalType::User, "bob", &["decrypt-data"]),
     ];
