@@ -3,7 +3,7 @@ a CsmsClient factory with its fixtures, call wrappers and a notification receive
 
 Error codes: docs/error-codes.md section 2 and src/csms/error.rs. dewstack answers
 404 for lookups of named resources (the cloud publishes CSMS.0005/0106 as 400);
-CSMS.9001-9003 are dewstack's own codes (no published code exists).
+CSMS.9001-9004 are dewstack's own codes (no published code exists).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ KMS_UNUSABLE = "CSMS.0401"
 SECRET_EXISTS = "CSMS.9001"
 EVENT_EXISTS = "CSMS.9002"
 EVENT_IN_USE = "CSMS.9003"
+EVENT_QUOTA = "CSMS.9004"
 
 
 def csms_client(endpoint, ident, project_id=None):

@@ -291,3 +291,19 @@ def test_grant_per_cmk_quota_reports_the_busiest_key(kms, create_key, acme_user_
     for _ in range(2):
         grant(kms, b, acme_user_id, ["decrypt-data"])
     assert grants_quota().used == 3
+
+
+def test_grantee_passes_on_only_what_it_holds(kms, acme_kms, create_key, acme_user_id):
+    key = create_key()
+    parent = grant(kms, key, acme_user_id, ["create-grant", "encrypt-data"])
+    # More than the grantee holds, for itself or with something it holds: refused.
+    for wanted in (["decrypt-data"], ["encrypt-data", "decrypt-data"], ["create-grant", "describe-key"]):
+        expect_kms_error(lambda: grant(acme_kms, key, acme_user_id, wanted), 403, NO_PERMISSION)
+    expect_kms_error(lambda: decrypt(acme_kms, encrypt(kms, key, "still sealed")), 403, NO_PERMISSION)
+    # What it holds it may pass on; the new grant does not fall with its parent
+    # (dewstack's choice: the cloud documents no cascade; the owner revokes either).
+    child = grant(acme_kms, key, acme_user_id, ["encrypt-data"])
+    revoke(kms, key, parent)
+    assert decrypt(kms, encrypt(acme_kms, key, "by child")) == "by child"
+    expect_kms_error(lambda: grant(acme_kms, key, acme_user_id, ["encrypt-data"]), 403, NO_PERMISSION)
+    revoke(kms, key, child)

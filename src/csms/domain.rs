@@ -14,6 +14,8 @@ pub const MAX_VALUE_BYTES: usize = 32 * 1024;
 pub const MAX_DESCRIPTION_BYTES: usize = 2048;
 /// "当前最大可订阅一个事件".
 pub const MAX_SUBSCRIPTIONS: usize = 1;
+/// Events per project. The cloud publishes no bound; dewstack's choice.
+pub const EVENT_QUOTA: usize = 100;
 
 /// `^[a-zA-Z0-9_-]{1,64}$`: secret, event and stage names.
 pub fn is_valid_name(raw: &str) -> bool {

@@ -57,6 +57,8 @@ pub enum CsmsError {
     EventExists,
     #[error("The event is referenced by secrets; remove the association first.")]
     EventInUse,
+    #[error("The number of events has reached the upper limit.")]
+    EventQuota,
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("CSMS error.")]
@@ -89,6 +91,7 @@ impl CsmsError {
             SecretExists => (bad, "CSMS.9001"),
             EventExists => (bad, "CSMS.9002"),
             EventInUse => (bad, "CSMS.9003"),
+            EventQuota => (bad, "CSMS.9004"),
             // dewstack's own choice: no published CSMS code for internal errors.
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "CSMS.0001"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "CSMS.0001"),
@@ -166,6 +169,11 @@ mod tests {
         assert_eq!(
             (s, b["error"]["error_code"].as_str().unwrap()),
             (400, "CSMS.9003")
+        );
+        let (s, b) = body_of(CsmsError::EventQuota).await;
+        assert_eq!(
+            (s, b["error"]["error_code"].as_str().unwrap()),
+            (400, "CSMS.9004")
         );
         let (s, _) = body_of(CsmsError::SecretNotFound).await;
         assert_eq!(s, 404);

@@ -136,6 +136,27 @@ pub fn resolve(stages: &Stages, id: &str) -> Result<String, CsmsError> {
         .ok_or(CsmsError::VersionNotFound)
 }
 
+/// Versions a secret keeps: "凭据管理服务的每个凭据中最多可支持20个版本"
+/// (CreateSecretVersion, 接口约束).
+pub const MAX_VERSIONS: usize = 20;
+
+/// The version to drop so that a secret holding `numbers` (oldest first)
+/// keeps at most `MAX_VERSIONS`: the oldest one no stage points to. The cloud
+/// publishes the limit but not what happens at the 21st version, and CSMS has
+/// no call that deletes a version, so refusing would leave a rotated secret
+/// stuck for good; dropping the oldest unstaged version (as AWS Secrets
+/// Manager does) is dewstack's choice. A stage-less version always exists
+/// then, since a secret has at most `MAX_STAGES` (12) stages.
+pub fn version_to_drop(stages: &Stages, numbers: &[u64]) -> Option<u64> {
+    if numbers.len() <= MAX_VERSIONS {
+        return None;
+    }
+    numbers
+        .iter()
+        .copied()
+        .find(|n| stages_of(stages, &version_id(*n)).is_empty())
+}
+
 /// The stages that point to `version`, in name order.
 pub fn stages_of(stages: &Stages, version: &str) -> Vec<String> {
     stages
@@ -152,6 +173,19 @@ mod tests {
 
     fn at(stages: &Stages, name: &str) -> Option<String> {
         stages.get(name).map(|s| s.version_id.clone())
+    }
+
+    #[test]
+    fn the_oldest_unstaged_version_goes_beyond_twenty() {
+        let mut s = Stages::new();
+        let numbers: Vec<u64> = (1..=21).collect();
+        move_all(&mut s, &["keep".to_string()], "v1", 1).unwrap();
+        move_all(&mut s, &parse_version_stages(None).unwrap(), "v21", 2).unwrap();
+        assert_eq!(version_to_drop(&s, &numbers[..20]), None);
+        // v1 carries a stage: v2 is the oldest without one.
+        assert_eq!(version_to_drop(&s, &numbers), Some(2));
+        remove_stage(&mut s, "keep").unwrap();
+        assert_eq!(version_to_drop(&s, &numbers), Some(1));
     }
 
     #[test]

@@ -289,6 +289,28 @@ pub fn put_version(
     Ok(())
 }
 
+/// Removes version `n` of a secret and its expiry entry.
+pub fn delete_version(tx: &mut dyn Tx, project: &str, name: &str, n: u64) -> Result<(), CsmsError> {
+    let key = version_key(project, name, n);
+    if let Some(old) = find_version(tx, project, name, n)? {
+        if let Some(due) = old.expire_ms {
+            tx.delete(EXPIRIES, &due_key(due, &key))?;
+        }
+    }
+    tx.delete(VERSIONS, &key)?;
+    Ok(())
+}
+
+/// The version numbers of a secret, oldest first (keys only, no record decoded).
+pub fn version_numbers(tx: &mut dyn Tx, project: &str, name: &str) -> Result<Vec<u64>, CsmsError> {
+    let prefix = format!("{project}/{name}/");
+    let rows = tx.scan(VERSIONS, &prefix, None, 100_000)?;
+    Ok(rows
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix(&prefix)?.parse().ok())
+        .collect())
+}
+
 /// Versions oldest first, strictly after version number `after` if given.
 pub fn list_versions_after(
     tx: &mut dyn Tx,
@@ -337,9 +359,18 @@ pub fn load_event(tx: &mut dyn Tx, project: &str, name: &str) -> Result<EventRec
     find_event(tx, project, name)?.ok_or(CsmsError::EventNotFound)
 }
 
+/// Saves a new event, within the project's event quota (`EVENT_QUOTA`).
 pub fn insert_event(tx: &mut dyn Tx, event: &EventRecord) -> Result<(), CsmsError> {
     if find_event(tx, &event.project_id, &event.name)?.is_some() {
         return Err(CsmsError::EventExists);
+    }
+    let quota = super::domain::EVENT_QUOTA;
+    if tx
+        .scan(EVENTS, &format!("{}/", event.project_id), None, quota)?
+        .len()
+        >= quota
+    {
+        return Err(CsmsError::EventQuota);
     }
     save_event(tx, event)
 }

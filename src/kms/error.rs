@@ -130,6 +130,12 @@ pub enum KmsError {
     GrantNotFound,
     #[error("The value of limit falls beyond the range.")]
     LimitOutOfRange,
+    #[error("The throttling threshold has been reached: too many key generations, retry later.")]
+    Throttled,
+    #[error("The number of aliases has reached the upper limit.")]
+    AliasQuotaExceeded,
+    #[error("The number of key versions has reached the upper limit.")]
+    KeyVersionQuotaExceeded,
     #[error("The value of marker must be greater than or equal to 0.")]
     InvalidMarker,
     #[error("Invalid token.")]
@@ -208,6 +214,12 @@ impl KmsError {
             GrantQuotaExceeded => (bad, "KMS.2404"),
             GrantNotFound => (bad, "KMS.2501"),
             LimitOutOfRange => (bad, "KMS.1601"),
+            // The API gateway's throttling answer (429, retryable in the SDKs).
+            Throttled => (StatusCode::TOO_MANY_REQUESTS, "APIGW.0308"),
+            // dewstack's own codes: the cloud publishes no alias or key
+            // version bound, nor a code for reaching one.
+            AliasQuotaExceeded => (bad, "KMS.9001"),
+            KeyVersionQuotaExceeded => (bad, "KMS.9002"),
             InvalidMarker => (bad, "KMS.1602"),
             InvalidImportToken => (bad, "KMS.2601"),
             ImportExpirationPast => (bad, "KMS.2602"),
@@ -293,6 +305,17 @@ mod tests {
             (s, b["error"]["error_code"].as_str().unwrap()),
             (400, "KMS.0205")
         );
+        for (e, status, code) in [
+            (KmsError::Throttled, 429, "APIGW.0308"),
+            (KmsError::AliasQuotaExceeded, 400, "KMS.9001"),
+            (KmsError::KeyVersionQuotaExceeded, 400, "KMS.9002"),
+        ] {
+            let (s, b) = body_of(e).await;
+            assert_eq!(
+                (s, b["error"]["error_code"].as_str().unwrap()),
+                (status, code)
+            );
+        }
     }
 
     #[tokio::test]

@@ -106,6 +106,12 @@ pub(super) async fn add_version(
                 s.rotation_ms = Some(now);
             }
             store::put_version(tx, &p, &n, &v)?;
+            // A loop: a database from before the bound may hold more.
+            let mut numbers = store::version_numbers(tx, &p, &n)?;
+            while let Some(old) = stages::version_to_drop(&s.stages, &numbers) {
+                store::delete_version(tx, &p, &n, old)?;
+                numbers.retain(|k| *k != old);
+            }
             store::save_secret(tx, &s)?;
             notify::emit(tx, &rng, &s, EventType::VersionCreated, now)?;
             if let Some(extra) = extra_event {

@@ -3,4 +3,5 @@
 //! delivered from the outbox by a loop).
 
 pub mod notify;
+pub mod records;
 pub mod sweep;

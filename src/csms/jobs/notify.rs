@@ -98,6 +98,9 @@ pub fn emit(
         }
         made += 1;
     }
+    if made > 0 {
+        super::records::prune(tx, RECORDS, &secret.project_id)?;
+    }
     Ok(made)
 }
 

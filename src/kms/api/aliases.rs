@@ -2,12 +2,14 @@
 //!
 //! These aliases are resources of their own (`alias_store`): many per key,
 //! unique per project, each with a URN. A key's `key_alias` is its name,
-//! set at creation; the two never collide because they live apart.
+//! set at creation; the two never collide because they live apart. Each key
+//! and each project holds a bounded number (`domain::limits`).
 
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::paging;
 use crate::kms::domain;
+use crate::kms::domain::limits::{self, ALIASES_PER_KEY, ALIASES_PER_PROJECT};
 use crate::kms::error::KmsError;
 use crate::kms::store;
 use crate::kms::store::aliases::AliasRecord;
@@ -21,6 +23,8 @@ use std::collections::BTreeSet;
 
 pub const ALIAS_PREFIX: &str = "alias/";
 const MAX_ALIAS_LEN: usize = 255;
+/// Alias counts are read up to the bounds, never further.
+const CAPS: (usize, usize) = (ALIASES_PER_KEY, ALIASES_PER_PROJECT);
 
 /// An alias name: `alias/` and at least one more character, at most 255 in
 /// all, of the characters key aliases allow.
@@ -97,6 +101,8 @@ pub async fn create_alias(
             if store::aliases::find(tx, &project, &alias)?.is_some() {
                 return Err(KmsError::AliasExists);
             }
+            let (on_key, in_project) = store::aliases::counts(tx, &project, &key.key_id, CAPS)?;
+            limits::check_alias_quota(on_key, in_project, true)?;
             let record = AliasRecord {
                 alias: alias.clone(),
                 key_id: key.key_id.clone(),
@@ -127,6 +133,10 @@ pub async fn associate_alias(
                 store::aliases::find(tx, &project, &alias)?.ok_or(KmsError::AliasNotFound)?;
             let key = store::load(tx, &project, &target)?;
             check_aliasable(&key)?;
+            if record.key_id != key.key_id {
+                let (on_key, _) = store::aliases::counts(tx, &project, &key.key_id, CAPS)?;
+                limits::check_alias_quota(on_key, 0, false)?;
+            }
             record.key_id = key.key_id.clone();
             record.update_ms = now_ms;
             store::aliases::save(tx, &project, &record)?;

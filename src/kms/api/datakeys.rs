@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::crypto::random_bytes;
 use crate::kms::access::{self, Requester};
-use crate::kms::crypto::blob;
+use crate::kms::crypto::blob::{self, Purpose};
 use crate::kms::domain::grants::op;
 use crate::kms::domain::{self, KeySpec, KeyUsage};
 use crate::kms::error::KmsError;
@@ -105,7 +105,7 @@ pub fn seal_wrapped(
     aad: &[u8],
 ) -> Result<Vec<u8>, KmsError> {
     let (index, material) = access::newest(app, key)?;
-    let blob = blob::seal_blob(&app.rng, key, index, &material, dek, aad)?;
+    let blob = blob::seal_blob(&app.rng, key, index, &material, dek, aad, Purpose::Datakey)?;
     Ok(wrap_blob(&key.key_id, &blob))
 }
 
@@ -133,7 +133,7 @@ pub fn open_wrapped(
     }
     let index = blob::blob_version(blob, key)?;
     let material = access::material(app, key, index)?;
-    blob::open_blob(key, &material, blob, aad).map_err(|e| match e {
+    blob::open_blob(key, &material, blob, aad, Purpose::Datakey).map_err(|e| match e {
         KmsError::InvalidCiphertext => KmsError::InvalidDatakeyCiphertext,
         other => other,
     })

@@ -3,7 +3,7 @@
 
 use crate::kms::access::{self, Requester};
 use crate::kms::crypto::asymmetric::{self, EncAlg};
-use crate::kms::crypto::blob;
+use crate::kms::crypto::blob::{self, Purpose};
 use crate::kms::domain::grants::op;
 use crate::kms::domain::usable::check_usable;
 use crate::kms::domain::KeyUsage;
@@ -43,8 +43,16 @@ pub fn encrypt_under(
     }
     let (index, material) = access::newest(app, key)?;
     if alg == EncAlg::Symmetric {
-        return blob::seal_blob(&app.rng, key, index, &material, plaintext, aad)
-            .map(EncryptJob::Done);
+        return blob::seal_blob(
+            &app.rng,
+            key,
+            index,
+            &material,
+            plaintext,
+            aad,
+            Purpose::Data,
+        )
+        .map(EncryptJob::Done);
     }
     no_aad_for_asymmetric(aad)?;
     let private = asymmetric::parse_private(key.key_spec, &material)?;
@@ -100,13 +108,14 @@ pub async fn decrypt_under(
     if alg == EncAlg::Symmetric {
         let index = blob::blob_version(ciphertext, key)?;
         let material = access::material(app, key, index)?;
-        return blob::open_blob(key, &material, ciphertext, aad);
+        return blob::open_blob(key, &material, ciphertext, aad, Purpose::Data);
     }
     no_aad_for_asymmetric(aad)?;
     let (_, material) = access::newest(app, key)?;
     let private = asymmetric::parse_private(key.key_spec, &material)?;
     let ct = ciphertext.to_vec();
-    blocking(move || asymmetric::decrypt(&private, alg, &ct)).await
+    let rng = app.rng.clone();
+    blocking(move || asymmetric::decrypt(&rng, &private, alg, &ct)).await
 }
 
 /// The key a ciphertext is for: symmetric blobs name their key (a given

@@ -69,14 +69,17 @@ async fn grant(app: &AppState, caller: &Caller, new: NewGrant) -> Result<String,
     let now = app.clock.now().timestamp_millis();
     let who = Requester::caller(caller);
     let issuer = caller.user_id.clone();
+    let (project, domain_id) = (caller.project().to_owned(), caller.domain_id.clone());
     let id = grant_id.clone();
     app.db
         .tx(move |tx| {
             let key = access::usable_key_tx(tx, &who, &new.key_id, op::CREATE_GRANT)?;
             rules::check_grantable(&key)?;
-            rules::check_grant_quota(
-                store::grants::for_key(tx, &key.project_id, &key.key_id)?.len(),
-            )?;
+            let existing = store::grants::for_key(tx, &key.project_id, &key.key_id)?;
+            if key.project_id != project {
+                rules::check_delegation(&existing, &issuer, &domain_id, &new.operations)?;
+            }
+            rules::check_grant_quota(existing.len())?;
             // Keys written before the global index existed join it here.
             store::index_owner(tx, &key)?;
             store::grants::insert(

@@ -28,9 +28,7 @@ pub async fn create_parameters_for_import(
     rules::check_importable(&access::own_key(&app, &caller, &key_id).await?)?;
     let (keyring, rng, kid) = (app.keyring.clone(), app.rng.clone(), key_id.clone());
     let (sealed, public) =
-        tokio::task::spawn_blocking(move || token::wrapping_pair(&keyring, &rng, &kid))
-            .await
-            .map_err(|e| KmsError::Internal(e.to_string()))??;
+        super::keygen::generate(move || token::wrapping_pair(&keyring, &rng, &kid)).await?;
     let expires_ms = app.clock.now().timestamp_millis() + TOKEN_TTL_MS;
     let token_id = hex::encode(crate::common::crypto::random_bytes(&app.rng, 16).as_slice());
     let project = caller.project().to_owned();

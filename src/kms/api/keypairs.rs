@@ -11,7 +11,7 @@ use crate::common::body::Body;
 use crate::kms::access;
 use crate::kms::api::datakeys;
 use crate::kms::crypto::asymmetric;
-use crate::kms::crypto::blob;
+use crate::kms::crypto::blob::{self, Purpose};
 use crate::kms::crypto::material;
 use crate::kms::domain::grants::op;
 use crate::kms::domain::{self, KeySpec};
@@ -74,14 +74,13 @@ async fn create_pair(
     let key = datakeys::wrapping_key(&app, caller, Some(&key_id), operation).await?;
     // RSA key generation takes up to seconds.
     let rng = app.rng.clone();
-    let (private_der, public_der) = tokio::task::spawn_blocking(move || {
+    let (private_der, public_der) = super::keygen::generate(move || {
         let der = material::generate(&rng, spec)
             .map_err(|_| KmsError::Internal("key pair generation failed".into()))?;
         let public = asymmetric::parse_private(spec, &der)?.public_der()?;
         Ok::<_, KmsError>((der, public))
     })
-    .await
-    .map_err(|_| KmsError::Internal("key pair task failed".into()))??;
+    .await?;
     let (index, material) = access::newest(&app, &key)?;
     let blob = blob::seal_blob(
         &app.rng,
@@ -90,6 +89,7 @@ async fn create_pair(
         &material,
         &private_der,
         aad.as_bytes(),
+        Purpose::Data,
     )?;
     let b64 = &base64::engine::general_purpose::STANDARD;
     Ok(CreateDatakeyPairResponse {

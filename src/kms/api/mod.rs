@@ -15,6 +15,7 @@ pub(crate) mod derive;
 pub(crate) mod encryption;
 pub(crate) mod grants;
 pub(crate) mod import;
+pub(crate) mod keygen;
 pub(crate) mod keypairs;
 pub(crate) mod keys;
 pub(crate) mod mac;

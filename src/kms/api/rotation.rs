@@ -72,6 +72,7 @@ pub async fn rotate_on_demand(
     let (keyring, rng) = (app.keyring.clone(), app.rng.clone());
     let key = access::change_own_key(&app, &caller, &key_id, move |_, key| {
         rules::check_rotatable(key)?;
+        rules::check_version_room(key)?;
         let sealed = material::seal_fresh(&keyring, &rng, &key.key_id, key.key_spec)?;
         rules::add_version(key, sealed, now);
         Ok(())

@@ -219,15 +219,18 @@ pub fn encrypt(
     }
 }
 
-/// Decrypts with `key`; every failure is the caller's bad ciphertext.
+/// Decrypts with `key`; every failure is the caller's bad ciphertext. RSA
+/// runs blinded with `rng` (a fresh random factor per call), so its timing
+/// does not depend on the private exponent applied to an attacker's input.
 pub fn decrypt(
+    rng: &Rng,
     key: &PrivateKey,
     alg: EncAlg,
     ciphertext: &[u8],
 ) -> Result<zeroize::Zeroizing<Vec<u8>>, KmsError> {
     let plain = match (key, alg) {
         (PrivateKey::Rsa(k), EncAlg::RsaOaepSha1 | EncAlg::RsaOaepSha256) => k
-            .decrypt(alg.oaep(), ciphertext)
+            .decrypt_blinded(&mut rng.csprng(), alg.oaep(), ciphertext)
             .map_err(|_| KmsError::InvalidCiphertext)?,
         (PrivateKey::Sm2(k), EncAlg::Sm2) => {
             let scalar = sm2_scalar_bytes(k);
@@ -274,16 +277,35 @@ mod tests {
                 assert!(alg.fits(spec));
                 let ct = encrypt(material::test_rng(), &key, alg, b"attack at dawn").unwrap();
                 assert_eq!(
-                    decrypt(&key, alg, &ct).unwrap().as_slice(),
+                    decrypt(material::test_rng(), &key, alg, &ct)
+                        .unwrap()
+                        .as_slice(),
                     b"attack at dawn"
                 );
                 for i in [0, ct.len() / 2, ct.len() - 1] {
                     let mut bad = ct.clone();
                     bad[i] ^= 1;
-                    assert!(decrypt(&key, alg, &bad).is_err(), "{alg:?} byte {i}");
+                    assert!(
+                        decrypt(material::test_rng(), &key, alg, &bad).is_err(),
+                        "{alg:?} byte {i}"
+                    );
                 }
             }
         }
+    }
+
+    #[test]
+    fn rsa_decryption_is_blinded_with_the_given_rng() {
+        let der =
+            material::generate(crate::kms::crypto::material::test_rng(), KeySpec::Rsa2048).unwrap();
+        let key = parse_private(KeySpec::Rsa2048, &der).unwrap();
+        let ct = encrypt(material::test_rng(), &key, EncAlg::RsaOaepSha256, b"blind").unwrap();
+        // The blinding factor comes from the RNG passed in: decrypting draws
+        // from it, so its next output differs from an untouched twin's.
+        let (used, twin) = (Rng::seeded(5), Rng::seeded(5));
+        let plain = decrypt(&used, &key, EncAlg::RsaOaepSha256, &ct).unwrap();
+        assert_eq!(plain.as_slice(), b"blind");
+        assert_ne!(used.array::<16>(), twin.array::<16>());
     }
 
     #[test]

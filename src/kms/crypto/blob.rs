@@ -1,10 +1,19 @@
 //! Symmetric encryption under a key's material, and the ciphertext blob that
 //! lets DecryptData find its key without being told.
 //!
-//! Blob: `0xD1 | key_id (36 ASCII) | version index (u32 BE) | nonce (12) | ciphertext+tag`.
+//! Blob: `magic | key_id (36 ASCII) | version index (u32 BE) | nonce (12) | ciphertext+tag`.
 //! The 41-byte header is part of the associated data, so a blob cannot be
-//! re-pointed at another key or version; the caller's
+//! re-pointed at another key, version or purpose; the caller's
 //! `additional_authenticated_data` follows it.
+//!
+//! The magic byte names the blob's purpose (`Purpose`): `0xD2` data
+//! (EncryptData, data key pairs' private keys, CSMS values), `0xD3` data keys
+//! (inside the DEK trailer). A blob of one purpose never opens as the other:
+//! changing the byte breaks the tag. `0xD1` is the format before purposes
+//! existed; it still opens for both, because an old data key blob cannot be
+//! told from an old EncryptData blob (the residual risk: a pre-change data key
+//! ciphertext opens through DecryptData, a pre-change EncryptData blob with a
+//! computed trailer through DecryptDatakey). New blobs are never `0xD1`.
 
 use crate::common::crypto::{random_bytes, Sealer};
 use crate::kms::domain::KeySpec;
@@ -15,7 +24,32 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, AesGcm, Nonce};
 use zeroize::Zeroizing;
 
-const MAGIC: u8 = 0xD1;
+/// Blobs written before purposes existed (see the module doc).
+const LEGACY: u8 = 0xD1;
+const DATA: u8 = 0xD2;
+const DATAKEY: u8 = 0xD3;
+
+/// What a blob was made for; it opens only for the same purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// EncryptData / DecryptData (and every other service's use of them).
+    Data,
+    /// The blob inside a data key ciphertext (DecryptDatakey, capsules).
+    Datakey,
+}
+
+impl Purpose {
+    fn magic(self) -> u8 {
+        match self {
+            Purpose::Data => DATA,
+            Purpose::Datakey => DATAKEY,
+        }
+    }
+
+    fn accepts(self, magic: u8) -> bool {
+        magic == LEGACY || magic == self.magic()
+    }
+}
 const HEADER_LEN: usize = 1 + 36 + 4;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
@@ -88,9 +122,9 @@ fn bad_material() -> KmsError {
     KmsError::Internal("stored key material has the wrong length".into())
 }
 
-fn header(key_id: &str, version: u32) -> Vec<u8> {
+fn header(purpose: Purpose, key_id: &str, version: u32) -> Vec<u8> {
     let mut h = Vec::with_capacity(HEADER_LEN);
-    h.push(MAGIC);
+    h.push(purpose.magic());
     h.extend_from_slice(key_id.as_bytes());
     h.extend_from_slice(&version.to_be_bytes());
     h
@@ -111,10 +145,11 @@ pub fn encrypt(
         .checked_sub(1)
         .ok_or(KmsError::KeyNotEnabled)?;
     let material = open_version(keyring, key, &key.versions[index])?;
-    seal_blob(rng, key, index, &material, plaintext, aad)
+    seal_blob(rng, key, index, &material, plaintext, aad, Purpose::Data)
 }
 
-/// Encrypts under version `index` of `key`, whose plaintext material is given.
+/// Encrypts under version `index` of `key`, whose plaintext material is
+/// given, for `purpose`.
 pub fn seal_blob(
     rng: &Rng,
     key: &KeyRecord,
@@ -122,8 +157,9 @@ pub fn seal_blob(
     material: &[u8],
     plaintext: &[u8],
     aad: &[u8],
+    purpose: Purpose,
 ) -> Result<Vec<u8>, KmsError> {
-    let head = header(&key.key_id, index as u32);
+    let head = header(purpose, &key.key_id, index as u32);
     let nonce = random_bytes(rng, NONCE_LEN);
     let mut full_aad = head.clone();
     full_aad.extend_from_slice(aad);
@@ -136,7 +172,8 @@ pub fn seal_blob(
 
 /// The key id a blob names, if the blob is well-formed at all.
 pub fn blob_key_id(blob: &[u8]) -> Result<String, KmsError> {
-    if blob.len() < HEADER_LEN + NONCE_LEN + TAG_LEN || blob[0] != MAGIC {
+    let known = [LEGACY, DATA, DATAKEY];
+    if blob.len() < HEADER_LEN + NONCE_LEN + TAG_LEN || !known.contains(&blob[0]) {
         return Err(KmsError::InvalidCiphertext);
     }
     let id = std::str::from_utf8(&blob[1..37]).map_err(|_| KmsError::InvalidCiphertext)?;
@@ -153,7 +190,7 @@ pub fn decrypt(
     let index = blob_version(blob, key)?;
     let version = key.versions.get(index).ok_or(KmsError::InvalidCiphertext)?;
     let material = open_version(keyring, key, version)?;
-    open_blob(key, &material, blob, aad)
+    open_blob(key, &material, blob, aad, Purpose::Data)
 }
 
 /// The version index of `key` that a well-formed blob of that key names.
@@ -170,14 +207,19 @@ pub fn blob_version(blob: &[u8], key: &KeyRecord) -> Result<usize, KmsError> {
     Ok(index)
 }
 
-/// Decrypts a blob of `key` with the plaintext material of the version it names.
+/// Decrypts a blob of `key` made for `purpose` with the plaintext material
+/// of the version it names.
 pub fn open_blob(
     key: &KeyRecord,
     material: &[u8],
     blob: &[u8],
     aad: &[u8],
+    purpose: Purpose,
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     blob_version(blob, key)?;
+    if !purpose.accepts(blob[0]) {
+        return Err(KmsError::InvalidCiphertext);
+    }
     let (head, rest) = blob.split_at(HEADER_LEN);
     let (nonce, ct) = rest.split_at(NONCE_LEN);
     let mut full_aad = head.to_vec();
@@ -268,6 +310,58 @@ mod tests {
         assert_eq!(decrypt(&keyring, &k, &new, b"").unwrap().as_slice(), b"v1");
     }
 
+    /// Blobs written by dewstack before blobs named their purpose (commit
+    /// e6c8f55, `seal_blob` with `Rng::seeded(42)`), under material `[7; 32]`
+    /// of key `0d0466b0-…`, version 0: an EncryptData blob of
+    /// "old encrypt-data" with associated data "ctx", and a data key
+    /// ciphertext (blob + trailer) of the data key `[0x5a; 32]`.
+    const OLD_DATA_HEX: &str = "d130643034363662302d653732372d346439632d623335642d663834626234373461333766000000007848b5d711bc9883996317a38d9ec30de4342ffa08f0d39df9809ff888f6470efc05e42a445091b033732982";
+    const OLD_DATAKEY_HEX: &str = "d130643034363662302d653732372d346439632d623335642d66383462623437346133376600000000184939c9e8d0db2a55f292a91de4c1b705a8eae21b52c8bf051bc7a6d9ef20acd2547e406c6786b130ad2928b9944903625135d1ef03d50d1228523f30643034363662302d653732372d346439632d623335642d66383462623437346133376600000000b676e7e9544bf028654c18565968fb3175121cac7de8bf62cbcf37f168909414";
+
+    fn fixture_key() -> KeyRecord {
+        super::tests_support_key("0d0466b0-e727-4d9c-b35d-f84bb474a37f")
+    }
+
+    #[test]
+    fn blobs_made_before_purposes_still_open_by_their_operation() {
+        let k = fixture_key();
+        let material = [7u8; 32];
+        let data = hex::decode(OLD_DATA_HEX).unwrap();
+        assert_eq!(data[0], LEGACY);
+        let plain = open_blob(&k, &material, &data, b"ctx", Purpose::Data).unwrap();
+        assert_eq!(plain.as_slice(), b"old encrypt-data");
+        let wrapped = hex::decode(OLD_DATAKEY_HEX).unwrap();
+        let (inner, id) = crate::kms::api::datakeys::unwrap_blob(&wrapped).unwrap();
+        assert_eq!(id, k.key_id);
+        let dek = open_blob(&k, &material, inner, b"", Purpose::Datakey).unwrap();
+        assert_eq!(dek.as_slice(), &[0x5a; 32]);
+    }
+
+    #[test]
+    fn new_blobs_open_only_for_their_purpose() {
+        let k = fixture_key();
+        let rng = Rng::seeded(3);
+        let material = [7u8; 32];
+        for (made, other) in [
+            (Purpose::Data, Purpose::Datakey),
+            (Purpose::Datakey, Purpose::Data),
+        ] {
+            let blob = seal_blob(&rng, &k, 0, &material, b"x", b"", made).unwrap();
+            assert_ne!(blob[0], LEGACY);
+            assert!(open_blob(&k, &material, &blob, b"", made).is_ok());
+            assert!(matches!(
+                open_blob(&k, &material, &blob, b"", other),
+                Err(KmsError::InvalidCiphertext)
+            ));
+            // Relabelling the blob breaks its tag.
+            for magic in [LEGACY, other.magic()] {
+                let mut relabelled = blob.clone();
+                relabelled[0] = magic;
+                assert!(open_blob(&k, &material, &relabelled, b"", other).is_err());
+            }
+        }
+    }
+
     #[test]
     fn unusable_states_refuse() {
         let rng = Rng::seeded(9);
@@ -285,5 +379,33 @@ mod tests {
             check_usable(&k, KeyUsage::EncryptDecrypt),
             Err(KmsError::KeyPendingDeletionUnusable)
         ));
+    }
+}
+/// A key record for the tests of this file (material is passed apart).
+#[cfg(test)]
+fn tests_support_key(id: &str) -> KeyRecord {
+    use crate::kms::domain::{KeyState, KeyUsage, Origin};
+    KeyRecord {
+        key_id: id.into(),
+        project_id: "p".into(),
+        domain_id: "d".into(),
+        key_alias: "a".into(),
+        key_description: String::new(),
+        key_spec: KeySpec::Aes256,
+        key_usage: KeyUsage::EncryptDecrypt,
+        origin: Origin::Kms,
+        key_state: KeyState::Enabled,
+        default_key: false,
+        creation_ms: 0,
+        scheduled_deletion_ms: None,
+        expiration_ms: None,
+        enterprise_project_id: "0".into(),
+        keystore_id: "0".into(),
+        tags: Default::default(),
+        versions: vec![KeyVersion {
+            created_ms: 0,
+            sealed: vec![],
+        }],
+        admin: Default::default(),
     }
 }

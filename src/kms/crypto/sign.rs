@@ -203,8 +203,10 @@ pub fn sign(
     let input = input(alg, kind, message)?;
     match (key, input) {
         (PrivateKey::Rsa(k), Input::Digest(d)) => match rsa_scheme_sign(alg)? {
+            // Both with the RNG: PKCS#1 v1.5 is deterministic, but the RNG
+            // blinds the private-key operation (`sign` alone would not).
             Ok(pss) => k.sign_with_rng(&mut rng.csprng(), pss, &d),
-            Err(pkcs1) => k.sign(pkcs1, &d),
+            Err(pkcs1) => k.sign_with_rng(&mut rng.csprng(), pkcs1, &d),
         }
         .map_err(|_| sign_failed()),
         (PrivateKey::P256(k), Input::Digest(d)) => {

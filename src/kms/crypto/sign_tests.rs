@@ -230,3 +230,16 @@ fn ecdsa_p256_rfc6979_known_answer() {
          F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"
     );
 }
+
+#[test]
+fn rsa_pkcs1_signing_is_blinded_with_the_given_rng() {
+    let k = key(KeySpec::Rsa2048);
+    let alg = SignAlg::RsaPkcs1(Hash::Sha256);
+    let (used, twin) = (Rng::seeded(5), Rng::seeded(5));
+    let sig = sign(&used, &k, alg, MessageType::Raw, b"blinded").unwrap();
+    assert!(verify(&k, alg, MessageType::Raw, b"blinded", &sig).unwrap());
+    // PKCS#1 v1.5 is deterministic; the RNG is drawn from for blinding only.
+    assert_ne!(used.array::<16>(), twin.array::<16>());
+    let again = sign(&Rng::seeded(6), &k, alg, MessageType::Raw, b"blinded").unwrap();
+    assert_eq!(sig, again);
+}

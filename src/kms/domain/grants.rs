@@ -79,6 +79,33 @@ pub fn decide(
     }
 }
 
+/// A grant created by a grantee (a caller acting on another project's key
+/// through its grants) may allow only operations the creator itself holds on
+/// that key: the union of the operations of every grant naming it. Huawei's
+/// CreateGrant page says nothing about grants made by grantees; refusing
+/// anything more (403, like any operation a grant does not allow) is
+/// dewstack's choice, so a grantee can never give itself or anyone else more
+/// than it holds. The new grant stands on its own: revoking or retiring the
+/// grant it came from does not remove it (the cloud documents no cascade;
+/// dewstack's choice, the key owner sees and revokes every grant on its key).
+pub fn check_delegation(
+    grants: &[GrantRecord],
+    user_id: &str,
+    domain_id: &str,
+    requested: &[String],
+) -> Result<(), KmsError> {
+    let held = |op: &String| {
+        grants
+            .iter()
+            .any(|g| g.names(user_id, domain_id) && g.allows(op))
+    };
+    if requested.iter().all(held) {
+        Ok(())
+    } else {
+        Err(KmsError::NoKeyPermission)
+    }
+}
+
 /// `^[a-zA-Z0-9]{1,64}$`
 pub fn parse_principal(raw: &str, field: &'static str) -> Result<String, KmsError> {
     if (1..=64).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_alphanumeric()) {

@@ -138,3 +138,36 @@ fn operation_names_are_the_sdks() {
         ]
     );
 }
+
+#[test]
+fn a_grantee_delegates_only_what_it_holds() {
+    let ops = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let grants = vec![
+        grant(
+            PrincipalType::User,
+            "alice",
+            &["create-grant", "encrypt-data"],
+        ),
+        grant(PrincipalType::Domain, "acme", &["describe-key"]),
+        grant(PrincipalType::User, "bob", &["decrypt-data"]),
+    ];
+    // Held through its own grant and through its domain's.
+    assert!(check_delegation(&grants, "alice", "acme", &ops(&["encrypt-data"])).is_ok());
+    assert!(check_delegation(
+        &grants,
+        "alice",
+        "acme",
+        &ops(&["create-grant", "encrypt-data", "describe-key"])
+    )
+    .is_ok());
+    // Bob's grant is not Alice's.
+    for wanted in [&["decrypt-data"][..], &["encrypt-data", "decrypt-data"][..]] {
+        let err = check_delegation(&grants, "alice", "acme", &ops(wanted)).unwrap_err();
+        assert_eq!(
+            err.status_and_code(),
+            KmsError::NoKeyPermission.status_and_code()
+        );
+    }
+    // Outside the domain nothing is held.
+    assert!(check_delegation(&grants, "alice", "other", &ops(&["describe-key"])).is_err());
+}

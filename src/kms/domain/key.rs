@@ -154,6 +154,12 @@ impl KeySpec {
         matches!(self, KeySpec::Aes256 | KeySpec::Sm4)
     }
 
+    /// Specs whose key generation takes long enough (RSA: up to seconds)
+    /// to be bounded per node (`api::keygen`).
+    pub fn is_expensive(self) -> bool {
+        matches!(self, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096)
+    }
+
     pub fn is_hmac(self) -> bool {
         matches!(
             self,

@@ -4,6 +4,29 @@
 pub const CMK_QUOTA: usize = 100;
 pub const GRANTS_PER_KEY_QUOTA: i64 = 100;
 
+/// Alias resources (CreateAlias) per key and per project. The cloud
+/// publishes neither bound; these are dewstack's choice (AWS KMS allows 50
+/// aliases per key), so a tenant cannot grow the alias tables without end.
+pub const ALIASES_PER_KEY: usize = 50;
+pub const ALIASES_PER_PROJECT: usize = 1000;
+
+/// Whether a key holding `on_key` aliases in a project holding `in_project`
+/// may take one more (`new_name`: the alias does not exist yet).
+pub fn check_alias_quota(
+    on_key: usize,
+    in_project: usize,
+    new_name: bool,
+) -> Result<(), crate::kms::error::KmsError> {
+    if on_key >= ALIASES_PER_KEY || (new_name && in_project >= ALIASES_PER_PROJECT) {
+        return Err(crate::kms::error::KmsError::AliasQuotaExceeded);
+    }
+    Ok(())
+}
+
+/// Key versions RotateOnDemand may bring a key to (dewstack's choice, see
+/// `rotation::check_version_room`).
+pub const MAX_KEY_VERSIONS: usize = 100;
+
 pub const DAY_MS: i64 = 86_400_000;
 
 /// Rotation interval in days when none was set, and the bounds of a set one.

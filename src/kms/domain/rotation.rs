@@ -64,6 +64,18 @@ pub fn set_interval(key: &mut KeyRecord, days: i64) -> Result<(), KmsError> {
     Ok(())
 }
 
+/// Whether RotateOnDemand may add a version. Every version lives in the key
+/// record every crypto call decodes, so on-demand rotation (which a caller
+/// can repeat at will) stops at `MAX_KEY_VERSIONS`. The cloud publishes no
+/// such bound; it is dewstack's choice. Scheduled rotation is not counted:
+/// at least 30 days apart, it cannot grow the record fast.
+pub fn check_version_room(key: &KeyRecord) -> Result<(), KmsError> {
+    if key.versions.len() >= super::limits::MAX_KEY_VERSIONS {
+        return Err(KmsError::KeyVersionQuotaExceeded);
+    }
+    Ok(())
+}
+
 /// Adds a version whose fresh material is `sealed` (see
 /// `crypto::material::seal_fresh`); the new version encrypts from now on.
 pub fn add_version(key: &mut KeyRecord, sealed: Vec<u8>, now_ms: i64) {
@@ -187,6 +199,19 @@ mod tests {
         assert_eq!(k.admin.interval_days(), 90);
         disable(&mut k).unwrap();
         assert!(!k.admin.rotation_enabled);
+    }
+
+    #[test]
+    fn on_demand_rotation_stops_at_the_version_bound() {
+        let mut k = key("AES_256", "kms");
+        for n in 0..crate::kms::domain::limits::MAX_KEY_VERSIONS {
+            assert!(check_version_room(&k).is_ok(), "version {n}");
+            add_version(&mut k, vec![0; 8], n as i64);
+        }
+        assert_eq!(
+            check_version_room(&k).unwrap_err().status_and_code().1,
+            "KMS.9002"
+        );
     }
 
     #[test]

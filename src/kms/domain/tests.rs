@@ -223,3 +223,21 @@ fn pin_types() {
     assert!(check_pin_type(Some("plaintext")).is_err());
     assert!(check_pin_type(Some("")).is_err());
 }
+
+#[test]
+fn alias_quota_per_key_and_per_project() {
+    use super::limits::*;
+    assert!(check_alias_quota(ALIASES_PER_KEY - 1, ALIASES_PER_PROJECT - 1, true).is_ok());
+    let code = |r: Result<(), KmsError>| r.unwrap_err().status_and_code().1;
+    assert_eq!(
+        code(check_alias_quota(ALIASES_PER_KEY, 0, true)),
+        "KMS.9001"
+    );
+    assert_eq!(
+        code(check_alias_quota(0, ALIASES_PER_PROJECT, true)),
+        "KMS.9001"
+    );
+    // Moving an existing alias does not grow the project.
+    assert!(check_alias_quota(0, ALIASES_PER_PROJECT, false).is_ok());
+    assert!(check_alias_quota(ALIASES_PER_KEY, 0, false).is_err());
+}

@@ -48,6 +48,21 @@ pub fn save(tx: &mut dyn Tx, project: &str, record: &AliasRecord) -> Result<(), 
     Ok(())
 }
 
+/// How many aliases name `key_id`, and how many the project has, each
+/// counted up to `cap` (keys only, no record decoded).
+pub fn counts(
+    tx: &mut dyn Tx,
+    project: &str,
+    key_id: &str,
+    cap: (usize, usize),
+) -> Result<(usize, usize), KmsError> {
+    let on_key = tx
+        .scan(BY_KEY, &by_key_prefix(project, key_id), None, cap.0)?
+        .len();
+    let in_project = tx.scan(ALIASES, &format!("{project}/"), None, cap.1)?.len();
+    Ok((on_key, in_project))
+}
+
 pub fn remove(tx: &mut dyn Tx, project: &str, record: &AliasRecord) -> Result<(), KmsError> {
     tx.delete(
         BY_KEY,
