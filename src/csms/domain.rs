@@ -105,15 +105,19 @@ pub fn parse_secret_type(raw: Option<&str>) -> Result<String, CsmsError> {
 /// `Integer[unit]` with unit d/h/m/s, between 6 hours and 365 days; seconds.
 pub fn parse_rotation_period(raw: &str) -> Result<i64, CsmsError> {
     let bad = CsmsError::InvalidParameter("rotation_period");
-    let (digits, unit) = raw.split_at(raw.len().saturating_sub(1));
-    let n: i64 = digits
+    // Split off the last *character*: a byte index would panic inside a
+    // multi-byte character ("6天").
+    let mut chars = raw.chars();
+    let unit = chars.next_back();
+    let n: i64 = chars
+        .as_str()
         .parse()
         .map_err(|_| CsmsError::InvalidParameter("rotation_period"))?;
     let secs = match unit {
-        "d" => n.checked_mul(86_400),
-        "h" => n.checked_mul(3_600),
-        "m" => n.checked_mul(60),
-        "s" => Some(n),
+        Some('d') => n.checked_mul(86_400),
+        Some('h') => n.checked_mul(3_600),
+        Some('m') => n.checked_mul(60),
+        Some('s') => Some(n),
         _ => None,
     }
     .ok_or(bad)?;
@@ -392,5 +396,17 @@ mod tests {
         assert!(parse_rotation_period("").is_err());
         assert_eq!(parse_secret_type(None).unwrap(), "COMMON");
         assert!(parse_secret_type(Some("RDS")).is_err());
+    }
+}
+
+#[cfg(test)]
+mod parse_props {
+    use super::parse_rotation_period;
+
+    #[test]
+    fn rotation_period_ending_in_a_multibyte_character_is_rejected() {
+        for raw in ["6天", "天", "1d天", "6h\u{1F600}", "é", "6\u{0301}"] {
+            assert!(parse_rotation_period(raw).is_err(), "{raw:?}");
+        }
     }
 }
