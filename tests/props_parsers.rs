@@ -77,7 +77,12 @@ proptest! {
         let _ = sig::parse_sdk_date(&date);
         if let Ok(parsed) = sig::parse_authorization(&auth) {
             let _ = sig::canonical_request(&req, &parsed);
-            let _ = sig::verify(&req, &parsed, "secret", dewstack::testing::fixed_time());
+            let scope = sig::ExpectedScope {
+                region: dewstack::testing::REGION,
+                services: &["kms"],
+                global: false,
+            };
+            let _ = sig::verify(&req, &parsed, "secret", dewstack::testing::fixed_time(), &scope);
         }
     }
 
