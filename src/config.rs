@@ -116,14 +116,6 @@ pub struct Limits {
     /// default 12 MiB (Huawei's API gateway limit for signed bodies): larger
     /// bodies get 413.
     pub max_body_bytes: usize,
-    /// default 16: ports one VPC endpoint may listen on (its service's port mappings).
-    pub vpcep_max_ports_per_endpoint: usize,
-    /// default 256: forwarding listeners open at once, all endpoints together.
-    pub vpcep_max_listeners: usize,
-    /// default 256: connections forwarded at once through one endpoint.
-    pub vpcep_max_connections_per_endpoint: usize,
-    /// default 4096: connections forwarded at once, all endpoints together.
-    pub vpcep_max_connections: usize,
 }
 
 impl Default for Limits {
@@ -134,10 +126,6 @@ impl Default for Limits {
             body_read_timeout_secs: 30,
             max_connections: 1024,
             max_body_bytes: 12 * 1024 * 1024,
-            vpcep_max_ports_per_endpoint: 16,
-            vpcep_max_listeners: 256,
-            vpcep_max_connections_per_endpoint: 256,
-            vpcep_max_connections: 4096,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Startup: open storage, build the state, print how to connect, serve until
 //! SIGTERM/SIGINT, finishing requests already in flight.
 
+pub mod fd_limit;
 pub mod listen;
 pub mod request_id;
 pub mod router;
@@ -40,6 +41,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");
     }
 
+    match fd_limit::raise_nofile() {
+        Some(n) => tracing::info!(open_files = n, "file descriptor limit"),
+        None => tracing::warn!("cannot read the file descriptor limit"),
+    }
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
     print_banner(
