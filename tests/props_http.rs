@@ -795,6 +795,12 @@ fn body_case() -> impl Strategy<Value = BodyCase> {
     ]
 }
 
+/// At most 300 characters: longer URIs are refused by the HTTP layer itself
+/// (414 from hyper) before dewstack sees them, and `http::Uri` refuses them here.
+fn short(s: &str) -> String {
+    s.chars().take(300).collect()
+}
+
 /// Percent-encodes everything but unreserved characters.
 fn enc(s: &str) -> String {
     s.bytes()
@@ -833,7 +839,7 @@ const PLACEHOLDERS: &[&str] = &[
 /// to UTF-8.
 fn path_segment() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => hostile_string().prop_map(|s| enc(&s)),
+        4 => hostile_string().prop_map(|s| enc(&short(&s))),
         1 => prop_oneof![Just("%FF"), Just("%C3%28"), Just("a%ED%A0%80"), Just("%"), Just("%zz")]
             .prop_map(str::to_owned),
     ]
@@ -1020,12 +1026,13 @@ fn hostile_bodies_paths_and_queries_never_give_5xx_or_foreign_envelopes() {
                 .iter()
                 .map(|(k, v, raw)| {
                     let v = if *raw {
-                        v.replace(['&', '#', ' '], "")
+                        short(v)
+                            .replace(['&', '#', ' '], "")
                             .chars()
                             .filter(char::is_ascii_graphic)
                             .collect()
                     } else {
-                        enc(v)
+                        enc(&short(v))
                     };
                     format!("{}={v}", enc(k))
                 })
