@@ -291,24 +291,13 @@ pub fn put_version(
 
 /// Removes version `n` of a secret and its expiry entry.
 pub fn delete_version(tx: &mut dyn Tx, project: &str, name: &str, n: u64) -> Result<(), CsmsError> {
+    let old = find_version(tx, project, name, n)?;
     let key = version_key(project, name, n);
-    if let Some(old) = find_version(tx, project, name, n)? {
-        if let Some(due) = old.expire_ms {
-            tx.delete(EXPIRIES, &due_key(due, &key))?;
-        }
+    if let Some(due) = old.and_then(|v| v.expire_ms) {
+        tx.delete(EXPIRIES, &due_key(due, &key))?;
     }
     tx.delete(VERSIONS, &key)?;
     Ok(())
-}
-
-/// The version numbers of a secret, oldest first (keys only, no record decoded).
-pub fn version_numbers(tx: &mut dyn Tx, project: &str, name: &str) -> Result<Vec<u64>, CsmsError> {
-    let prefix = format!("{project}/{name}/");
-    let rows = tx.scan(VERSIONS, &prefix, None, 100_000)?;
-    Ok(rows
-        .iter()
-        .filter_map(|(k, _)| k.strip_prefix(&prefix)?.parse().ok())
-        .collect())
 }
 
 /// Versions oldest first, strictly after version number `after` if given.

@@ -107,7 +107,10 @@ pub(super) async fn add_version(
             }
             store::put_version(tx, &p, &n, &v)?;
             // A loop: a database from before the bound may hold more.
-            let mut numbers = store::version_numbers(tx, &p, &n)?;
+            let mut numbers: Vec<u64> = store::list_versions(tx, &p, &n)?
+                .iter()
+                .map(|v| v.number)
+                .collect();
             while let Some(old) = stages::version_to_drop(&s.stages, &numbers) {
                 store::delete_version(tx, &p, &n, old)?;
                 numbers.retain(|k| *k != old);

@@ -133,6 +133,7 @@ async fn import_material(app: &AppState, caller: &Caller, up: Upload) -> Result<
         .decode(&params.sealed_private_key)
         .map_err(|_| KmsError::Internal("stored wrapping key is not base64".into()))?;
     let unwrapped = token::unwrap_material(
+        &app.rng,
         &app.keyring,
         &up.key_id,
         &sealed_private,

@@ -233,6 +233,33 @@ mod tests {
     use crate::kms::domain::usable::check_usable;
     use crate::kms::domain::{KeyState, KeyUsage, Origin};
 
+    /// A key record for the tests of this file (material is passed apart).
+    fn tests_support_key(id: &str) -> KeyRecord {
+        KeyRecord {
+            key_id: id.into(),
+            project_id: "p".into(),
+            domain_id: "d".into(),
+            key_alias: "a".into(),
+            key_description: String::new(),
+            key_spec: KeySpec::Aes256,
+            key_usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::Kms,
+            key_state: KeyState::Enabled,
+            default_key: false,
+            creation_ms: 0,
+            scheduled_deletion_ms: None,
+            expiration_ms: None,
+            enterprise_project_id: "0".into(),
+            keystore_id: "0".into(),
+            tags: Default::default(),
+            versions: vec![KeyVersion {
+                created_ms: 0,
+                sealed: vec![],
+            }],
+            admin: Default::default(),
+        }
+    }
+
     fn key(spec: KeySpec, keyring: &Sealer) -> KeyRecord {
         let id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f".to_string();
         let material =
@@ -319,7 +346,7 @@ mod tests {
     const OLD_DATAKEY_HEX: &str = "d130643034363662302d653732372d346439632d623335642d66383462623437346133376600000000184939c9e8d0db2a55f292a91de4c1b705a8eae21b52c8bf051bc7a6d9ef20acd2547e406c6786b130ad2928b9944903625135d1ef03d50d1228523f30643034363662302d653732372d346439632d623335642d66383462623437346133376600000000b676e7e9544bf028654c18565968fb3175121cac7de8bf62cbcf37f168909414";
 
     fn fixture_key() -> KeyRecord {
-        super::tests_support_key("0d0466b0-e727-4d9c-b35d-f84bb474a37f")
+        tests_support_key("0d0466b0-e727-4d9c-b35d-f84bb474a37f")
     }
 
     #[test]
@@ -379,33 +406,5 @@ mod tests {
             check_usable(&k, KeyUsage::EncryptDecrypt),
             Err(KmsError::KeyPendingDeletionUnusable)
         ));
-    }
-}
-/// A key record for the tests of this file (material is passed apart).
-#[cfg(test)]
-fn tests_support_key(id: &str) -> KeyRecord {
-    use crate::kms::domain::{KeyState, KeyUsage, Origin};
-    KeyRecord {
-        key_id: id.into(),
-        project_id: "p".into(),
-        domain_id: "d".into(),
-        key_alias: "a".into(),
-        key_description: String::new(),
-        key_spec: KeySpec::Aes256,
-        key_usage: KeyUsage::EncryptDecrypt,
-        origin: Origin::Kms,
-        key_state: KeyState::Enabled,
-        default_key: false,
-        creation_ms: 0,
-        scheduled_deletion_ms: None,
-        expiration_ms: None,
-        enterprise_project_id: "0".into(),
-        keystore_id: "0".into(),
-        tags: Default::default(),
-        versions: vec![KeyVersion {
-            created_ms: 0,
-            sealed: vec![],
-        }],
-        admin: Default::default(),
     }
 }

@@ -173,8 +173,10 @@ pub fn wrapping_pair(
     ))
 }
 
-/// Unwraps uploaded material with the sealed wrapping private key.
+/// Unwraps uploaded material with the sealed wrapping private key, blinded
+/// with `rng` (the uploaded ciphertext is the caller's input).
 pub fn unwrap_material(
+    rng: &Rng,
     keyring: &Sealer,
     key_id: &str,
     sealed_private: &[u8],
@@ -192,7 +194,7 @@ pub fn unwrap_material(
         WrapAlg::OaepSha1 => rsa::Oaep::new::<sha1::Sha1>(),
     };
     private
-        .decrypt(padding, wrapped)
+        .decrypt_blinded(&mut rng.csprng(), padding, wrapped)
         .map(Zeroizing::new)
         .map_err(|_| KmsError::UnwrapFailed)
 }

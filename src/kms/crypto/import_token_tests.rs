@@ -41,18 +41,34 @@ fn wrap_with_public_key_unwrap_with_sealed_private() {
     ] {
         let wrapped = public.encrypt(&mut rng, pad, &[9u8; 32]).unwrap();
         assert_eq!(B64.encode(&wrapped).len(), 344);
-        let plain = unwrap_material(&keyring, KEY, &sealed, alg, &wrapped).unwrap();
+        let plain =
+            unwrap_material(&Rng::seeded(6), &keyring, KEY, &sealed, alg, &wrapped).unwrap();
         assert_eq!(plain.as_slice(), &[9u8; 32]);
     }
     let wrapped = public
         .encrypt(&mut rng, rsa::Oaep::new::<sha2::Sha256>(), &[9u8; 32])
         .unwrap();
     assert!(matches!(
-        unwrap_material(&keyring, KEY, &sealed, WrapAlg::OaepSha1, &wrapped),
+        unwrap_material(
+            &Rng::seeded(6),
+            &keyring,
+            KEY,
+            &sealed,
+            WrapAlg::OaepSha1,
+            &wrapped
+        ),
         Err(KmsError::UnwrapFailed)
     ));
     // The private key is bound to its key id.
-    assert!(unwrap_material(&keyring, "x", &sealed, WrapAlg::OaepSha256, &wrapped).is_err());
+    assert!(unwrap_material(
+        &Rng::seeded(6),
+        &keyring,
+        "x",
+        &sealed,
+        WrapAlg::OaepSha256,
+        &wrapped
+    )
+    .is_err());
 }
 
 #[test]
