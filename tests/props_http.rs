@@ -1148,11 +1148,10 @@ fn rotation_period_ending_in_a_multibyte_character_is_a_csms_400() {
     }
 }
 
-/// KNOWN GAP (found by the property above, not fixed yet): a path id that does
-/// not percent-decode to UTF-8 gets axum's plain-text 400 ("Invalid UTF-8 in
-/// `secret_name`") instead of the service's envelope. Run with `--ignored`.
+/// Found by the property above: a path id that does not percent-decode to
+/// UTF-8 got axum's plain-text 400 ("Invalid UTF-8 in `secret_name`"); the
+/// auth layer now refuses it in the service's envelope.
 #[test]
-#[ignore = "known gap: axum Path rejection is plain text"]
 fn invalid_utf8_path_ids_get_the_service_envelope() {
     let rt = runtime();
     let fx = rt.block_on(Fixture::new());
