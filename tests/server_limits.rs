@@ -205,3 +205,36 @@ async fn oversize_signed_bodies_get_413_in_each_envelope() {
     assert_eq!(status, 200, "{json}");
     let _ = code(&json);
 }
+
+/// `POST /v3/auth/tokens` is unauthenticated: its body has a small bound of
+/// its own (a password login is a few hundred bytes) and the body timeout.
+#[tokio::test]
+async fn a_login_body_is_bounded_and_timed() {
+    let limits = Limits {
+        body_read_timeout_secs: 1,
+        ..Limits::default()
+    };
+    let (_server, addr, _stop) = listen(limits).await;
+    let login = |len: usize| {
+        format!(
+            "POST /v3/auth/tokens HTTP/1.1\r\nHost: dewstack.test\r\n\
+             content-type: application/json\r\ncontent-length: {len}\r\n\r\n"
+        )
+    };
+    let mut big = TcpStream::connect(addr).await.unwrap();
+    big.write_all(login(1024 * 1024).as_bytes()).await.unwrap();
+    big.write_all(&[b' '; 128 * 1024]).await.unwrap();
+    let head = read_head(&mut big, Duration::from_secs(3))
+        .await
+        .expect("the server keeps reading a 1 MiB login body");
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(login(100).as_bytes()).await.unwrap();
+    slow.write_all(b"{\"auth\":").await.unwrap();
+    let answer = closed_within(&mut slow, Duration::from_secs(4))
+        .await
+        .expect("a stalled login body keeps the request waiting");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}

@@ -226,7 +226,7 @@ async fn authenticate(
 }
 
 /// The whole body, at most `limit` bytes, within `timeout_secs` (0 = no limit).
-async fn read_body(
+pub async fn read_body(
     body: axum::body::Body,
     limit: usize,
     timeout_secs: u64,

@@ -6,4 +6,5 @@ pub mod crypto;
 pub mod envelope;
 pub mod error;
 pub mod paging;
+pub mod query;
 pub mod tags;

@@ -101,6 +101,13 @@ impl CsmsError {
 
 crate::service_error!(CsmsError, Style::Dew);
 
+/// A query string that does not parse (a repeated key, a mistyped value).
+impl From<crate::common::query::QueryError> for CsmsError {
+    fn from(_: crate::common::query::QueryError) -> Self {
+        CsmsError::InvalidUrl
+    }
+}
+
 /// serde's messages may quote a mistyped value (`invalid type: integer `123``),
 /// and a CSMS body carries secret values: only the fixed text goes back.
 impl From<BodyError> for CsmsError {

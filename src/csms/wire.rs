@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 /// A JSON body whose rejection is a CSMS error.
 pub type CsmsBody<T> = Body<T, CsmsError>;
+/// A query string parsed into `T`; its rejection is a CSMS error.
+pub type CsmsQuery<T> = crate::common::query::Query<T, CsmsError>;
 
 #[derive(Deserialize, Default)]
 pub struct CreateSecretRequest {

@@ -6,7 +6,7 @@ use crate::auth::token::{TokenClaims, TOKEN_LIFETIME_HOURS};
 use crate::auth::Caller;
 use crate::common::envelope::{render, Style};
 use crate::server::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -20,7 +20,21 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-pub async fn create_token(State(app): State<AppState>, body: axum::body::Bytes) -> Response {
+/// A password login body is a few hundred bytes; dewstack's choice of bound
+/// keeps an unauthenticated caller from making the server buffer more.
+const TOKEN_BODY_LIMIT: usize = 64 * 1024;
+
+pub async fn create_token(State(app): State<AppState>, req: axum::extract::Request) -> Response {
+    let body = match crate::auth::read_body(
+        req.into_body(),
+        TOKEN_BODY_LIMIT,
+        app.limits.body_read_timeout_secs,
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(e) => return e.render(crate::auth::Service::Iam),
+    };
     let Ok(req) = serde_json::from_slice::<CreateTokenRequest>(&body) else {
         return error(StatusCode::BAD_REQUEST, "The request body is invalid");
     };
@@ -230,9 +244,12 @@ fn caller_projects(app: &AppState, caller: &Caller, name: Option<&str>) -> Proje
 pub async fn list_projects(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<ProjectsQuery>,
-) -> Json<ProjectsResponse> {
-    Json(caller_projects(&app, &caller, q.name.as_deref()))
+    RawQuery(query): RawQuery,
+) -> Response {
+    match crate::common::query::parse::<ProjectsQuery>(query.as_deref().unwrap_or_default()) {
+        Ok(q) => Json(caller_projects(&app, &caller, q.name.as_deref())).into_response(),
+        Err(e) => error(StatusCode::BAD_REQUEST, &e.0),
+    }
 }
 
 pub async fn list_auth_projects(

@@ -261,6 +261,13 @@ impl KmsError {
 
 crate::service_error!(KmsError, Style::Dew, bad_body = BadBody);
 
+/// A query string that does not parse (a repeated key, a mistyped value).
+impl From<crate::common::query::QueryError> for KmsError {
+    fn from(_: crate::common::query::QueryError) -> Self {
+        KmsError::InvalidUrl
+    }
+}
+
 impl From<TagRuleError> for KmsError {
     fn from(e: TagRuleError) -> Self {
         match e {

@@ -200,6 +200,13 @@ impl VpcepError {
 
 crate::service_error!(VpcepError, Style::Vpcep, bad_body = BadBody);
 
+/// A query string that does not parse; VPCEP reports it like a bad parameter.
+impl From<crate::common::query::QueryError> for VpcepError {
+    fn from(e: crate::common::query::QueryError) -> Self {
+        VpcepError::BadBody(e.0)
+    }
+}
+
 impl From<TagRuleError> for VpcepError {
     fn from(e: TagRuleError) -> Self {
         match e {

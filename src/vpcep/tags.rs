@@ -12,6 +12,7 @@ use super::wire::VpcepBody;
 use super::wire::*;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::common::tags::dialect::TagDialect;
 use crate::common::tags::query::{self, RawQuery, TagFilter};
 use crate::common::tags::rules::{self, TagAction};
@@ -19,7 +20,8 @@ use crate::common::tags::store::{Resource, TagStore, Tags};
 use crate::common::tags::{batch, ops};
 use crate::server::state::AppState;
 use crate::store::Tx;
-use axum::extract::{Path, Query, State};
+use crate::vpcep::wire::VpcepQuery;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -280,7 +282,7 @@ pub async fn list_resource_instances(
 pub async fn list_quota_details(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<QuotaQuery>,
+    Query(q, _): VpcepQuery<QuotaQuery>,
 ) -> Result<Json<QuotasResponse>, VpcepError> {
     let only = q
         .kind

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// A JSON body whose rejection is a VPCEP error.
 pub type VpcepBody<T> = Body<T, VpcepError>;
+/// A query string parsed into `T`; its rejection is a VPCEP error.
+pub type VpcepQuery<T> = crate::common::query::Query<T, VpcepError>;
 
 /// The `limit`/`offset`/`sort_key`/`sort_dir` of a list query, parsed in
 /// one place for every list operation.

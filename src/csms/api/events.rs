@@ -5,14 +5,16 @@
 use super::secrets::parse_limit;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::csms::domain::{self, Target};
 use crate::csms::error::CsmsError;
 use crate::csms::jobs::notify;
 use crate::csms::store::{self, EventRecord};
 use crate::csms::wire::CsmsBody;
+use crate::csms::wire::CsmsQuery;
 use crate::csms::wire::*;
 use crate::server::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -75,7 +77,7 @@ pub async fn show_secret_event(
 pub async fn list_secret_events(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Query(q, _): CsmsQuery<ListQuery>,
 ) -> Result<Json<ListSecretEventsResponse>, CsmsError> {
     let limit = parse_limit(q.limit.as_deref())?;
     let marker = q.marker.filter(|m| !m.is_empty());

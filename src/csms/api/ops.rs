@@ -8,13 +8,15 @@ use super::secrets::{parse_limit, SecretPath};
 use super::versions;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::csms::domain::{EventType, SecretValue};
 use crate::csms::error::CsmsError;
 use crate::csms::stages;
 use crate::csms::wire::CsmsBody;
+use crate::csms::wire::CsmsQuery;
 use crate::server::state::AppState;
 use crate::store::TxExt;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -199,7 +201,7 @@ pub struct ListSecretTaskResponse {
 pub async fn list_secret_task(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<TasksQuery>,
+    Query(q, _): CsmsQuery<TasksQuery>,
 ) -> Result<Json<ListSecretTaskResponse>, CsmsError> {
     let limit = parse_limit(q.limit.as_deref())?;
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {

@@ -4,16 +4,18 @@
 use super::secret_create::{create, NewSecret};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::csms::domain::{self, EventType};
 use crate::csms::error::CsmsError;
 use crate::csms::jobs::notify;
 use crate::csms::store::{self, SecretRecord};
 use crate::csms::values;
 use crate::csms::wire::CsmsBody;
+use crate::csms::wire::CsmsQuery;
 use crate::csms::wire::*;
 use crate::server::state::AppState;
 use crate::store::Tx;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -58,7 +60,7 @@ pub async fn show_secret(
 pub async fn list_secrets(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Query(q, _): CsmsQuery<ListQuery>,
 ) -> Result<Json<ListSecretsResponse>, CsmsError> {
     let limit = parse_limit(q.limit.as_deref())?;
     let marker = q.marker.filter(|m| !m.is_empty());

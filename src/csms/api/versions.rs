@@ -5,6 +5,7 @@
 use super::secrets::{parse_limit, SecretPath};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::csms::domain::{self, EventType, SecretValue};
 use crate::csms::error::CsmsError;
 use crate::csms::jobs::notify;
@@ -12,9 +13,10 @@ use crate::csms::stages;
 use crate::csms::store::{self, SecretRecord, VersionRecord};
 use crate::csms::values;
 use crate::csms::wire::CsmsBody;
+use crate::csms::wire::CsmsQuery;
 use crate::csms::wire::*;
 use crate::server::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -153,7 +155,7 @@ pub async fn list_secret_versions(
     State(app): State<AppState>,
     caller: Caller,
     Path(path): Path<SecretPath>,
-    Query(q): Query<VersionsQuery>,
+    Query(q, _): CsmsQuery<VersionsQuery>,
 ) -> Result<Json<ListSecretVersionsResponse>, CsmsError> {
     let limit = parse_limit(q.limit.as_deref())?;
     let after = match q.marker.as_deref().filter(|m| !m.is_empty()) {

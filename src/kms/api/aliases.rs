@@ -8,15 +8,16 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::paging;
+use crate::common::query::Query;
 use crate::kms::domain;
 use crate::kms::domain::limits::{self, ALIASES_PER_KEY, ALIASES_PER_PROJECT};
 use crate::kms::error::KmsError;
 use crate::kms::store;
 use crate::kms::store::aliases::AliasRecord;
+use crate::kms::wire::KmsQuery;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use std::collections::BTreeSet;
@@ -177,9 +178,8 @@ pub async fn delete_alias(
 pub async fn list_aliases(
     State(app): State<AppState>,
     caller: Caller,
-    query: Result<Query<ListAliasesQuery>, QueryRejection>,
+    Query(q, _): KmsQuery<ListAliasesQuery>,
 ) -> Result<Json<Vec<ListAliasResponseBody>>, KmsError> {
-    let Query(q) = query.map_err(|_| KmsError::InvalidUrl)?;
     let key_id = q
         .key_id
         .as_deref()

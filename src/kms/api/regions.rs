@@ -6,13 +6,14 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::paging;
+use crate::common::query::Query;
 use crate::kms::domain;
 use crate::kms::error::KmsError;
 use crate::kms::store;
+use crate::kms::wire::KmsQuery;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 
 #[derive(serde::Deserialize)]
@@ -44,9 +45,8 @@ pub fn target_region_error(raw: Option<&str>, field: &'static str) -> KmsError {
 pub async fn list_support_regions(
     State(app): State<AppState>,
     _caller: Caller,
-    query: Result<Query<ListRegionsQuery>, QueryRejection>,
+    Query(q, _): KmsQuery<ListRegionsQuery>,
 ) -> Result<Json<ListSupportRegionsResponse>, KmsError> {
-    let Query(q) = query.map_err(|_| KmsError::InvalidUrl)?;
     let (limit, offset) = parse_region_paging(q.limit.as_deref(), q.offset.as_deref())?;
     let page = paging::page(vec![app.region.to_string()], offset, limit);
     Ok(Json(ListSupportRegionsResponse {

@@ -18,3 +18,5 @@ pub use keys::*;
 
 /// A JSON body whose rejection speaks KMS's error envelope.
 pub type KmsBody<T> = crate::common::body::Body<T, crate::kms::error::KmsError>;
+/// A query string parsed into `T`; its rejection is a KMS error.
+pub type KmsQuery<T> = crate::common::query::Query<T, crate::kms::error::KmsError>;

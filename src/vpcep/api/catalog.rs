@@ -4,14 +4,16 @@
 
 use super::services::parse_service_id;
 use crate::auth::Caller;
+use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain::{self, full_service_name, fuzzy_match};
 use crate::vpcep::error::VpcepError;
 use crate::vpcep::permission;
 use crate::vpcep::store::{self, ServiceRecord};
 use crate::vpcep::view::*;
+use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 
 /// The consumer's view: any service the caller's domain may connect to, by
@@ -19,7 +21,7 @@ use axum::Json;
 pub async fn list_service_describe_details(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<DescribeQuery>,
+    Query(q, _): VpcepQuery<DescribeQuery>,
 ) -> Result<Json<DescribeServiceResponse>, VpcepError> {
     let id = q.id.filter(|s| !s.is_empty());
     let name = q.endpoint_service_name.filter(|s| !s.is_empty());
@@ -63,7 +65,7 @@ pub async fn list_service_describe_details(
 pub async fn list_service_public_details(
     State(app): State<AppState>,
     _caller: Caller,
-    Query(q): Query<ListServicesQuery>,
+    Query(q, _): VpcepQuery<ListServicesQuery>,
 ) -> Result<Json<ListPublicServicesResponse>, VpcepError> {
     let query = q.list_query()?;
     let all = app.db.tx(store::all_services).await?;

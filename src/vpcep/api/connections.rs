@@ -8,6 +8,7 @@ use super::endpoints::parse_endpoint_id;
 use super::services::parse_service_id;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain::{self, ConnectionAction, EndpointStatus};
 use crate::vpcep::error::VpcepError;
@@ -15,8 +16,9 @@ use crate::vpcep::proxy;
 use crate::vpcep::store::{self, EndpointRecord, ServiceRecord};
 use crate::vpcep::view::*;
 use crate::vpcep::wire::VpcepBody;
+use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 
 #[derive(serde::Deserialize)]
@@ -34,7 +36,7 @@ pub async fn list_service_connections(
     State(app): State<AppState>,
     caller: Caller,
     Path(path): Path<ServicePath>,
-    Query(q): Query<ListConnectionsQuery>,
+    Query(q, _): VpcepQuery<ListConnectionsQuery>,
 ) -> Result<Json<ConnectionsResponse>, VpcepError> {
     let service_id = parse_service_id(&path.vpc_endpoint_service_id)?;
     let query = q.list_query()?;

@@ -4,6 +4,7 @@
 use super::endpoint_create::{parse_routetables, EndpointDraft};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain::{self, parse_uuid, EndpointStatus};
 use crate::vpcep::error::VpcepError;
@@ -12,8 +13,9 @@ use crate::vpcep::proxy;
 use crate::vpcep::store::{self, EndpointRecord};
 use crate::vpcep::view::*;
 use crate::vpcep::wire::VpcepBody;
+use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -50,7 +52,7 @@ pub async fn create_endpoint(
 pub async fn list_endpoints(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListEndpointsQuery>,
+    Query(q, _): VpcepQuery<ListEndpointsQuery>,
 ) -> Result<Json<ListEndpointsResponse>, VpcepError> {
     let query = q.list_query()?;
     let project = caller.project().to_owned();

@@ -5,6 +5,7 @@
 use super::services::parse_service_id;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain;
 use crate::vpcep::domain::PERMISSION_QUOTA;
@@ -13,8 +14,9 @@ use crate::vpcep::permission::{self, PermissionType};
 use crate::vpcep::store::{self, PermissionRecord, ServiceRecord};
 use crate::vpcep::view::*;
 use crate::vpcep::wire::VpcepBody;
+use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 
 #[derive(serde::Deserialize)]
@@ -244,7 +246,7 @@ pub async fn list_service_permissions_details(
     State(app): State<AppState>,
     caller: Caller,
     Path(path): Path<ServicePath>,
-    Query(q): Query<ListPermissionsQuery>,
+    Query(q, _): VpcepQuery<ListPermissionsQuery>,
 ) -> Result<Json<PermissionsResponse>, VpcepError> {
     let id = parse_service_id(&path.vpc_endpoint_service_id)?;
     let query = q.list_query()?;

@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::store::Tx;
 use crate::vpcep::domain::SERVICE_QUOTA;
@@ -15,8 +16,9 @@ use crate::vpcep::store::{self, ServerResourceRecord, ServiceRecord};
 use crate::vpcep::tags;
 use crate::vpcep::view::*;
 use crate::vpcep::wire::VpcepBody;
+use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
@@ -119,7 +121,7 @@ pub async fn create_endpoint_service(
 pub async fn list_endpoint_service(
     State(app): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListServicesQuery>,
+    Query(q, _): VpcepQuery<ListServicesQuery>,
 ) -> Result<Json<ListServicesResponse>, VpcepError> {
     let query = ListQuery::parse(
         q.limit.as_deref(),
