@@ -208,3 +208,43 @@ async fn sweepers_on_every_node_are_harmless() {
         );
     }
 }
+
+/// A password login on `node`: its status.
+async fn login(c: &Cluster, node: &Node, password: &str) -> u16 {
+    let body = json!({"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "password": password, "domain": {"id": c.domain_id}}}},
+        "scope": {"project": {"id": c.project_id}}}});
+    reqwest::Client::new()
+        .post(format!("{}/v3/auth/tokens", node.endpoint))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// The login lockout counts in the database: failures spread over two nodes
+/// lock the user on both (IAM's policy is per user, not per server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_logins_on_two_nodes_add_up_to_one_lockout() {
+    let Some((c, _dir)) = cluster("failed_logins_on_two_nodes_add_up", None).await else {
+        return;
+    };
+    let (a, b) = (start(&c, "A").await, start(&c, "B").await);
+    assert_eq!(login(&c, &a, &c.password).await, 201);
+    for node in [&a, &b, &a, &b] {
+        assert_eq!(login(&c, node, "wrong").await, 401);
+    }
+    assert_eq!(
+        login(&c, &b, &c.password).await,
+        201,
+        "4 failures lock no one"
+    );
+    for node in [&a, &b, &a, &b, &a] {
+        assert_eq!(login(&c, node, "wrong").await, 401);
+    }
+    assert_eq!(login(&c, &a, &c.password).await, 401, "locked on A");
+    assert_eq!(login(&c, &b, &c.password).await, 401, "locked on B");
+}

@@ -16,6 +16,15 @@ fn error(status: StatusCode, message: &str) -> Response {
     render(Style::Keystone, status, "", message)
 }
 
+/// The store cannot count a login: refuse it rather than skip the lockout.
+fn unavailable(e: crate::store::StoreError) -> Response {
+    tracing::warn!(error = %e, "login lockout store unavailable");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is temporarily unavailable.",
+    )
+}
+
 fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -72,31 +81,62 @@ pub async fn create_token(State(app): State<AppState>, req: axum::extract::Reque
     let lock_user = name
         .clone()
         .unwrap_or_else(|| format!("?{}", user_ref.id.clone().unwrap_or_default()));
+    let known = domain
+        .zip(name.as_deref())
+        .is_some_and(|(d, n)| d.users.iter().any(|u| u.name == n));
     let now = app.clock.now();
-    if dir.lockout.is_locked(&lock_domain, &lock_user, now) {
+    let locked = {
+        let (dir, d, u) = (
+            app.directory.clone(),
+            lock_domain.clone(),
+            lock_user.clone(),
+        );
+        app.db
+            .read(move |tx| dir.lockout.is_locked(tx, &d, &u, known, now))
+            .await
+    };
+    match locked {
+        Ok(false) => {}
         // IAM documents the lockout policy but not how its token API answers
         // a locked user: dewstack's choice is the 401 of a wrong password,
         // with a message that says why, refused even for the right password.
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "The account is locked after too many failed logins. Try again later.",
-        );
+        Ok(true) => {
+            return error(
+                StatusCode::UNAUTHORIZED,
+                "The account is locked after too many failed logins. Try again later.",
+            )
+        }
+        Err(e) => return unavailable(e),
     }
     let user = domain
         .zip(name.as_deref())
         .and_then(|(d, n)| dir.check_password(d, n, &user_ref.password));
+    let counted = {
+        let (dir, d, u, ok) = (
+            app.directory.clone(),
+            lock_domain,
+            lock_user,
+            user.is_some(),
+        );
+        app.db
+            .tx(move |tx| {
+                if ok {
+                    dir.lockout.record_success(tx, &d, &u)
+                } else {
+                    dir.lockout.record_failure(tx, &d, &u, known, now)
+                }
+            })
+            .await
+    };
+    if let Err(e) = counted {
+        return unavailable(e);
+    }
     let (Some(domain), Some(user)) = (domain, user) else {
-        let known = domain
-            .zip(name.as_deref())
-            .is_some_and(|(d, n)| d.users.iter().any(|u| u.name == n));
-        dir.lockout
-            .record_failure(&lock_domain, &lock_user, known, now);
         return error(
             StatusCode::UNAUTHORIZED,
             "The username or password is wrong.",
         );
     };
-    dir.lockout.record_success(&lock_domain, &lock_user);
     let Some(project) = scoped_project(domain, auth.scope) else {
         return error(
             StatusCode::BAD_REQUEST,
