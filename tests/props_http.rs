@@ -325,6 +325,11 @@ fn csms_operations() -> Vec<Op> {
         ),
         op(
             "POST",
+            "/v1/{p}/secrets/batch-import",
+            Some(json!({"secrets": [{"name": "imported", "secret_string": "v"}]})),
+        ),
+        op(
+            "POST",
             "/v1/{p}/secrets/{secret}/scheduled-deleted-tasks/create",
             Some(json!({"recovery_window_in_days": 7})),
         ),

@@ -9,6 +9,7 @@
 //! ListNotificationRecords, BatchCreateOrDeleteTags, CreateSecretTag,
 //! DeleteSecretTag, ListSecretTags, ListProjectSecretsTags,
 //! ListResourceInstances, DownloadSecretBlob, UploadSecretBlob,
+//! BatchImportSecrets,
 //! GenerateRandomPassword, RotateSecret and ListSecretTask.
 //!
 //! Secret values are encrypted by dewstack's KMS under the secret's key
@@ -28,7 +29,7 @@ pub mod wire;
 
 use crate::auth;
 use crate::server::state::AppState;
-use api::{backup, events, ops, secrets, versions};
+use api::{backup, events, ops, secret_import, secrets, versions};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -44,9 +45,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(secrets::show_secret)
                 .put(secrets::update_secret)
                 .delete(secrets::delete_secret)
-                // UploadSecretBlob is `POST .../secrets/restore`; routed here so
-                // that a secret named "restore" keeps its GET/PUT/DELETE.
-                .post(backup::upload_secret_blob),
+                // UploadSecretBlob (`POST .../secrets/restore`) and
+                // BatchImportSecrets (`.../secrets/batch-import`) share it.
+                .post(secret_import::post_on_secret_path),
         )
         .route(
             &format!("{s}/{{secret_name}}/scheduled-deleted-tasks/create"),

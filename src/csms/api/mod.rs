@@ -6,5 +6,6 @@ pub mod backup;
 pub mod events;
 pub mod ops;
 mod secret_create;
+pub mod secret_import;
 pub mod secrets;
 pub mod versions;
