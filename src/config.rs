@@ -116,7 +116,8 @@ pub struct Limits {
     /// default 12 MiB (Huawei's API gateway limit for signed bodies): larger
     /// bodies get 413.
     pub max_body_bytes: usize,
-    /// default 1024: VPC endpoint forwarding listeners (one per accepted
+    /// default 1024 (the three `forward_*` bounds are dewstack's choice; the
+    /// cloud publishes none): VPC endpoint forwarding listeners (one per accepted
     /// loopback endpoint and `client_port`) open in the whole server. An
     /// endpoint whose listeners do not all fit becomes `failed`. At most an
     /// eighth of the open-files limit, whatever is configured.
