@@ -116,6 +116,19 @@ pub struct Limits {
     /// default 12 MiB (Huawei's API gateway limit for signed bodies): larger
     /// bodies get 413.
     pub max_body_bytes: usize,
+    /// default 1024 (the three `forward_*` bounds are dewstack's choice; the
+    /// cloud publishes none): VPC endpoint forwarding listeners (one per accepted
+    /// loopback endpoint and `client_port`) open in the whole server. An
+    /// endpoint whose listeners do not all fit becomes `failed`. At most an
+    /// eighth of the open-files limit, whatever is configured.
+    pub forward_max_listeners: usize,
+    /// default 2048: forwarded connections open at once in the whole server
+    /// (each holds two file descriptors). At most an eighth of the open-files
+    /// limit. A connection over it is accepted and closed at once.
+    pub forward_max_connections: usize,
+    /// default 256: forwarded connections open at once through one endpoint
+    /// (all its ports together); further ones are accepted and closed at once.
+    pub forward_max_connections_per_endpoint: usize,
 }
 
 impl Default for Limits {
@@ -126,6 +139,9 @@ impl Default for Limits {
             body_read_timeout_secs: 30,
             max_connections: 1024,
             max_body_bytes: 12 * 1024 * 1024,
+            forward_max_listeners: 1024,
+            forward_max_connections: 2048,
+            forward_max_connections_per_endpoint: 256,
         }
     }
 }

@@ -66,3 +66,27 @@ fn debug_output_never_shows_secrets() {
     // What is not secret stays visible.
     assert!(printed[0].contains("AKROOT") && printed[0].contains("alice"));
 }
+
+#[test]
+fn forwarding_limits_have_defaults_and_can_be_set() {
+    let d = Limits::default();
+    assert_eq!(
+        (
+            d.forward_max_listeners,
+            d.forward_max_connections,
+            d.forward_max_connections_per_endpoint
+        ),
+        (1024, 2048, 256)
+    );
+    let file: FileConfig = toml::from_str(
+        "[limits]\nforward_max_listeners = 3\nforward_max_connections = 5\n\
+         forward_max_connections_per_endpoint = 2\n",
+    )
+    .unwrap();
+    assert_eq!(file.limits.forward_max_listeners, 3);
+    assert_eq!(file.limits.forward_max_connections, 5);
+    assert_eq!(file.limits.forward_max_connections_per_endpoint, 2);
+    // The other limits keep their defaults.
+    assert_eq!(file.limits.max_connections, d.max_connections);
+    assert!(toml::from_str::<FileConfig>("[limits]\nforward_max_sockets = 1\n").is_err());
+}

@@ -36,17 +36,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         &config.region,
     );
     state.limits = config.limits;
-    crate::kms::bootstrap(&state).await?;
-    if let Err(e) = crate::vpcep::bootstrap(&state).await {
-        tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");
-    }
-
-    match fd_limit::raise_nofile() {
+    let open_files = fd_limit::raise_nofile();
+    match open_files {
         Some(n) => tracing::info!(open_files = n, "file descriptor limit"),
         None => tracing::warn!("cannot read the file descriptor limit"),
     }
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
+    // Forwarding is bounded by the descriptors now available and never
+    // reaches the API's own address, so both are known before it reopens.
+    state.vpcep_proxy = Arc::new(crate::vpcep::proxy::for_server(
+        &config.limits,
+        open_files,
+        addr,
+    ));
+    crate::kms::bootstrap(&state).await?;
+    if let Err(e) = crate::vpcep::bootstrap(&state).await {
+        tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");
+    }
     print_banner(
         &format!("http://{addr}"),
         &config,

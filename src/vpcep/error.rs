@@ -84,6 +84,10 @@ pub enum VpcepError {
     ServiceInUse,
     #[error("Invalid IP address.")]
     InvalidIp,
+    #[error("Invalid IP address: {0} is in the range dewstack gives VPC endpoints (127.0.1.1-127.0.255.254); a backend there would forward into another endpoint.")]
+    BackendIsEndpointAddress(String),
+    #[error("The service port is invalid: {0} is the address of the API itself.")]
+    BackendIsApi(String),
     #[error("Invalid serverType.")]
     InvalidServerType,
     #[error("Invalid action.")]
@@ -171,11 +175,11 @@ impl VpcepError {
             NoPolicy => (bad, "EndPoint.2049"),
             InvalidPermission => (bad, "EndPoint.3002"),
             ServiceInUse => (bad, "EndPoint.3006"),
-            InvalidIp => (bad, "EndPoint.3010"),
+            InvalidIp | BackendIsEndpointAddress(_) => (bad, "EndPoint.3010"),
             InvalidServerType => (bad, "EndPoint.3021"),
             InvalidAction => (bad, "EndPoint.3035"),
             PermissionsEmpty => (bad, "EndPoint.3036"),
-            InvalidServicePort => (bad, "EndPoint.3043"),
+            InvalidServicePort | BackendIsApi(_) => (bad, "EndPoint.3043"),
             PermissionLimit => (bad, "EndPoint.3049"),
             PortIdAndIp => (bad, "EndPoint.3052"),
             InvalidServiceId => (bad, "EndPoint.3062"),
@@ -245,6 +249,20 @@ mod tests {
         assert_eq!(
             (s, b["error"]["code"].as_str().unwrap()),
             (400, "Endpoint.1018")
+        );
+        let (s, b) = body_of(VpcepError::BackendIsEndpointAddress("127.0.1.4".into())).await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str().unwrap()),
+            (400, "EndPoint.3010")
+        );
+        assert!(b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.1.4"));
+        let (s, b) = body_of(VpcepError::BackendIsApi("127.0.0.1:8100".into())).await;
+        assert_eq!(
+            (s, b["error"]["code"].as_str().unwrap()),
+            (400, "EndPoint.3043")
         );
         let (s, b) = body_of(VpcepError::InvalidDescription).await;
         assert_eq!(

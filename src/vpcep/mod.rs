@@ -18,6 +18,7 @@
 //! TCP traffic (`proxy.rs`, docs/vpcep.md).
 
 mod api;
+pub mod backend;
 pub mod domain;
 pub mod error;
 pub mod permission;
@@ -26,6 +27,7 @@ pub mod proxy;
 pub mod store;
 mod tags;
 pub mod view;
+pub mod whitelist;
 pub mod wire;
 
 use crate::auth;

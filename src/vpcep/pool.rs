@@ -2,7 +2,6 @@
 //! the subnet's CIDR, so every subnet hands out 192.168.0.2 upwards), or, for
 //! services whose backend is on loopback, from a loopback pool (127.0.1.1
 //! upwards) so that each endpoint gets an address of its own to listen on.
-//! Also the endpoint whitelist entries (IPv4 or CIDR).
 
 use super::error::VpcepError;
 use std::collections::BTreeSet;
@@ -57,32 +56,6 @@ pub fn parse_port_ip(raw: &str, loopback: bool) -> Result<Ipv4Addr, VpcepError> 
 pub fn is_loopback_backend(ip: Option<&str>) -> bool {
     ip.and_then(|ip| ip.parse::<Ipv4Addr>().ok())
         .is_some_and(|ip| ip.is_loopback())
-}
-
-pub const MAX_WHITELIST: usize = 20;
-
-/// Whitelist entries: IPv4 addresses or IPv4 CIDRs, at most 20, duplicates dropped.
-pub fn parse_whitelist(raw: &[String]) -> Result<Vec<String>, VpcepError> {
-    let mut out: Vec<String> = Vec::new();
-    for entry in raw {
-        let entry = entry.trim();
-        let (addr, prefix) = match entry.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (entry, None),
-        };
-        let ok = addr.parse::<Ipv4Addr>().is_ok()
-            && prefix.is_none_or(|p| p.parse::<u8>().is_ok_and(|n| n <= 32) && !p.starts_with('+'));
-        if !ok {
-            return Err(VpcepError::InvalidWhitelist);
-        }
-        if !out.iter().any(|e| e == entry) {
-            out.push(entry.to_owned());
-        }
-    }
-    if out.len() > MAX_WHITELIST {
-        return Err(VpcepError::WhitelistLimit);
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -150,27 +123,5 @@ mod tests {
         assert!(!is_loopback_backend(Some("10.0.0.1")));
         assert!(!is_loopback_backend(Some("localhost")));
         assert!(!is_loopback_backend(None));
-    }
-
-    #[test]
-    fn whitelists() {
-        let ok =
-            parse_whitelist(&["10.0.0.1".into(), "10.0.0.0/24".into(), "10.0.0.1".into()]).unwrap();
-        assert_eq!(ok, vec!["10.0.0.1", "10.0.0.0/24"]);
-        for bad in ["10.0.0.0/33", "10.0.0", "abc", "10.0.0.0/", "10.0.0.0/+8"] {
-            assert!(
-                matches!(
-                    parse_whitelist(&[bad.to_string()]),
-                    Err(VpcepError::InvalidWhitelist)
-                ),
-                "{bad}"
-            );
-        }
-        let many: Vec<String> = (0..21).map(|i| format!("10.0.0.{i}")).collect();
-        assert!(matches!(
-            parse_whitelist(&many),
-            Err(VpcepError::WhitelistLimit)
-        ));
-        assert!(parse_whitelist(&[]).unwrap().is_empty());
     }
 }

@@ -13,6 +13,7 @@ use crate::vpcep::proxy::LOOPBACK;
 use crate::vpcep::store::{self, EndpointRecord, ServiceRecord};
 use crate::vpcep::tags;
 use crate::vpcep::view::enable_policy;
+use crate::vpcep::whitelist;
 use crate::vpcep::wire::CreateEndpointRequest;
 
 /// A validated CreateEndpoint request, not yet bound to its service.
@@ -47,7 +48,7 @@ impl EndpointDraft {
             .map(|s| parse_uuid(Some(s), VpcepError::InvalidSubnetId))
             .transpose()?;
         let routetables = parse_routetables(req.routetables)?;
-        let whitelist = pool::parse_whitelist(req.whitelist.as_deref().unwrap_or_default())?;
+        let whitelist = whitelist::parse_whitelist(req.whitelist.as_deref().unwrap_or_default())?;
         let description = domain::parse_description(req.description.as_deref())?;
         let tags = tags::parse_initial(req.tags)?;
         let has_policy = req.policy_statement.is_some() || req.policy_document.is_some();

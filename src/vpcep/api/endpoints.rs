@@ -8,10 +8,10 @@ use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain::{self, parse_uuid, EndpointStatus};
 use crate::vpcep::error::VpcepError;
-use crate::vpcep::pool;
 use crate::vpcep::proxy;
 use crate::vpcep::store::{self, EndpointRecord};
 use crate::vpcep::view::*;
+use crate::vpcep::whitelist;
 use crate::vpcep::wire::VpcepBody;
 use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
@@ -101,7 +101,8 @@ pub async fn list_endpoint_info_details(
 }
 
 /// Loads the caller's endpoint, applies `change` (which also sees the
-/// service's policy switch), saves it, all in one transaction.
+/// service's policy switch), saves it, all in one transaction; then brings
+/// its forwarding in line.
 async fn change_endpoint<F>(
     app: &AppState,
     caller: &Caller,
@@ -114,20 +115,29 @@ where
     let id = parse_endpoint_id(raw_id)?;
     let project = caller.project().to_owned();
     let now = app.clock.now().timestamp_millis();
-    app.db
+    let (e, s) = app
+        .db
         .tx(move |tx| {
             let mut e = store::load_endpoint(tx, &project, &id)?;
             if e.status == EndpointStatus::Failed {
                 return Err(VpcepError::EndpointFailed);
             }
-            let policy_ok = store::find_service(tx, &e.service_project_id, &e.service_id)?
-                .is_some_and(|s| enable_policy(&s));
-            change(&mut e, policy_ok)?;
+            let s = store::find_service(tx, &e.service_project_id, &e.service_id)?;
+            change(&mut e, s.as_ref().is_some_and(enable_policy))?;
             e.updated_ms = now;
             store::save_endpoint(tx, &e)?;
-            Ok(e)
+            Ok((e, s))
         })
-        .await
+        .await?;
+    // The forwarder picks up what changed (the whitelist) without reopening.
+    let failed = proxy::reconcile(
+        &app.vpcep_proxy,
+        &app.db,
+        app.clock.as_ref(),
+        &e,
+        s.as_ref(),
+    );
+    Ok(failed.await.unwrap_or(e))
 }
 
 pub async fn update_endpoint_white(
@@ -139,7 +149,7 @@ pub async fn update_endpoint_white(
     let whitelist = req
         .whitelist
         .as_deref()
-        .map(pool::parse_whitelist)
+        .map(whitelist::parse_whitelist)
         .transpose()?;
     let enable = req.enable_whitelist;
     let e = change_endpoint(&app, &caller, &path.vpc_endpoint_id, move |e, _| {

@@ -6,6 +6,7 @@ use crate::common::body::Body;
 use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::store::Tx;
+use crate::vpcep::backend;
 use crate::vpcep::domain::SERVICE_QUOTA;
 use crate::vpcep::domain::{
     self, full_service_name, fuzzy_match, parse_required_uuid, parse_uuid, ListQuery,
@@ -83,6 +84,7 @@ pub async fn create_endpoint_service(
         return Err(VpcepError::InvalidParameter("ip_version"));
     }
     let tags = tags::parse_initial(req.tags)?;
+    backend::check_service(ip.as_deref(), &ports, app.vpcep_proxy.api_addr())?;
     let now = app.clock.now().timestamp_millis();
     let record = ServiceRecord {
         id: app.rng.uuid().to_string(),
@@ -201,11 +203,13 @@ where
     let project = caller.project().to_owned();
     let region = app.region.to_string();
     let now = app.clock.now().timestamp_millis();
+    let api = app.vpcep_proxy.api_addr();
     let (s, endpoints) = app
         .db
         .tx(move |tx| {
             let mut s = store::load_service(tx, &project, &id)?;
             change(&mut s)?;
+            backend::check_service(s.ip.as_deref(), &s.ports, api)?;
             s.updated_ms = now;
             store::save_service(tx, &s)?;
             let full = full_service_name(&region, &s.name, &s.id);
