@@ -146,7 +146,7 @@ pub async fn decrypt_datakey_capsule(
         op::DECRYPT_DATAKEY_CAPSULE,
     )
     .await?;
-    let dek = datakeys::open_wrapped(&app, &key, &wrapped, CAPSULE_AAD)?;
+    let dek = datakeys::open_wrapped(&app, &key, &wrapped, CAPSULE_AAD).await?;
     let (datakey, datakey_cipher) = hand_out(&app.rng, &dek, to.as_ref())?;
     Ok(Json(DecryptDatakeyCapsuleResponse {
         key_id: key.key_id,

@@ -110,18 +110,18 @@ pub fn seal_wrapped(
 }
 
 /// Unwraps a hex data key ciphertext of `key`.
-pub fn open_datakey(
+pub async fn open_datakey(
     app: &AppState,
     key: &KeyRecord,
     cipher_hex: &str,
     aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     let wrapped = hex::decode(cipher_hex.trim()).map_err(|_| KmsError::InvalidDatakeyCiphertext)?;
-    open_wrapped(app, key, &wrapped, aad)
+    open_wrapped(app, key, &wrapped, aad).await
 }
 
 /// Unwraps the bytes of a data key ciphertext of `key` (see the module doc).
-pub fn open_wrapped(
+pub async fn open_wrapped(
     app: &AppState,
     key: &KeyRecord,
     wrapped: &[u8],
@@ -132,7 +132,7 @@ pub fn open_wrapped(
         return Err(KmsError::InvalidDatakeyCiphertext);
     }
     let index = blob::blob_version(blob, key)?;
-    let material = access::material(app, key, index)?;
+    let material = access::material(app, key, index).await?;
     blob::open_blob(key, &material, blob, aad, Purpose::Datakey).map_err(|e| match e {
         KmsError::InvalidCiphertext => KmsError::InvalidDatakeyCiphertext,
         other => other,
@@ -277,7 +277,7 @@ pub async fn decrypt_datakey(
         .ok_or(KmsError::MissingParameter("cipher_text"))?;
     let aad = aad_of(req.additional_authenticated_data.as_deref())?;
     let key = wrapping_key(&app, &caller, req.key_id.as_deref(), op::DECRYPT_DATAKEY).await?;
-    let dek = open_datakey(&app, &key, text, aad)?;
+    let dek = open_datakey(&app, &key, text, aad).await?;
     if dek.len() != len {
         return Err(KmsError::DatakeyCipherMismatch);
     }

@@ -139,12 +139,10 @@ pub fn encrypt(
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, KmsError> {
-    let index = key
-        .versions
-        .len()
-        .checked_sub(1)
-        .ok_or(KmsError::KeyNotEnabled)?;
-    let material = open_version(keyring, key, &key.versions[index])?;
+    let (Some(index), Some(version)) = (key.current_index(), key.current.as_ref()) else {
+        return Err(KmsError::KeyNotEnabled);
+    };
+    let material = open_version(keyring, key, version)?;
     seal_blob(rng, key, index, &material, plaintext, aad, Purpose::Data)
 }
 
@@ -188,7 +186,9 @@ pub fn decrypt(
     aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     let index = blob_version(blob, key)?;
-    let version = key.versions.get(index).ok_or(KmsError::InvalidCiphertext)?;
+    let version = key
+        .version_in_record(index)
+        .ok_or(KmsError::InvalidCiphertext)?;
     let material = open_version(keyring, key, version)?;
     open_blob(key, &material, blob, aad, Purpose::Data)
 }
@@ -201,7 +201,7 @@ pub fn blob_version(blob: &[u8], key: &KeyRecord) -> Result<usize, KmsError> {
     let mut index = [0u8; 4];
     index.copy_from_slice(&blob[37..HEADER_LEN]);
     let index = u32::from_be_bytes(index) as usize;
-    if index >= key.versions.len() {
+    if index >= key.version_count {
         return Err(KmsError::InvalidCiphertext);
     }
     Ok(index)
@@ -252,10 +252,12 @@ mod tests {
             enterprise_project_id: "0".into(),
             keystore_id: "0".into(),
             tags: Default::default(),
-            versions: vec![KeyVersion {
+            current: Some(KeyVersion {
                 created_ms: 0,
                 sealed: vec![],
-            }],
+            }),
+            version_count: 1,
+            legacy_versions: Vec::new(),
             admin: Default::default(),
         }
     }
@@ -282,10 +284,12 @@ mod tests {
             enterprise_project_id: "0".into(),
             keystore_id: "0".into(),
             tags: Default::default(),
-            versions: vec![KeyVersion {
+            current: Some(KeyVersion {
                 created_ms: 0,
                 sealed: keyring.seal(&material, id.as_bytes()),
-            }],
+            }),
+            version_count: 1,
+            legacy_versions: Vec::new(),
             admin: Default::default(),
         }
     }
@@ -327,14 +331,20 @@ mod tests {
             KeySpec::Aes256,
         )
         .unwrap();
-        k.versions.push(KeyVersion {
+        let first = k.current.clone().unwrap();
+        k.push_version(KeyVersion {
             created_ms: 1,
             sealed: keyring.seal(&fresh, k.key_id.as_bytes()),
         });
         let new = encrypt(&rng, &keyring, &k, b"v1", b"").unwrap();
         assert_eq!(&new[37..41], &1u32.to_be_bytes());
-        assert_eq!(decrypt(&keyring, &k, &old, b"").unwrap().as_slice(), b"v0");
         assert_eq!(decrypt(&keyring, &k, &new, b"").unwrap().as_slice(), b"v1");
+        // Version 0 left the record (its row is the store's business); with
+        // its material it still opens, and names itself as version 0.
+        assert_eq!(blob_version(&old, &k).unwrap(), 0);
+        let material = open_version(&keyring, &k, &first).unwrap();
+        let plain = open_blob(&k, &material, &old, b"", Purpose::Data).unwrap();
+        assert_eq!(plain.as_slice(), b"v0");
     }
 
     /// Blobs written by dewstack before blobs named their purpose (commit
