@@ -8,12 +8,15 @@
 //!
 //! The magic byte names the blob's purpose (`Purpose`): `0xD2` data
 //! (EncryptData, data key pairs' private keys, CSMS values), `0xD3` data keys
-//! (inside the DEK trailer). A blob of one purpose never opens as the other:
-//! changing the byte breaks the tag. `0xD1` is the format before purposes
-//! existed; it still opens for both, because an old data key blob cannot be
-//! told from an old EncryptData blob (the residual risk: a pre-change data key
-//! ciphertext opens through DecryptData, a pre-change EncryptData blob with a
-//! computed trailer through DecryptDatakey). New blobs are never `0xD1`.
+//! (inside the DEK trailer), `0xD4` data key capsules. A blob of one purpose
+//! never opens as another: changing the byte breaks the tag. `0xD1` is the
+//! format before purposes existed; it still opens as data or as a data key,
+//! because an old data key blob cannot be told from an old EncryptData blob
+//! (the residual risk: a pre-change data key ciphertext opens through
+//! DecryptData, a pre-change EncryptData blob with a computed trailer through
+//! DecryptDatakey), but never as a capsule: capsules made before `0xD4` are
+//! data key blobs under a fixed associated data (`api/capsule.rs`). New blobs
+//! are never `0xD1`.
 
 use crate::common::crypto::{random_bytes, Sealer};
 use crate::kms::domain::KeySpec;
@@ -28,14 +31,18 @@ use zeroize::Zeroizing;
 const LEGACY: u8 = 0xD1;
 const DATA: u8 = 0xD2;
 const DATAKEY: u8 = 0xD3;
+const CAPSULE: u8 = 0xD4;
 
 /// What a blob was made for; it opens only for the same purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// EncryptData / DecryptData (and every other service's use of them).
     Data,
-    /// The blob inside a data key ciphertext (DecryptDatakey, capsules).
+    /// The blob inside a data key ciphertext (DecryptDatakey; capsules made
+    /// before they had a purpose of their own).
     Datakey,
+    /// The blob inside a data key capsule (DecryptDatakeyCapsule).
+    Capsule,
 }
 
 impl Purpose {
@@ -43,12 +50,19 @@ impl Purpose {
         match self {
             Purpose::Data => DATA,
             Purpose::Datakey => DATAKEY,
+            Purpose::Capsule => CAPSULE,
         }
     }
 
     fn accepts(self, magic: u8) -> bool {
-        magic == LEGACY || magic == self.magic()
+        magic == self.magic() || (magic == LEGACY && self != Purpose::Capsule)
     }
+}
+
+/// Whether a blob says it was made for `purpose` (not checked: `open_blob`
+/// authenticates it).
+pub fn made_for(blob: &[u8], purpose: Purpose) -> bool {
+    blob.first() == Some(&purpose.magic())
 }
 const HEADER_LEN: usize = 1 + 36 + 4;
 const NONCE_LEN: usize = 12;
@@ -170,7 +184,7 @@ pub fn seal_blob(
 
 /// The key id a blob names, if the blob is well-formed at all.
 pub fn blob_key_id(blob: &[u8]) -> Result<String, KmsError> {
-    let known = [LEGACY, DATA, DATAKEY];
+    let known = [LEGACY, DATA, DATAKEY, CAPSULE];
     if blob.len() < HEADER_LEN + NONCE_LEN + TAG_LEN || !known.contains(&blob[0]) {
         return Err(KmsError::InvalidCiphertext);
     }
@@ -382,6 +396,10 @@ mod tests {
         for (made, other) in [
             (Purpose::Data, Purpose::Datakey),
             (Purpose::Datakey, Purpose::Data),
+            (Purpose::Capsule, Purpose::Datakey),
+            (Purpose::Datakey, Purpose::Capsule),
+            (Purpose::Capsule, Purpose::Data),
+            (Purpose::Data, Purpose::Capsule),
         ] {
             let blob = seal_blob(&rng, &k, 0, &material, b"x", b"", made).unwrap();
             assert_ne!(blob[0], LEGACY);
@@ -397,6 +415,21 @@ mod tests {
                 assert!(open_blob(&k, &material, &relabelled, b"", other).is_err());
             }
         }
+    }
+
+    #[test]
+    fn blobs_made_before_purposes_never_open_as_capsules() {
+        let k = fixture_key();
+        let material = [7u8; 32];
+        let data = hex::decode(OLD_DATA_HEX).unwrap();
+        assert!(matches!(
+            open_blob(&k, &material, &data, b"ctx", Purpose::Capsule),
+            Err(KmsError::InvalidCiphertext)
+        ));
+        let wrapped = hex::decode(OLD_DATAKEY_HEX).unwrap();
+        let (inner, _) = crate::kms::api::datakeys::unwrap_blob(&wrapped).unwrap();
+        assert!(!made_for(inner, Purpose::Capsule));
+        assert!(open_blob(&k, &material, inner, b"", Purpose::Capsule).is_err());
     }
 
     #[test]
