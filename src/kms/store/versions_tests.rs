@@ -183,7 +183,13 @@ async fn records_in_the_old_shape_still_work_and_migrate_at_startup() {
     let (index, _) = access::newest(&app, &old).unwrap();
     assert_eq!(index, 1);
 
-    // The startup migration (what `kms::bootstrap` runs).
+    // The startup migration (what `kms::bootstrap` runs); a record that does
+    // not decode is skipped, not a reason to refuse to start.
+    let junk = app.db.tx(|tx| {
+        tx.put("kms_keys", "q/junk", b"{not json")
+            .map_err(KmsError::from)
+    });
+    junk.await.unwrap();
     provision::bootstrap(&app).await.unwrap();
     let raw: serde_json::Value = serde_json::from_slice(&raw_record(&app, &key).await).unwrap();
     assert!(raw.get("versions").is_none(), "{raw}");
