@@ -17,13 +17,17 @@ use crate::store::{Db, Tx};
 use crate::testing::{DOMAIN_ID, PROJECT_ID};
 use std::sync::Arc;
 
-fn app() -> (AppState, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), None).unwrap();
+fn state(db: Db) -> AppState {
     let clock = Arc::new(FixedClock::new(
         chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
     ));
-    (crate::testing::state(db, clock), dir)
+    crate::testing::state(db, clock)
+}
+
+fn app() -> (AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), None).unwrap();
+    (state(db), dir)
 }
 
 async fn stored(app: &AppState) -> KeyRecord {
@@ -105,6 +109,11 @@ async fn decrypt(app: &AppState, key: &KeyRecord, ct: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn hot_record_stays_small_and_version_one_decrypts_after_200_rotations() {
     let (app, _dir) = app();
+    hot_record_scenario(&app).await;
+}
+
+async fn hot_record_scenario(app: &AppState) {
+    let app = app.clone();
     let key = stored(&app).await;
     let first = encrypt(&app, &key, b"made under version 1").await;
     let first_dek = datakeys::seal_wrapped(&app, &key, &[0x5a; 32], b"").unwrap();
@@ -170,6 +179,11 @@ fn second_version(app: &AppState, key: &KeyRecord) -> (KeyVersion, Vec<u8>) {
 #[tokio::test]
 async fn records_in_the_old_shape_still_work_and_migrate_at_startup() {
     let (app, _dir) = app();
+    old_shape_scenario(&app).await;
+}
+
+async fn old_shape_scenario(app: &AppState) {
+    let app = app.clone();
     let key = stored(&app).await;
     let ct0 = encrypt(&app, &key, b"v0").await;
     let (v1, ct1) = second_version(&app, &key);
@@ -231,6 +245,11 @@ async fn an_old_shape_record_migrates_on_its_next_write() {
 #[tokio::test]
 async fn purge_removes_the_version_rows_in_the_same_transaction() {
     let (app, _dir) = app();
+    purge_scenario(&app).await;
+}
+
+async fn purge_scenario(app: &AppState) {
+    let app = app.clone();
     let key = stored(&app).await;
     let k = rotate(&app, &key, 3).await;
     assert_eq!(rows(&app, &key).await.len(), 3);
@@ -274,4 +293,22 @@ async fn versions_go_one_at_a_time_or_all_at_once() {
         .await
         .unwrap();
     assert!(rows(&app, &key).await.is_empty());
+}
+
+/// The scenarios above on PostgreSQL (skipped unless a test server is given,
+/// `scripts/with-postgres.sh`).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_holds_on_postgres() {
+    let opened = tokio::task::spawn_blocking(|| {
+        let url = crate::store::testing::fresh_database("key_versions_on_postgres")?;
+        let dir = tempfile::tempdir().unwrap();
+        Some((Db::open(dir.path(), Some(&url)).unwrap(), dir))
+    });
+    let Some((db, _dir)) = opened.await.unwrap() else {
+        return;
+    };
+    let app = state(db);
+    hot_record_scenario(&app).await;
+    old_shape_scenario(&app).await;
+    purge_scenario(&app).await;
 }
