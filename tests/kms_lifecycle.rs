@@ -109,7 +109,7 @@ async fn database_file_holds_no_plaintext_key_material() {
         .unwrap();
     let material = state
         .keyring
-        .open(&record.versions[0].sealed, key_id.as_bytes())
+        .open(&record.current.as_ref().unwrap().sealed, key_id.as_bytes())
         .unwrap();
     assert_eq!(material.len(), 32);
     let mut haystack = std::fs::read(server.dir.path().join("dewstack.db")).unwrap();
@@ -134,7 +134,7 @@ async fn database_file_holds_no_plaintext_key_material() {
     // Sealed under the key id: the same bytes do not open as another key's material.
     assert!(state
         .keyring
-        .open(&record.versions[0].sealed, b"another-key-id")
+        .open(&record.current.as_ref().unwrap().sealed, b"another-key-id")
         .is_err());
 }
 

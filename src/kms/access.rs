@@ -3,7 +3,9 @@
 //! deletion at once), decides whether the requester may use it for the
 //! operation (its own project's keys; another project's only through a grant,
 //! `domain::grants::decide`), optionally checks it may be used for a purpose
-//! now, and `material`/`newest` unseal a version. `key_named_by_blob` and
+//! now, and `newest` (the current version, held in the key record) and
+//! `material` (any version a ciphertext names; older ones are rows of their
+//! own, read only then) unseal a version. `key_named_by_blob` and
 //! `usable_key_tx` go through the same rule. Administration of the caller's
 //! own keys (rotation, import) reads and changes them with `own_key` and
 //! `change_own_key`.
@@ -19,7 +21,7 @@ use crate::kms::domain::grants::decide;
 use crate::kms::domain::usable::check_usable;
 use crate::kms::domain::KeyUsage;
 use crate::kms::error::KmsError;
-use crate::kms::store::{self, grants, KeyRecord};
+use crate::kms::store::{self, grants, versions, KeyRecord, KeyVersion};
 use crate::server::state::AppState;
 use crate::store::Tx;
 use std::collections::HashMap;
@@ -145,9 +147,8 @@ pub fn hidden_as(e: KmsError, invalid: KmsError) -> KmsError {
     }
 }
 
-/// The plaintext material of version `index`.
-pub fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<Material, KmsError> {
-    let version = key.versions.get(index).ok_or(KmsError::InvalidCiphertext)?;
+/// The plaintext material of `version` of `key`, through the cache.
+fn unseal(app: &AppState, key: &KeyRecord, version: &KeyVersion) -> Result<Material, KmsError> {
     if let Ok(map) = cache().read() {
         if let Some((key_id, m)) = map.get(version.sealed.as_slice()) {
             if *key_id == key.key_id {
@@ -165,14 +166,32 @@ pub fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<Materia
     Ok(opened)
 }
 
+/// The plaintext material of version `index` (one a ciphertext names). An
+/// older version is read from its own row, only now: the hot path
+/// (`newest`) never touches those rows.
+pub async fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<Material, KmsError> {
+    if let Some(version) = key.version_in_record(index) {
+        return unseal(app, key, version);
+    }
+    if index >= key.version_count {
+        return Err(KmsError::InvalidCiphertext);
+    }
+    let (project, key_id) = (key.project_id.clone(), key.key_id.clone());
+    let version = app
+        .db
+        .read(move |tx| versions::find(tx, &project, &key_id, index))
+        .await?
+        // The key was purged since it was read: its ciphertexts are void.
+        .ok_or(KmsError::InvalidCiphertext)?;
+    unseal(app, key, &version)
+}
+
 /// The newest version's index and material (the one that encrypts and signs).
 pub fn newest(app: &AppState, key: &KeyRecord) -> Result<(usize, Material), KmsError> {
-    let index = key
-        .versions
-        .len()
-        .checked_sub(1)
-        .ok_or(KmsError::KeyNotEnabled)?;
-    Ok((index, material(app, key, index)?))
+    match (key.current_index(), key.current.as_ref()) {
+        (Some(index), Some(version)) => Ok((index, unseal(app, key, version)?)),
+        _ => Err(KmsError::KeyNotEnabled),
+    }
 }
 
 /// A key of the caller's own project, read only (administration, not use).
@@ -181,6 +200,24 @@ pub async fn own_key(app: &AppState, caller: &Caller, key_id: &str) -> Result<Ke
     let key_id = key_id.to_owned();
     app.db
         .tx(move |tx| store::load(tx, &project, &key_id))
+        .await
+}
+
+/// A key of the caller's own project and the number and creation time of
+/// each of its versions, oldest first (ShowKeyRotationStatus).
+pub async fn own_key_history(
+    app: &AppState,
+    caller: &Caller,
+    key_id: &str,
+) -> Result<(KeyRecord, Vec<(usize, i64)>), KmsError> {
+    let project = caller.project().to_owned();
+    let key_id = key_id.to_owned();
+    app.db
+        .read(move |tx| {
+            let key = store::load(tx, &project, &key_id)?;
+            let history = store::version_history(tx, &key)?;
+            Ok((key, history))
+        })
         .await
 }
 

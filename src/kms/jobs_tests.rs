@@ -78,7 +78,7 @@ async fn scheduled_rotation_happens_once_per_interval() {
     assert_eq!(sweep_rotations(&app).await.unwrap(), 1);
     assert_eq!(sweep_rotations(&app).await.unwrap(), 0);
     let k = reload(&app, &key).await;
-    assert_eq!((k.versions.len(), k.admin.rotation_count), (2, 1));
+    assert_eq!((k.version_count, k.admin.rotation_count), (2, 1));
     // A disabled key is skipped, and rotated once re-enabled.
     update(&app, &k, |k| k.key_state = KeyState::Disabled).await;
     clock.advance(chrono::Duration::days(31));
@@ -89,7 +89,7 @@ async fn scheduled_rotation_happens_once_per_interval() {
     update(&app, &k, |k| rotation::disable(k).unwrap()).await;
     clock.advance(chrono::Duration::days(400));
     assert_eq!(sweep_rotations(&app).await.unwrap(), 0);
-    assert_eq!(reload(&app, &key).await.versions.len(), 3);
+    assert_eq!(reload(&app, &key).await.version_count, 3);
 }
 
 #[tokio::test]
@@ -100,10 +100,10 @@ async fn expired_material_is_removed_by_the_sweep() {
     let now = app.clock.now().timestamp_millis();
     let sealed = app.keyring.seal(&[1u8; 32], key.key_id.as_bytes());
     update(&app, &key, move |k| {
-        k.versions = vec![crate::kms::store::KeyVersion {
+        k.replace_versions(Some(crate::kms::store::KeyVersion {
             created_ms: now,
             sealed: sealed.clone(),
-        }];
+        }));
         k.key_state = KeyState::Enabled;
         k.expiration_ms = Some(now + 3_600_000);
     })
@@ -113,7 +113,7 @@ async fn expired_material_is_removed_by_the_sweep() {
     assert_eq!(sweep_expired_material(&app).await.unwrap(), 1);
     let k = reload(&app, &key).await;
     assert_eq!(k.key_state, KeyState::PendingImport);
-    assert!(k.versions.is_empty() && k.expiration_ms.is_none());
+    assert!(k.current.is_none() && k.version_count == 0 && k.expiration_ms.is_none());
     assert_eq!(sweep_expired_material(&app).await.unwrap(), 0);
 }
 

@@ -2,8 +2,13 @@
 //!
 //! A capsule is a new data key sealed under a symmetric ENCRYPT_DECRYPT key,
 //! laid out like a data key ciphertext (`datakey` module doc) but base64
-//! rather than hex, and sealed with its own associated data so that a
-//! capsule and a DecryptDatakey ciphertext cannot stand in for each other.
+//! rather than hex, and sealed as a blob of its own purpose (`Capsule`, the
+//! authenticated magic byte of `crypto/blob.rs`), so that a capsule and a
+//! DecryptDatakey ciphertext cannot stand in for each other whatever
+//! associated data is passed: a grantee allowed decrypt-datakey cannot open
+//! a capsule, nor one allowed decrypt-datakey-capsule a data key. Capsules
+//! made before that are data key blobs under a fixed associated data
+//! (`datakeys::LEGACY_CAPSULE_AAD`, reserved since); they still open here.
 //! The data key comes back in plaintext (`datakey`), or, when the caller
 //! gives an RSA public key, RSAES-OAEP-SHA-256-encrypted to it
 //! (`datakey_cipher`); both base64, like every binary value of these APIs.
@@ -21,9 +26,11 @@ use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::crypto::random_bytes;
 use crate::kms::api::datakeys;
+use crate::kms::crypto::blob::{self, Purpose};
 use crate::kms::crypto::derive::public_key_der;
 use crate::kms::domain::grants::op;
 use crate::kms::error::KmsError;
+use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::rng::Rng;
 use crate::server::state::AppState;
@@ -33,8 +40,8 @@ use base64::Engine as _;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, RsaPublicKey};
+use zeroize::Zeroizing;
 
-const CAPSULE_AAD: &[u8] = b"dewstack/datakey-capsule/v1";
 const MIN_RSA_BITS: usize = 2048;
 
 fn b64(bytes: &[u8]) -> String {
@@ -82,6 +89,26 @@ fn hand_out(
     }
 }
 
+/// A new capsule of `dek` under the newest version of `key`.
+fn seal_capsule(app: &AppState, key: &KeyRecord, dek: &[u8]) -> Result<Vec<u8>, KmsError> {
+    datakeys::seal_wrapped_as(app, key, dek, b"", Purpose::Capsule)
+}
+
+/// The data key in a capsule of `key`: one of its own purpose, or one made
+/// before capsules had it (a data key blob under the reserved associated data).
+async fn open_capsule(
+    app: &AppState,
+    key: &KeyRecord,
+    wrapped: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    let (inner, _) = datakeys::unwrap_blob(wrapped)?;
+    if blob::made_for(inner, Purpose::Capsule) {
+        return datakeys::open_wrapped_as(app, key, wrapped, b"", Purpose::Capsule).await;
+    }
+    let legacy = datakeys::LEGACY_CAPSULE_AAD;
+    datakeys::open_wrapped_as(app, key, wrapped, legacy, Purpose::Datakey).await
+}
+
 fn present(v: Option<&str>) -> bool {
     v.is_some_and(|s| !s.is_empty())
 }
@@ -106,7 +133,7 @@ pub async fn create_datakey_capsule(
     )
     .await?;
     let dek = random_bytes(&app.rng, len);
-    let capsule = datakeys::seal_wrapped(&app, &key, &dek, CAPSULE_AAD)?;
+    let capsule = seal_capsule(&app, &key, &dek)?;
     let (datakey, datakey_cipher) = hand_out(&app.rng, &dek, to.as_ref())?;
     Ok(Json(CreateDatakeyCapsuleResponse {
         key_id: key.key_id,
@@ -146,7 +173,7 @@ pub async fn decrypt_datakey_capsule(
         op::DECRYPT_DATAKEY_CAPSULE,
     )
     .await?;
-    let dek = datakeys::open_wrapped(&app, &key, &wrapped, CAPSULE_AAD)?;
+    let dek = open_capsule(&app, &key, &wrapped).await?;
     let (datakey, datakey_cipher) = hand_out(&app.rng, &dek, to.as_ref())?;
     Ok(Json(DecryptDatakeyCapsuleResponse {
         key_id: key.key_id,
@@ -154,6 +181,10 @@ pub async fn decrypt_datakey_capsule(
         datakey_cipher,
     }))
 }
+
+#[cfg(test)]
+#[path = "capsule_tests.rs"]
+mod purpose_tests;
 
 #[cfg(test)]
 mod tests {

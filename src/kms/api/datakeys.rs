@@ -25,6 +25,13 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 const TRAILER_LEN: usize = 36 + 4 + 32;
+
+/// The associated data capsules were sealed with before they had a purpose
+/// of their own (`api/capsule.rs`), when they were data key ciphertexts.
+/// Reserved since: no data key ciphertext is made with it, and none opens
+/// with it, so that such a capsule and a data key cannot stand in for each
+/// other (dewstack's choice; the string is dewstack's own, no SDK sends it).
+pub(super) const LEGACY_CAPSULE_AAD: &[u8] = b"dewstack/datakey-capsule/v1";
 const MAX_AAD_BYTES: usize = 128;
 const MAX_DATAKEY_BYTES: usize = 1024;
 
@@ -104,36 +111,65 @@ pub fn seal_wrapped(
     dek: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, KmsError> {
+    if aad == LEGACY_CAPSULE_AAD {
+        return Err(KmsError::InvalidParameter("additional_authenticated_data"));
+    }
+    seal_wrapped_as(app, key, dek, aad, Purpose::Datakey)
+}
+
+/// Wraps `dek` for `purpose` in the data key ciphertext layout (capsules share it).
+pub(super) fn seal_wrapped_as(
+    app: &AppState,
+    key: &KeyRecord,
+    dek: &[u8],
+    aad: &[u8],
+    purpose: Purpose,
+) -> Result<Vec<u8>, KmsError> {
     let (index, material) = access::newest(app, key)?;
-    let blob = blob::seal_blob(&app.rng, key, index, &material, dek, aad, Purpose::Datakey)?;
+    let blob = blob::seal_blob(&app.rng, key, index, &material, dek, aad, purpose)?;
     Ok(wrap_blob(&key.key_id, &blob))
 }
 
 /// Unwraps a hex data key ciphertext of `key`.
-pub fn open_datakey(
+pub async fn open_datakey(
     app: &AppState,
     key: &KeyRecord,
     cipher_hex: &str,
     aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     let wrapped = hex::decode(cipher_hex.trim()).map_err(|_| KmsError::InvalidDatakeyCiphertext)?;
-    open_wrapped(app, key, &wrapped, aad)
+    open_wrapped(app, key, &wrapped, aad).await
 }
 
 /// Unwraps the bytes of a data key ciphertext of `key` (see the module doc).
-pub fn open_wrapped(
+pub async fn open_wrapped(
     app: &AppState,
     key: &KeyRecord,
     wrapped: &[u8],
     aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    if aad == LEGACY_CAPSULE_AAD {
+        // Only a capsule made before capsules had a purpose would open.
+        return Err(KmsError::InvalidDatakeyCiphertext);
+    }
+    open_wrapped_as(app, key, wrapped, aad, Purpose::Datakey).await
+}
+
+/// Unwraps a blob of `purpose` in the data key ciphertext layout.
+pub(super) async fn open_wrapped_as(
+    app: &AppState,
+    key: &KeyRecord,
+    wrapped: &[u8],
+    aad: &[u8],
+    purpose: Purpose,
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     let (blob, id) = unwrap_blob(wrapped)?;
     if id != key.key_id {
         return Err(KmsError::InvalidDatakeyCiphertext);
     }
     let index = blob::blob_version(blob, key)?;
-    let material = access::material(app, key, index)?;
-    blob::open_blob(key, &material, blob, aad, Purpose::Datakey).map_err(|e| match e {
+    let material = access::material(app, key, index).await?;
+    blob::open_blob(key, &material, blob, aad, purpose).map_err(|e| match e {
         KmsError::InvalidCiphertext => KmsError::InvalidDatakeyCiphertext,
         other => other,
     })
@@ -277,7 +313,7 @@ pub async fn decrypt_datakey(
         .ok_or(KmsError::MissingParameter("cipher_text"))?;
     let aad = aad_of(req.additional_authenticated_data.as_deref())?;
     let key = wrapping_key(&app, &caller, req.key_id.as_deref(), op::DECRYPT_DATAKEY).await?;
-    let dek = open_datakey(&app, &key, text, aad)?;
+    let dek = open_datakey(&app, &key, text, aad).await?;
     if dek.len() != len {
         return Err(KmsError::DatakeyCipherMismatch);
     }

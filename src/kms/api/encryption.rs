@@ -107,7 +107,7 @@ pub async fn decrypt_under(
     }
     if alg == EncAlg::Symmetric {
         let index = blob::blob_version(ciphertext, key)?;
-        let material = access::material(app, key, index)?;
+        let material = access::material(app, key, index).await?;
         return blob::open_blob(key, &material, ciphertext, aad, Purpose::Data);
     }
     no_aad_for_asymmetric(aad)?;

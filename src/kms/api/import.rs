@@ -152,10 +152,10 @@ async fn import_material(app: &AppState, caller: &Caller, up: Upload) -> Result<
             return Err(KmsError::InvalidImportToken);
         }
         rules::accept_fingerprint(key, &print)?;
-        key.versions = vec![KeyVersion {
+        key.replace_versions(Some(KeyVersion {
             created_ms: now,
             sealed: sealed.clone(),
-        }];
+        }));
         key.expiration_ms = expiration_ms;
         key.key_state = KeyState::Enabled;
         imports::forget(tx, &key.project_id, &key.key_id)

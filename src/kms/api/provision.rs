@@ -18,12 +18,12 @@ pub(crate) async fn new_record(
     default_key: bool,
 ) -> Result<KeyRecord, KmsError> {
     let key_id = app.rng.uuid().to_string();
-    let versions = match new.origin {
-        Origin::Kms => vec![store::KeyVersion {
+    let current = match new.origin {
+        Origin::Kms => Some(store::KeyVersion {
             created_ms: app.clock.now().timestamp_millis(),
             sealed: sealed_material(app, &key_id, new.spec).await?,
-        }],
-        Origin::External => Vec::new(),
+        }),
+        Origin::External => None,
     };
     Ok(KeyRecord {
         key_id,
@@ -42,7 +42,9 @@ pub(crate) async fn new_record(
         enterprise_project_id: new.enterprise_project_id,
         keystore_id: new.keystore_id,
         tags: Default::default(),
-        versions,
+        version_count: usize::from(current.is_some()),
+        current,
+        legacy_versions: Vec::new(),
         admin: Default::default(),
     })
 }
@@ -85,8 +87,18 @@ pub async fn ensure_default_key(
         .await
 }
 
-/// Every project has `kms/default` from the start.
+/// Every project has `kms/default` from the start; key records written
+/// before key versions had rows of their own are migrated first.
 pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
+    let moved = upgrade_key_records(app)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot migrate key versions: {e}"))?;
+    if moved > 0 {
+        tracing::info!(
+            keys = moved,
+            "moved older key versions into rows of their own"
+        );
+    }
     let projects: Vec<(String, String)> = app
         .directory
         .all_projects()
@@ -98,6 +110,26 @@ pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot create kms/default for {project_id}: {e}"))?;
     }
     Ok(())
+}
+
+/// Gives the older versions of every record written before versions had
+/// rows their own rows, a page of records per transaction; returns how many
+/// records changed. Records still in the old shape are readable meanwhile
+/// (`store::find`), so this only makes them small again.
+async fn upgrade_key_records(app: &AppState) -> Result<usize, KmsError> {
+    let (mut after, mut moved) = (None::<String>, 0);
+    loop {
+        let from = after.clone();
+        let (next, n) = app
+            .db
+            .tx(move |tx| store::upgrade_records(tx, from.as_deref(), 100))
+            .await?;
+        moved += n;
+        match next {
+            Some(last) => after = Some(last),
+            None => return Ok(moved),
+        }
+    }
 }
 
 /// Generates material for a new key (off the async threads: RSA key

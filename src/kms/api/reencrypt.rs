@@ -152,7 +152,7 @@ async fn open_datakey(
     )
     .await?;
     check_usable(&key, domain::KeyUsage::EncryptDecrypt)?;
-    let dek = datakeys::open_datakey(app, &key, &job.text, &job.src_aad)?;
+    let dek = datakeys::open_datakey(app, &key, &job.text, &job.src_aad).await?;
     if dek.len() != len {
         return Err(KmsError::DatakeyCipherMismatch);
     }

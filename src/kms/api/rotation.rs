@@ -3,7 +3,8 @@
 //! rules are in `domain/rotation.rs`, the scheduled sweep in `jobs.rs`. A
 //! rotation appends a key version with fresh material sealed under the root
 //! key (associated data = key id); the newest version encrypts, every older
-//! one still decrypts.
+//! one still decrypts. The key record keeps only the newest; older versions
+//! are rows of their own (`store/versions.rs`).
 
 use crate::auth::Caller;
 use crate::common::body::Body;
@@ -87,11 +88,13 @@ pub async fn show_key_rotation_status(
     Body(req, _): KmsBody<OperateKeyRequest>,
 ) -> Result<Json<ShowKeyRotationStatusResponse>, KmsError> {
     let key_id = parse_key(&req)?;
-    let key = access::own_key(&app, &caller, &key_id).await?;
-    Ok(Json(status_of(&key)))
+    let (key, history) = access::own_key_history(&app, &caller, &key_id).await?;
+    Ok(Json(status_of(&key, &history)))
 }
 
-pub fn status_of(key: &KeyRecord) -> ShowKeyRotationStatusResponse {
+/// The rotation status of `key`, whose versions' numbers and creation
+/// times are `history` (`store::version_history`).
+pub fn status_of(key: &KeyRecord, history: &[(usize, i64)]) -> ShowKeyRotationStatusResponse {
     let expiry = key.expiration_ms.map(|t| t.to_string()).unwrap_or_default();
     ShowKeyRotationStatusResponse {
         key_rotation_enabled: key.admin.rotation_enabled,
@@ -102,14 +105,12 @@ pub fn status_of(key: &KeyRecord) -> ShowKeyRotationStatusResponse {
             .map(|t| t.to_string())
             .unwrap_or_default(),
         number_of_rotations: key.admin.rotation_count,
-        key_materials: key
-            .versions
+        key_materials: history
             .iter()
-            .enumerate()
-            .map(|(i, v)| KeyMaterialInfo {
+            .map(|&(i, created_ms)| KeyMaterialInfo {
                 material_id: material_id(&key.key_id, i),
                 charge_id: String::new(),
-                create_time: v.created_ms.to_string(),
+                create_time: created_ms.to_string(),
                 expiration_time: expiry.clone(),
                 state: 2,
             })

@@ -8,12 +8,15 @@
 //!
 //! The magic byte names the blob's purpose (`Purpose`): `0xD2` data
 //! (EncryptData, data key pairs' private keys, CSMS values), `0xD3` data keys
-//! (inside the DEK trailer). A blob of one purpose never opens as the other:
-//! changing the byte breaks the tag. `0xD1` is the format before purposes
-//! existed; it still opens for both, because an old data key blob cannot be
-//! told from an old EncryptData blob (the residual risk: a pre-change data key
-//! ciphertext opens through DecryptData, a pre-change EncryptData blob with a
-//! computed trailer through DecryptDatakey). New blobs are never `0xD1`.
+//! (inside the DEK trailer), `0xD4` data key capsules. A blob of one purpose
+//! never opens as another: changing the byte breaks the tag. `0xD1` is the
+//! format before purposes existed; it still opens as data or as a data key,
+//! because an old data key blob cannot be told from an old EncryptData blob
+//! (the residual risk: a pre-change data key ciphertext opens through
+//! DecryptData, a pre-change EncryptData blob with a computed trailer through
+//! DecryptDatakey), but never as a capsule: capsules made before `0xD4` are
+//! data key blobs under a fixed associated data (`api/capsule.rs`). New blobs
+//! are never `0xD1`.
 
 use crate::common::crypto::{random_bytes, Sealer};
 use crate::kms::domain::KeySpec;
@@ -28,14 +31,18 @@ use zeroize::Zeroizing;
 const LEGACY: u8 = 0xD1;
 const DATA: u8 = 0xD2;
 const DATAKEY: u8 = 0xD3;
+const CAPSULE: u8 = 0xD4;
 
 /// What a blob was made for; it opens only for the same purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// EncryptData / DecryptData (and every other service's use of them).
     Data,
-    /// The blob inside a data key ciphertext (DecryptDatakey, capsules).
+    /// The blob inside a data key ciphertext (DecryptDatakey; capsules made
+    /// before they had a purpose of their own).
     Datakey,
+    /// The blob inside a data key capsule (DecryptDatakeyCapsule).
+    Capsule,
 }
 
 impl Purpose {
@@ -43,12 +50,19 @@ impl Purpose {
         match self {
             Purpose::Data => DATA,
             Purpose::Datakey => DATAKEY,
+            Purpose::Capsule => CAPSULE,
         }
     }
 
     fn accepts(self, magic: u8) -> bool {
-        magic == LEGACY || magic == self.magic()
+        magic == self.magic() || (magic == LEGACY && self != Purpose::Capsule)
     }
+}
+
+/// Whether a blob says it was made for `purpose` (not checked: `open_blob`
+/// authenticates it).
+pub fn made_for(blob: &[u8], purpose: Purpose) -> bool {
+    blob.first() == Some(&purpose.magic())
 }
 const HEADER_LEN: usize = 1 + 36 + 4;
 const NONCE_LEN: usize = 12;
@@ -139,12 +153,10 @@ pub fn encrypt(
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, KmsError> {
-    let index = key
-        .versions
-        .len()
-        .checked_sub(1)
-        .ok_or(KmsError::KeyNotEnabled)?;
-    let material = open_version(keyring, key, &key.versions[index])?;
+    let (Some(index), Some(version)) = (key.current_index(), key.current.as_ref()) else {
+        return Err(KmsError::KeyNotEnabled);
+    };
+    let material = open_version(keyring, key, version)?;
     seal_blob(rng, key, index, &material, plaintext, aad, Purpose::Data)
 }
 
@@ -172,7 +184,7 @@ pub fn seal_blob(
 
 /// The key id a blob names, if the blob is well-formed at all.
 pub fn blob_key_id(blob: &[u8]) -> Result<String, KmsError> {
-    let known = [LEGACY, DATA, DATAKEY];
+    let known = [LEGACY, DATA, DATAKEY, CAPSULE];
     if blob.len() < HEADER_LEN + NONCE_LEN + TAG_LEN || !known.contains(&blob[0]) {
         return Err(KmsError::InvalidCiphertext);
     }
@@ -188,7 +200,9 @@ pub fn decrypt(
     aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     let index = blob_version(blob, key)?;
-    let version = key.versions.get(index).ok_or(KmsError::InvalidCiphertext)?;
+    let version = key
+        .version_in_record(index)
+        .ok_or(KmsError::InvalidCiphertext)?;
     let material = open_version(keyring, key, version)?;
     open_blob(key, &material, blob, aad, Purpose::Data)
 }
@@ -201,7 +215,7 @@ pub fn blob_version(blob: &[u8], key: &KeyRecord) -> Result<usize, KmsError> {
     let mut index = [0u8; 4];
     index.copy_from_slice(&blob[37..HEADER_LEN]);
     let index = u32::from_be_bytes(index) as usize;
-    if index >= key.versions.len() {
+    if index >= key.version_count {
         return Err(KmsError::InvalidCiphertext);
     }
     Ok(index)
@@ -252,10 +266,12 @@ mod tests {
             enterprise_project_id: "0".into(),
             keystore_id: "0".into(),
             tags: Default::default(),
-            versions: vec![KeyVersion {
+            current: Some(KeyVersion {
                 created_ms: 0,
                 sealed: vec![],
-            }],
+            }),
+            version_count: 1,
+            legacy_versions: Vec::new(),
             admin: Default::default(),
         }
     }
@@ -282,10 +298,12 @@ mod tests {
             enterprise_project_id: "0".into(),
             keystore_id: "0".into(),
             tags: Default::default(),
-            versions: vec![KeyVersion {
+            current: Some(KeyVersion {
                 created_ms: 0,
                 sealed: keyring.seal(&material, id.as_bytes()),
-            }],
+            }),
+            version_count: 1,
+            legacy_versions: Vec::new(),
             admin: Default::default(),
         }
     }
@@ -327,14 +345,20 @@ mod tests {
             KeySpec::Aes256,
         )
         .unwrap();
-        k.versions.push(KeyVersion {
+        let first = k.current.clone().unwrap();
+        k.push_version(KeyVersion {
             created_ms: 1,
             sealed: keyring.seal(&fresh, k.key_id.as_bytes()),
         });
         let new = encrypt(&rng, &keyring, &k, b"v1", b"").unwrap();
         assert_eq!(&new[37..41], &1u32.to_be_bytes());
-        assert_eq!(decrypt(&keyring, &k, &old, b"").unwrap().as_slice(), b"v0");
         assert_eq!(decrypt(&keyring, &k, &new, b"").unwrap().as_slice(), b"v1");
+        // Version 0 left the record (its row is the store's business); with
+        // its material it still opens, and names itself as version 0.
+        assert_eq!(blob_version(&old, &k).unwrap(), 0);
+        let material = open_version(&keyring, &k, &first).unwrap();
+        let plain = open_blob(&k, &material, &old, b"", Purpose::Data).unwrap();
+        assert_eq!(plain.as_slice(), b"v0");
     }
 
     /// Blobs written by dewstack before blobs named their purpose (commit
@@ -372,6 +396,10 @@ mod tests {
         for (made, other) in [
             (Purpose::Data, Purpose::Datakey),
             (Purpose::Datakey, Purpose::Data),
+            (Purpose::Capsule, Purpose::Datakey),
+            (Purpose::Datakey, Purpose::Capsule),
+            (Purpose::Capsule, Purpose::Data),
+            (Purpose::Data, Purpose::Capsule),
         ] {
             let blob = seal_blob(&rng, &k, 0, &material, b"x", b"", made).unwrap();
             assert_ne!(blob[0], LEGACY);
@@ -387,6 +415,21 @@ mod tests {
                 assert!(open_blob(&k, &material, &relabelled, b"", other).is_err());
             }
         }
+    }
+
+    #[test]
+    fn blobs_made_before_purposes_never_open_as_capsules() {
+        let k = fixture_key();
+        let material = [7u8; 32];
+        let data = hex::decode(OLD_DATA_HEX).unwrap();
+        assert!(matches!(
+            open_blob(&k, &material, &data, b"ctx", Purpose::Capsule),
+            Err(KmsError::InvalidCiphertext)
+        ));
+        let wrapped = hex::decode(OLD_DATAKEY_HEX).unwrap();
+        let (inner, _) = crate::kms::api::datakeys::unwrap_blob(&wrapped).unwrap();
+        assert!(!made_for(inner, Purpose::Capsule));
+        assert!(open_blob(&k, &material, inner, b"", Purpose::Capsule).is_err());
     }
 
     #[test]

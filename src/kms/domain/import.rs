@@ -59,7 +59,7 @@ pub fn check_material_deletable(key: &KeyRecord) -> Result<(), KmsError> {
 
 /// Removes imported material: the key waits for an import again.
 pub fn drop_material(key: &mut KeyRecord) {
-    key.versions.clear();
+    key.replace_versions(None);
     key.expiration_ms = None;
     if matches!(key.key_state, KeyState::Enabled | KeyState::Disabled) {
         key.key_state = KeyState::PendingImport;

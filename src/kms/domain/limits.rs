@@ -23,9 +23,13 @@ pub fn check_alias_quota(
     Ok(())
 }
 
-/// Key versions RotateOnDemand may bring a key to (dewstack's choice, see
-/// `rotation::check_version_room`).
-pub const MAX_KEY_VERSIONS: usize = 100;
+/// Versions a key may hold, rotations on demand and scheduled ones alike
+/// (`rotation::check_version_room`). The cloud publishes no bound on
+/// rotations; this is dewstack's choice: older versions are rows of their
+/// own, read only for the ciphertexts that name them, so the bound only keeps
+/// one key's storage finite (about 2 MB of rows). Scheduled rotation, at
+/// least 30 days apart, would take over 800 years to reach it.
+pub const MAX_KEY_VERSIONS: usize = 10_000;
 
 pub const DAY_MS: i64 = 86_400_000;
 

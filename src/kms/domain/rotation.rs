@@ -64,13 +64,13 @@ pub fn set_interval(key: &mut KeyRecord, days: i64) -> Result<(), KmsError> {
     Ok(())
 }
 
-/// Whether RotateOnDemand may add a version. Every version lives in the key
-/// record every crypto call decodes, so on-demand rotation (which a caller
-/// can repeat at will) stops at `MAX_KEY_VERSIONS`. The cloud publishes no
-/// such bound; it is dewstack's choice. Scheduled rotation is not counted:
-/// at least 30 days apart, it cannot grow the record fast.
+/// Whether a rotation may add a version: a key holds at most
+/// `MAX_KEY_VERSIONS` (see there). Older versions live in rows of their own,
+/// so the bound only keeps storage finite; the hot key record does not grow.
+/// A full key is also left out of the rotation schedule
+/// (`KeyRecord::next_rotation_ms`).
 pub fn check_version_room(key: &KeyRecord) -> Result<(), KmsError> {
-    if key.versions.len() >= super::limits::MAX_KEY_VERSIONS {
+    if key.version_count >= super::limits::MAX_KEY_VERSIONS {
         return Err(KmsError::KeyVersionQuotaExceeded);
     }
     Ok(())
@@ -79,7 +79,7 @@ pub fn check_version_room(key: &KeyRecord) -> Result<(), KmsError> {
 /// Adds a version whose fresh material is `sealed` (see
 /// `crypto::material::seal_fresh`); the new version encrypts from now on.
 pub fn add_version(key: &mut KeyRecord, sealed: Vec<u8>, now_ms: i64) {
-    key.versions.push(KeyVersion {
+    key.push_version(KeyVersion {
         created_ms: now_ms,
         sealed,
     });
@@ -144,7 +144,9 @@ mod tests {
             enterprise_project_id: "0".into(),
             keystore_id: "0".into(),
             tags: Default::default(),
-            versions: Vec::new(),
+            current: None,
+            version_count: 0,
+            legacy_versions: Vec::new(),
             admin: Default::default(),
         }
     }
@@ -212,6 +214,9 @@ mod tests {
             check_version_room(&k).unwrap_err().status_and_code().1,
             "KMS.9002"
         );
+        // A full key is not scheduled either.
+        enable(&mut k, 0).unwrap();
+        assert_eq!(k.next_rotation_ms(), None);
     }
 
     #[test]
@@ -232,14 +237,14 @@ mod tests {
                 .unwrap();
         add_version(&mut k, sealed, 20_000);
         assert_eq!(k.next_rotation_ms(), Some(20_000 + days_ms(30)));
-        assert_eq!((k.versions.len(), k.admin.rotation_count), (1, 1));
+        assert_eq!((k.version_count, k.admin.rotation_count), (1, 1));
         // Disabled keys and keys with rotation off are not scheduled.
         k.key_state = KeyState::Disabled;
         assert_eq!(k.next_rotation_ms(), None);
         k.key_state = KeyState::Enabled;
         disable(&mut k).unwrap();
         assert_eq!(k.next_rotation_ms(), None);
-        let s = crate::kms::api::rotation::status_of(&k);
+        let s = crate::kms::api::rotation::status_of(&k, &[(0, 20_000)]);
         assert_eq!((s.number_of_rotations, s.rotation_interval), (1, 30));
         assert_eq!(s.key_materials.len(), 1);
         assert!(domain::parse_key_id(Some(&s.key_materials[0].material_id)).is_ok());

@@ -1,11 +1,13 @@
 //! Key records: one per key (`kms_keys`, keyed `project/key_id`), the
 //! `key_alias` index (`kms_aliases`, `project/alias`) that makes aliases unique
 //! inside the transaction, the global owner index (`kms_key_index`), and the
-//! due-date indexes (`schedules.rs`) kept in step on every save. Purging a key
-//! also drops its alias resources, grants and import parameters.
+//! due-date indexes (`schedules.rs`) kept in step on every save, and the rows
+//! of older key versions (`versions.rs`). Purging a key also drops its
+//! versions, alias resources, grants and import parameters.
 
 use super::schedules::{self, DELETIONS, EXPIRIES, ROTATIONS};
-use crate::kms::domain::limits::{DAY_MS, DEFAULT_INTERVAL_DAYS};
+use super::versions::{self, KeyVersion};
+use crate::kms::domain::limits::{DAY_MS, DEFAULT_INTERVAL_DAYS, MAX_KEY_VERSIONS};
 use crate::kms::domain::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::error::KmsError;
 use crate::store::{DecodeCache, Tx, TxExt};
@@ -18,7 +20,9 @@ const ALIASES: &str = "kms_aliases";
 const KEY_INDEX: &str = "kms_key_index";
 
 /// A key as stored. Each version's material is sealed under the root key with
-/// the key id as associated data; it is never plaintext outside memory.
+/// the key id as associated data; it is never plaintext outside memory. The
+/// record holds only the current version: older ones are rows of their own
+/// (`versions.rs`), so its size does not grow with rotations.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct KeyRecord {
     pub key_id: String,
@@ -38,9 +42,18 @@ pub struct KeyRecord {
     pub keystore_id: String,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
-    /// Oldest first; the last one encrypts. Empty while imported material is awaited.
+    /// The version that encrypts and signs, number `version_count - 1`;
+    /// `None` while imported material is awaited.
     #[serde(default)]
-    pub versions: Vec<KeyVersion>,
+    pub current: Option<KeyVersion>,
+    /// How many versions the key has, the current one included.
+    #[serde(default)]
+    pub version_count: usize,
+    /// Every version, oldest first, as records written before versions had
+    /// rows of their own hold them. Read, never written: `find` takes the
+    /// current version from it and `save` gives each older one its row.
+    #[serde(default, rename = "versions", skip_serializing)]
+    pub legacy_versions: Vec<KeyVersion>,
     /// Rotation schedule and import state.
     #[serde(default)]
     pub admin: KeyAdmin,
@@ -78,7 +91,8 @@ impl KeyRecord {
     /// (scheduled or on demand) or from when rotation was enabled.
     pub fn next_rotation_ms(&self) -> Option<i64> {
         let a = &self.admin;
-        if !a.rotation_enabled || self.key_state != KeyState::Enabled {
+        let full = self.version_count >= MAX_KEY_VERSIONS;
+        if !a.rotation_enabled || self.key_state != KeyState::Enabled || full {
             return None;
         }
         let base = match (a.rotation_enabled_ms, a.last_rotation_ms) {
@@ -92,33 +106,52 @@ impl KeyRecord {
 
     /// When imported material runs out, if it has an expiry and is present.
     pub fn material_expiry_ms(&self) -> Option<i64> {
-        if self.origin != Origin::External || self.versions.is_empty() {
+        if self.origin != Origin::External || self.current.is_none() {
             return None;
         }
         self.expiration_ms
     }
-}
 
-#[derive(Serialize, Deserialize, Clone, Debug)]
-pub struct KeyVersion {
-    pub created_ms: i64,
-    #[serde(with = "sealed_b64")]
-    pub sealed: Vec<u8>,
-}
-
-mod sealed_b64 {
-    use base64::Engine as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    /// The number of the current version, if the key has material.
+    pub fn current_index(&self) -> Option<usize> {
+        self.current.as_ref()?;
+        self.version_count.checked_sub(1)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(serde::de::Error::custom)
+    /// Adds a version that encrypts from now on (rotation); `save` moves
+    /// the one it replaces into its own row.
+    pub fn push_version(&mut self, version: KeyVersion) {
+        self.current = Some(version);
+        self.version_count += 1;
+    }
+
+    /// Makes `version` the key's only version, or leaves it none (imported
+    /// material installed or removed); `save` drops any older rows.
+    pub fn replace_versions(&mut self, version: Option<KeyVersion>) {
+        self.version_count = usize::from(version.is_some());
+        self.current = version;
+        self.legacy_versions.clear();
+    }
+
+    /// Version `index` if the record itself holds it: the current one, or
+    /// an older one of a record written before versions had rows.
+    pub fn version_in_record(&self, index: usize) -> Option<&KeyVersion> {
+        if Some(index) == self.current_index() {
+            return self.current.as_ref();
+        }
+        self.legacy_versions
+            .get(index)
+            .filter(|_| index < self.version_count)
+    }
+
+    /// A record as read: one written before versions had rows takes its
+    /// current version and count from the versions it lists.
+    fn upgraded(mut self) -> Self {
+        if self.current.is_none() && self.version_count == 0 {
+            self.current = self.legacy_versions.last().cloned();
+            self.version_count = self.legacy_versions.len();
+        }
+        self
     }
 }
 
@@ -131,7 +164,9 @@ fn key_of(project: &str, id: &str) -> String {
 static DECODED: DecodeCache<KeyRecord> = DecodeCache::new(KEYS);
 
 pub fn find(tx: &mut dyn Tx, project: &str, key_id: &str) -> Result<Option<KeyRecord>, KmsError> {
-    Ok(DECODED.get_json(tx, &key_of(project, key_id))?)
+    Ok(DECODED
+        .get_json(tx, &key_of(project, key_id))?
+        .map(KeyRecord::upgraded))
 }
 
 /// The key, or `KeyNotFound`: also for keys of other projects, which are
@@ -170,6 +205,7 @@ pub fn save(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
         }
     }
     reindex(tx, old.as_ref(), Some(key))?;
+    store_versions(tx, old.as_ref(), key)?;
     if old.is_none() {
         index_owner(tx, key)?;
     }
@@ -199,7 +235,7 @@ pub fn list(tx: &mut dyn Tx, project: &str) -> Result<Vec<KeyRecord>, KmsError> 
     let mut keys: Vec<KeyRecord> = tx
         .scan_json::<KeyRecord>(KEYS, &format!("{project}/"))?
         .into_iter()
-        .map(|(_, k)| k)
+        .map(|(_, k)| k.upgraded())
         .collect();
     keys.sort_by(|a, b| (a.creation_ms, &a.key_id).cmp(&(b.creation_ms, &b.key_id)));
     Ok(keys)
@@ -216,8 +252,89 @@ pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     super::grants::purge_key(tx, &key.project_id, &key.key_id)?;
     super::imports::forget(tx, &key.project_id, &key.key_id)?;
     super::aliases::remove_for_key(tx, &key.project_id, &key.key_id)?;
+    versions::purge(tx, &key.project_id, &key.key_id)?;
     tx.delete(KEY_INDEX, &key.key_id)?;
     Ok(())
+}
+
+/// The number and creation time of every version of `key`, oldest first.
+pub fn version_history(tx: &mut dyn Tx, key: &KeyRecord) -> Result<Vec<(usize, i64)>, KmsError> {
+    let older = key.version_count.saturating_sub(1);
+    let mut out: Vec<(usize, i64)> = if key.legacy_versions.is_empty() {
+        versions::list(tx, &key.project_id, &key.key_id)?
+            .into_iter()
+            .filter(|(i, _)| *i < older)
+            .map(|(i, v)| (i, v.created_ms))
+            .collect()
+    } else {
+        let legacy = key.legacy_versions.iter().take(older);
+        legacy.map(|v| v.created_ms).enumerate().collect()
+    };
+    if let (Some(index), Some(version)) = (key.current_index(), &key.current) {
+        out.push((index, version.created_ms));
+    }
+    Ok(out)
+}
+
+/// Keeps the version rows in step with a key going from `old` to `new`.
+/// Versions are added one at a time (rotation: the version that was current
+/// gets its row) or replaced wholesale (imported material installed or
+/// removed: older rows go); anything else would lose material, so it fails.
+fn store_versions(
+    tx: &mut dyn Tx,
+    old: Option<&KeyRecord>,
+    new: &KeyRecord,
+) -> Result<(), KmsError> {
+    let (project, id) = (&new.project_id, &new.key_id);
+    let older = new.version_count.saturating_sub(1);
+    for (index, version) in new.legacy_versions.iter().enumerate().take(older) {
+        versions::put(tx, project, id, index, version)?;
+    }
+    let before = old.map_or(0, |o| o.version_count);
+    match new.version_count {
+        n if n == before => Ok(()),
+        n if n == before + 1 => {
+            match old.and_then(|o| Some((o.current_index()?, o.current.as_ref()?))) {
+                Some((index, version)) => versions::put(tx, project, id, index, version),
+                None => Ok(()),
+            }
+        }
+        0 | 1 => versions::purge(tx, project, id),
+        _ => Err(KmsError::Internal(format!(
+            "key {id}: versions went from {before} to {}",
+            new.version_count
+        ))),
+    }
+}
+
+/// One step of the startup migration: gives the older versions of records
+/// written before versions had rows their own rows, for up to `limit`
+/// records after `after`. Returns where to go on from (`None`: done) and
+/// how many records changed. A record found already migrated is left alone,
+/// so several nodes may run this at once.
+pub fn upgrade_records(
+    tx: &mut dyn Tx,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Option<String>, usize), KmsError> {
+    let page = tx.scan(KEYS, "", after, limit)?;
+    let next = (page.len() == limit)
+        .then(|| page.last().map(|(k, _)| k.clone()))
+        .flatten();
+    let mut changed = 0;
+    for (row, bytes) in page {
+        let Ok(record) = serde_json::from_slice::<KeyRecord>(&bytes) else {
+            // Requests naming it fail as before; one bad record must not
+            // keep the whole service from starting.
+            tracing::warn!(record = %row, "key record does not decode; not migrated");
+            continue;
+        };
+        if !record.legacy_versions.is_empty() {
+            save(tx, &record.upgraded())?;
+            changed += 1;
+        }
+    }
+    Ok((next, changed))
 }
 
 /// Records which project owns `key` in the global key index.

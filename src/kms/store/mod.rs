@@ -1,5 +1,5 @@
 //! What KMS keeps, on the transactional key–value layer: key records and
-//! their indexes (`keys.rs`), due-date schedules (`schedules.rs`), alias
+//! their indexes (`keys.rs`), older key versions (`versions.rs`), due-date schedules (`schedules.rs`), alias
 //! resources (`aliases.rs`), grants (`grants.rs`) and import parameters
 //! (`imports.rs`). Store only stores: every rule is decided by the caller.
 
@@ -8,5 +8,7 @@ pub(crate) mod grants;
 pub(crate) mod imports;
 mod keys;
 pub(crate) mod schedules;
+pub(crate) mod versions;
 
 pub use keys::*;
+pub use versions::KeyVersion;
