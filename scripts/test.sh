@@ -58,7 +58,7 @@ log "installing conformance requirements"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r conformance/requirements.txt
 
-export DEWSTACK_BIN="${DEWSTACK_BIN:-$ROOT/target/release/dewstack}"
+export DEWSTACK_BIN="${DEWSTACK_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/dewstack}"
 # The SDK writes ~/.huaweicloud/application_id; keep it inside the build tree.
 export HOME="${CONFORMANCE_HOME:-$ROOT/target/conformance-home}"
 mkdir -p "$HOME"
