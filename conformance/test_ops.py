@@ -198,3 +198,37 @@ def test_dev_clock_deletes_a_key_scheduled_for_7_days_after_8(tmp_path):
         assert shown.status == 200 and shown.json()["offset_seconds"] == 8 * 86400
     finally:
         srv.stop()
+
+
+# --------------------------------------------------------------------------- JSON logs
+def test_json_log_lines_name_request_operation_caller_and_latency(tmp_path):
+    srv, root = _own_server(tmp_path, "json-logs", env={"DEWSTACK_LOG_FORMAT": "json"})
+    try:
+        req = support.build_signed(srv.endpoint, root, "POST", f"/v1.0/{root.project_id}/kms/list-keys",
+                                   "", {})
+        r = support.send_raw(srv.endpoint, req)
+        assert r.status == 200, r.body
+        request_id = r.header("x-request-id")
+        deadline = time.monotonic() + 5
+        while True:
+            lines = [json.loads(l) for l in srv.stderr_path.read_text().splitlines() if l.strip()]
+            hits = [l for l in lines if l.get("request_id") == request_id and l.get("message") == "request"]
+            if hits or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert len(hits) == 1, lines[-5:]
+        line = hits[0]
+        assert line["level"] == "INFO" and line["timestamp"]
+        assert (line["service"], line["operation"]) == ("kms", "ListKeys")
+        assert (line["domain_id"], line["project_id"]) == (root.domain_id, root.project_id)
+        assert line["status"] == 200 and line["method"] == "POST"
+        assert isinstance(line["latency_ms"], (int, float)) and line["latency_ms"] >= 0
+        text = srv.stderr_path.read_text()
+        assert root.sk not in text and root.password not in text
+    finally:
+        srv.stop()
+
+
+def test_an_unknown_log_format_is_a_startup_error(tmp_path):
+    with pytest.raises(RuntimeError):
+        _own_server(tmp_path, "bad-log-format", env={"DEWSTACK_LOG_FORMAT": "yaml"})

@@ -81,6 +81,7 @@ async fn requests_are_counted_by_catalog_operation_never_by_raw_path() {
     let created =
         r#"dewstack_http_requests_total{service="kms",operation="CreateKey",status_class="2xx"}"#;
     let refused = r#"dewstack_auth_failures_total{service="kms",reason="signature_mismatch"}"#;
+    let login = r#"dewstack_auth_failures_total{service="iam",reason="wrong_password"}"#;
     let unknown =
         r#"dewstack_http_requests_total{service="none",operation="unknown",status_class="4xx"}"#;
     let before = scrape(&server.state).await;
@@ -108,8 +109,14 @@ async fn requests_are_counted_by_catalog_operation_never_by_raw_path() {
         )
         .await;
     assert_eq!(status, 404);
+    let wrong = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "password": "not-it", "domain": {"id": DOMAIN}}}}}});
+    let req = Request::post("/v3/auth/tokens")
+        .body(Body::from(wrong.to_string()))
+        .unwrap();
+    assert_eq!(server.send(req).await.0, 401);
     let after = scrape(&server.state).await;
-    for s in [created, refused, unknown] {
+    for s in [created, refused, unknown, login] {
         assert!(
             series(&after, s) >= series(&before, s) + 1.0,
             "{s} did not move"

@@ -63,6 +63,7 @@ pub async fn create_token(State(app): State<AppState>, body: axum::body::Bytes) 
         // IAM documents the lockout policy but not how its token API answers
         // a locked user: dewstack's choice is the 401 of a wrong password,
         // with a message that says why, refused even for the right password.
+        crate::ops::metrics::metrics().auth_failure("iam", "account_locked");
         return error(
             StatusCode::UNAUTHORIZED,
             "The account is locked after too many failed logins. Try again later.",
@@ -77,6 +78,7 @@ pub async fn create_token(State(app): State<AppState>, body: axum::body::Bytes) 
             .is_some_and(|(d, n)| d.users.iter().any(|u| u.name == n));
         dir.lockout
             .record_failure(&lock_domain, &lock_user, known, now);
+        crate::ops::metrics::metrics().auth_failure("iam", "wrong_password");
         return error(
             StatusCode::UNAUTHORIZED,
             "The username or password is wrong.",
