@@ -150,7 +150,7 @@ def test_health_and_ready(server):
     assert r.status == 200 and r.json() == {"status": "ok"}
     r = _get(server.endpoint, "/ready")
     assert r.status == 200, r.body
-    assert r.json()["status"] == "ready" and r.json()["storage"] in ("sqlite", "postgres")
+    assert r.json()["status"] == "ready" and r.json()["storage"] in ("sqlite", "postgresql")
 
 
 # --------------------------------------------------------------------------- dev clock
