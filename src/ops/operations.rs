@@ -28,7 +28,7 @@ pub const UNKNOWN: Operation = Operation {
     name: "unknown",
 };
 
-/// A route matched that this table does not list.
+/// A route template matched that this table does not list.
 pub const UNLISTED: Operation = Operation {
     service: "none",
     name: "unlisted",
@@ -186,12 +186,16 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
     index
 });
 
-/// The operation of a matched route template and method.
+/// The operation of a matched route template and method: [`UNKNOWN`] for
+/// a method the template does not serve (no operation was called),
+/// [`UNLISTED`] for a template missing from the table.
 pub fn lookup(method: &str, template: &str) -> Operation {
-    INDEX
-        .get(template)
-        .and_then(|ops| ops.iter().find(|(m, _)| *m == method))
-        .map_or(UNLISTED, |(_, op)| *op)
+    let Some(ops) = INDEX.get(template) else {
+        return UNLISTED;
+    };
+    ops.iter()
+        .find(|(m, _)| *m == method)
+        .map_or(UNKNOWN, |(_, op)| *op)
 }
 
 /// Route layer over every route: labels the response with its operation.
