@@ -232,7 +232,8 @@ mod tests {
         );
         assert_eq!(
             lookup("PATCH", "/v1.0/{project_id}/kms/create-key"),
-            UNLISTED
+            UNKNOWN
         );
+        assert_eq!(lookup("GET", "/v9/{project_id}/new-thing"), UNLISTED);
     }
 }
