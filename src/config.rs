@@ -5,6 +5,9 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+pub mod ops;
+mod redact;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "dewstack",
@@ -46,15 +49,13 @@ pub struct ServeArgs {
     /// Region name served [default: cn-north-4].
     #[arg(long, env = "DEWSTACK_REGION")]
     pub region: Option<String>,
+    /// Time travel for tests: POST /_dewstack/clock may move dewstack's clock ahead (docs/operations.md).
+    #[arg(long, env = "DEWSTACK_DEV_CLOCK", value_parser = clap::builder::BoolishValueParser::new())]
+    pub dev_clock: bool,
 }
 
-/// What `Debug` prints in place of a password, secret key, root key or a
-/// database URL (which may carry a password).
-pub const REDACTED: &str = "<redacted>";
-
-fn redact<T>(value: &Option<T>) -> Option<&'static str> {
-    value.as_ref().map(|_| REDACTED)
-}
+use redact::redact;
+pub use redact::REDACTED;
 
 impl std::fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -64,6 +65,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact(&self.database_url))
             .field("region", &self.region)
+            .field("dev_clock", &self.dev_clock)
             .finish()
     }
 }
@@ -93,6 +95,11 @@ pub struct FileConfig {
     /// Connection, request and forwarding limits (`[limits]`); see [`Limits`].
     #[serde(default)]
     pub limits: Limits,
+    /// `[metrics]`: see [`ops::MetricsFileConfig`].
+    #[serde(default)]
+    pub metrics: ops::MetricsFileConfig,
+    /// Time travel for tests (`--dev-clock`); default false.
+    pub dev_clock: Option<bool>,
 }
 
 /// Resource limits, before and after authentication. Every field is optional
@@ -157,6 +164,8 @@ impl std::fmt::Debug for FileConfig {
             .field("notification_urls", &self.notification_urls)
             .field("login_lockout", &self.login_lockout)
             .field("domains", &self.domains)
+            .field("metrics", &self.metrics)
+            .field("dev_clock", &self.dev_clock)
             .finish()
     }
 }
@@ -336,6 +345,8 @@ pub struct Config {
     pub domains: Vec<DomainConfig>,
     /// defaults in [`Limits::default`]
     pub limits: Limits,
+    /// metrics, dev clock: defaults in [`ops::OpsConfig`]
+    pub ops: ops::OpsConfig,
     pub root: RootOverrides,
 }
 
@@ -350,6 +361,7 @@ impl std::fmt::Debug for Config {
             .field("notification_urls", &self.notification_urls)
             .field("lockout", &self.lockout)
             .field("domains", &self.domains)
+            .field("ops", &self.ops)
             .field("root", &self.root)
             .finish()
     }
@@ -380,6 +392,13 @@ impl Config {
             lockout: LockoutPolicy::from_file(&file.login_lockout)?,
             domains: file.domains,
             limits: file.limits,
+            ops: ops::OpsConfig::resolve(
+                &file.metrics,
+                args.dev_clock || file.dev_clock.unwrap_or(false),
+                std::env::var("DEWSTACK_METRICS_TOKEN")
+                    .ok()
+                    .filter(|v| !v.is_empty()),
+            )?,
             root,
         })
     }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod csms;
 pub mod iam;
 pub mod kms;
+pub mod ops;
 pub mod rng;
 pub mod server;
 pub mod store;

@@ -14,6 +14,16 @@ pub enum Service {
 }
 
 impl Service {
+    /// The `service` label of metrics and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Kms => "kms",
+            Service::Csms => "csms",
+            Service::Vpcep => "vpcep",
+            Service::Iam => "iam",
+        }
+    }
+
     pub fn style(self) -> Style {
         match self {
             Service::Kms | Service::Csms => Style::Dew,
@@ -64,6 +74,29 @@ impl AuthError {
             // body; APIGW.0201 is its gateway's family for malformed requests.
             (AuthError::TooLarge | AuthError::SlowBody, _) => "APIGW.0201",
             _ => "APIGW.0301",
+        }
+    }
+
+    /// The `reason` label of `dewstack_auth_failures_total` (a closed set).
+    pub fn reason(&self) -> &'static str {
+        use super::sig::SigError as S;
+        match self {
+            AuthError::Missing => "missing_credentials",
+            AuthError::Signature(e) => match e {
+                S::Malformed => "malformed_authorization",
+                S::UnsupportedAlgorithm => "unsupported_algorithm",
+                S::MissingSignedHeader | S::AbsentHeader => "missing_signed_header",
+                S::BadDate => "bad_date",
+                S::Skewed => "skewed_date",
+                S::BadScope => "bad_scope",
+                S::BadPath | S::BadQuery => "unsignable_request",
+                S::Mismatch => "signature_mismatch",
+            },
+            AuthError::BadToken => "invalid_token",
+            AuthError::ExpiredToken => "expired_token",
+            AuthError::TooLarge => "body_too_large",
+            AuthError::SlowBody => "slow_body",
+            AuthError::ForeignProject => "foreign_project",
         }
     }
 

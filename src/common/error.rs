@@ -40,6 +40,11 @@ pub trait ServiceError: std::fmt::Display + Sized {
 
     /// A storage failure as the service reports it.
     fn from_store(e: StoreError) -> Self {
+        crate::ops::metrics::metrics().storage_error(match &e {
+            StoreError::Unavailable(_) => "unavailable",
+            StoreError::Backend(_) => "backend",
+            StoreError::Corrupt { .. } => "corrupt",
+        });
         match e {
             StoreError::Unavailable(_) => Self::unavailable(),
             other => Self::internal(other.to_string()),

@@ -33,7 +33,39 @@ use api::{backup, events, ops, secret_import, secrets, versions};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
-pub use jobs::sweep::{spawn_background, sweep, Swept};
+pub use jobs::sweep::{run_round, spawn_background, sweep, Swept};
+
+/// A project's secrets by state, for the metrics sampler (`ops::inventory`);
+/// the secret quota bounds the read.
+pub async fn inventory(
+    app: &AppState,
+    project: &str,
+) -> Result<Vec<(&'static str, usize)>, error::CsmsError> {
+    let project = project.to_owned();
+    let secrets = app
+        .db
+        .read(move |tx| store::list_secrets(tx, &project, None, 2 * domain::SECRET_QUOTA))
+        .await?;
+    let states = [
+        domain::SecretState::Enabled,
+        domain::SecretState::PendingDelete,
+    ];
+    Ok(states
+        .iter()
+        .map(|s| (s.as_str(), secrets.iter().filter(|x| x.state == *s).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect())
+}
+
+/// Notifications waiting in the outbox, counted up to `bound`.
+pub async fn pending_notifications(
+    app: &AppState,
+    bound: usize,
+) -> Result<usize, error::CsmsError> {
+    app.db
+        .read(move |tx| jobs::notify::outbox_len(tx, bound))
+        .await
+}
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let s = "/v1/{project_id}/secrets";

@@ -322,6 +322,16 @@ impl Directory {
         user.filter(|_| ok)
     }
 
+    /// Whether a caller is the root identity: the first user of the first
+    /// domain, which `build` makes from `RootIdentity`.
+    pub fn is_root(&self, domain_id: &str, user_id: &str) -> bool {
+        self.domains
+            .first()
+            .filter(|d| d.id == domain_id)
+            .and_then(|d| d.users.first())
+            .is_some_and(|u| u.id == user_id)
+    }
+
     /// Every project id of every domain: used to set up per-project defaults at start.
     pub fn all_projects(&self) -> impl Iterator<Item = (&Domain, &Project)> {
         self.domains

@@ -101,10 +101,11 @@ pub async fn create_token(State(app): State<AppState>, req: axum::extract::Reque
         // a locked user: dewstack's choice is the 401 of a wrong password,
         // with a message that says why, refused even for the right password.
         Ok(true) => {
+            crate::ops::metrics::metrics().auth_failure("iam", "account_locked");
             return error(
                 StatusCode::UNAUTHORIZED,
                 "The account is locked after too many failed logins. Try again later.",
-            )
+            );
         }
         Err(e) => return unavailable(e),
     }
@@ -132,6 +133,7 @@ pub async fn create_token(State(app): State<AppState>, req: axum::extract::Reque
         return unavailable(e);
     }
     let (Some(domain), Some(user)) = (domain, user) else {
+        crate::ops::metrics::metrics().auth_failure("iam", "wrong_password");
         return error(
             StatusCode::UNAUTHORIZED,
             "The username or password is wrong.",

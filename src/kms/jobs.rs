@@ -41,6 +41,72 @@ pub async fn sweep_deletions(app: &AppState) -> Result<usize, KmsError> {
     Ok(swept.unwrap_or(0))
 }
 
+/// What one round of the KMS sweeps did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub deleted: usize,
+    pub rotated: usize,
+    pub expired: usize,
+}
+
+impl Round {
+    pub fn is_idle(&self) -> bool {
+        *self == Round::default()
+    }
+}
+
+/// One round of every KMS sweep: the background loop runs it every
+/// `sweep_interval`, the dev clock right after a jump. Failures are logged,
+/// counted (`dewstack_background_runs_total`) and retried next round.
+pub async fn run_round(app: &AppState) -> Round {
+    let deleted = counted(
+        "kms_deletions",
+        "keys_deleted",
+        sweep_deletions(app).await,
+        "deleted keys whose scheduled deletion date passed",
+    );
+    let rotated = counted(
+        "kms_rotations",
+        "keys_rotated",
+        sweep_rotations(app).await,
+        "rotated keys whose rotation date passed",
+    );
+    let expired = counted(
+        "kms_material_expiry",
+        "materials_removed",
+        sweep_expired_material(app).await,
+        "removed imported key material that expired",
+    );
+    Round {
+        deleted,
+        rotated,
+        expired,
+    }
+}
+
+fn counted(
+    job: &'static str,
+    item: &'static str,
+    outcome: Result<usize, KmsError>,
+    done: &str,
+) -> usize {
+    let m = crate::ops::metrics::metrics();
+    m.job_run(job, outcome.is_ok());
+    match outcome {
+        Ok(n) => {
+            m.job_items(job, item, n);
+            if n > 0 {
+                tracing::info!(keys = n, "{done}");
+            }
+            n
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, job, "sweep failed; will retry");
+            0
+        }
+    }
+}
+
 pub fn spawn_background(
     app: AppState,
     every: Duration,
@@ -48,15 +114,7 @@ pub fn spawn_background(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            match sweep_deletions(&app).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(
-                    keys = n,
-                    "deleted keys whose scheduled deletion date passed"
-                ),
-                Err(e) => tracing::warn!(error = %e, "deletion sweep failed; will retry"),
-            }
-            sweep_admin(&app).await;
+            run_round(&app).await;
             tokio::select! {
                 _ = tokio::time::sleep(every) => {},
                 _ = stop.changed() => return,
@@ -91,21 +149,6 @@ fn sweep_table(
         }
     }
     Ok(changed)
-}
-
-/// One round of the administration sweeps (scheduled rotations, expired
-/// imported material); failures are logged and retried next round.
-async fn sweep_admin(app: &AppState) {
-    match sweep_rotations(app).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(keys = n, "rotated keys whose rotation date passed"),
-        Err(e) => tracing::warn!(error = %e, "rotation sweep failed; will retry"),
-    }
-    match sweep_expired_material(app).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(keys = n, "removed imported key material that expired"),
-        Err(e) => tracing::warn!(error = %e, "material expiry sweep failed; will retry"),
-    }
 }
 
 /// Rotates every key whose scheduled rotation date has passed; returns how many.

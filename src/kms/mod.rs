@@ -56,12 +56,35 @@ use axum::Router;
 pub use api::data::{decrypt_for, encrypt_for};
 pub use api::provision::{bootstrap, ensure_default_key};
 pub use error::KmsError;
-pub use jobs::{spawn_background, sweep_deletions};
+pub use jobs::{run_round, spawn_background, sweep_deletions, Round};
 
 /// A key id as KMS accepts it (`^[0-9a-z]{8}-...-[0-9a-z]{12}$`), for other
 /// services that take a KMS key id from their callers.
 pub fn parse_key_id(raw: Option<&str>) -> Result<String, KmsError> {
     domain::parse_key_id(raw)
+}
+
+/// A project's keys by state, for the metrics sampler (`ops::inventory`);
+/// the key quota bounds the read.
+pub async fn inventory(
+    app: &AppState,
+    project: &str,
+) -> Result<Vec<(&'static str, usize)>, KmsError> {
+    use domain::KeyState;
+    let project = project.to_owned();
+    let keys = app.db.read(move |tx| store::list(tx, &project)).await?;
+    let states = [
+        (KeyState::Enabled, "enabled"),
+        (KeyState::Disabled, "disabled"),
+        (KeyState::PendingDeletion, "pending_deletion"),
+        (KeyState::PendingImport, "pending_import"),
+        (KeyState::Frozen, "frozen"),
+    ];
+    Ok(states
+        .iter()
+        .map(|(state, name)| (*name, keys.iter().filter(|k| k.key_state == *state).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect())
 }
 
 pub fn routes(state: AppState) -> Router<AppState> {

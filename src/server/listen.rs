@@ -71,9 +71,14 @@ async fn serve_one(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    // The peer, for handlers that care who is on the other end (`/metrics`).
+    let peer = stream.peer_addr().ok().map(axum::extract::ConnectInfo);
     let (busy_tx, busy_rx) = watch::channel(0usize);
     let busy_tx = Arc::new(busy_tx);
-    let service = hyper::service::service_fn(move |req| {
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+        if let Some(peer) = peer {
+            req.extensions_mut().insert(peer);
+        }
         let guard = Busy::enter(&busy_tx);
         let mut app = app.clone();
         async move {

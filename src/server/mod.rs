@@ -8,7 +8,7 @@ pub mod router;
 pub mod state;
 pub mod versions;
 
-use crate::clock::SystemClock;
+use crate::clock::{Clock, OffsetClock, SystemClock};
 use crate::common::crypto::RootKey;
 use crate::config::Config;
 use crate::iam::directory::{Directory, RootIdentity};
@@ -27,15 +27,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Directory::build(&identity, &config.region, &config.domains)?.with_lockout(config.lockout);
     let (dir, url) = (config.data_dir.clone(), config.database_url.clone());
     let db = tokio::task::spawn_blocking(move || Db::open(&dir, url.as_deref())).await??;
-    let mut state = AppState::new(
-        db,
-        Arc::new(SystemClock),
-        rng,
-        directory,
-        &root_key,
-        &config.region,
-    );
+    let (clock, settings) = ops_settings(&config);
+    let mut state = AppState::new(db, clock, rng, directory, &root_key, &config.region);
     state.limits = config.limits;
+    state.ops = Arc::new(settings);
     let open_files = fd_limit::raise_nofile();
     match open_files {
         Some(n) => tracing::info!(open_files = n, "file descriptor limit"),
@@ -54,14 +49,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Err(e) = crate::vpcep::bootstrap(&state).await {
         tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");
     }
+    let metrics_listener = match &config.ops.metrics_listen {
+        Some(at) => Some(tokio::net::TcpListener::bind(at).await?),
+        None => None,
+    };
+    let metrics_url = match &metrics_listener {
+        Some(l) => format!("http://{}/metrics", l.local_addr()?),
+        None => format!("http://{addr}/metrics"),
+    };
     print_banner(
         &format!("http://{addr}"),
         &config,
         &identity,
         state.db.engine_name(),
     );
+    println!("  metrics     {metrics_url}");
+    if config.ops.dev_clock {
+        println!("  dev clock   ON: POST /_dewstack/clock moves time ahead (tests only)");
+        tracing::warn!("dev clock on: the root identity may move dewstack's time ahead");
+    }
 
     let shutdown = tokio_util_shutdown();
+    let inventory = crate::ops::inventory::spawn(
+        state.clone(),
+        config.ops.inventory_interval,
+        shutdown.clone(),
+    );
+    let metrics_server = metrics_listener.map(|l| {
+        let app = crate::ops::metrics_app(state.clone());
+        tokio::spawn(listen::run(l, app, config.limits, shutdown.clone()))
+    });
     let jobs = crate::kms::spawn_background(state.clone(), config.sweep_interval, shutdown.clone());
     let csms_jobs = crate::csms::spawn_background(
         state.clone(),
@@ -73,8 +90,30 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     listen::run(listener, app, config.limits, shutdown.clone()).await;
     let _ = jobs.await;
     let _ = csms_jobs.await;
+    let _ = inventory.await;
+    if let Some(m) = metrics_server {
+        let _ = m.await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The clock (offset-able under `--dev-clock`) and what `ops` needs.
+fn ops_settings(config: &Config) -> (Arc<dyn Clock>, crate::ops::Settings) {
+    let dev_clock = config
+        .ops
+        .dev_clock
+        .then(|| Arc::new(OffsetClock::default()));
+    let clock: Arc<dyn Clock> = match &dev_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let settings = crate::ops::Settings {
+        metrics_token: config.ops.metrics_token.clone(),
+        metrics_on_api: config.ops.metrics_listen.is_none(),
+        dev_clock,
+    };
+    (clock, settings)
 }
 
 /// A watch channel flipped once on SIGTERM or SIGINT.

@@ -4,17 +4,19 @@ use super::state::AppState;
 use crate::common::envelope::{render, Style};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use axum::Router;
 
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/health", get(|| async { "ok" }))
+        .merge(crate::ops::routes(state.clone()))
         .merge(crate::iam::routes(state.clone()))
         .merge(crate::kms::routes(state.clone()))
         .merge(crate::csms::routes(state.clone()))
         .merge(crate::vpcep::routes(state.clone()))
         .merge(super::versions::routes(state.clone()))
+        // After routing, so every matched route is labelled with its
+        // catalog operation; the fallback is not (it stays "unknown").
+        .route_layer(axum::middleware::from_fn(crate::ops::operations::label))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(super::request_id::layer))
         .with_state(state)

@@ -26,6 +26,8 @@ pub struct AppState {
     pub vpcep_proxy: Arc<crate::vpcep::proxy::Forwarders>,
     /// Request and forwarding limits (`[limits]` in the config file).
     pub limits: crate::config::Limits,
+    /// Metrics access and the dev clock (docs/operations.md).
+    pub ops: Arc<crate::ops::settings::Settings>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             rng,
             vpcep_proxy: Arc::default(),
             limits: crate::config::Limits::default(),
+            ops: Arc::default(),
         }
     }
 }

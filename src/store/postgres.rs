@@ -133,8 +133,11 @@ impl PgEngine {
         body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
         read_only: bool,
     ) -> Result<Result<(), StoreError>, String> {
-        let mut conn = match self.pool() {
-            Ok(pool) => match pool.get() {
+        let waited = std::time::Instant::now();
+        let conn = self.pool().map(|pool| pool.get());
+        crate::ops::metrics::metrics().pool_wait(waited.elapsed().as_secs_f64());
+        let mut conn = match conn {
+            Ok(got) => match got {
                 Ok(conn) => conn,
                 Err(e) => {
                     return Ok(Err(StoreError::Unavailable(format!(

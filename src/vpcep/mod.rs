@@ -149,6 +149,29 @@ pub fn routes(state: AppState) -> Router<AppState> {
         ))
 }
 
+/// A project's endpoints by status, for the metrics sampler
+/// (`ops::inventory`); the endpoint quota bounds the read.
+pub async fn inventory(
+    app: &AppState,
+    project: &str,
+) -> Result<Vec<(&'static str, usize)>, VpcepError> {
+    let project = project.to_owned();
+    let endpoints = app
+        .db
+        .read(move |tx| store::list_endpoints(tx, &project))
+        .await?;
+    Ok(domain::ALL_STATUSES
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                endpoints.iter().filter(|e| e.status == *s).count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect())
+}
+
 /// Reopens the forwarders of accepted loopback endpoints after a restart.
 pub async fn bootstrap(app: &AppState) -> Result<(), VpcepError> {
     let pairs = app

@@ -11,6 +11,7 @@ use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::csms::error::CsmsError;
 use crate::csms::wire::{CreateSecretRequest, CsmsBody};
+use crate::ops::operations::Operation;
 use crate::server::state::AppState;
 use axum::extract::{Path, Request, State};
 use axum::handler::Handler;
@@ -29,7 +30,14 @@ pub async fn post_on_secret_path(
 ) -> Response {
     match path.secret_name.as_str() {
         "restore" => backup::upload_secret_blob.call(req, app).await,
-        "batch-import" => batch_import_secrets.call(req, app).await,
+        "batch-import" => {
+            let mut response = batch_import_secrets.call(req, app).await;
+            response.extensions_mut().insert(Operation {
+                service: "csms",
+                name: "BatchImportSecrets",
+            });
+            response
+        }
         _ => CsmsError::InvalidUrl.into_response(),
     }
 }

@@ -133,6 +133,11 @@ fn claim_due(
     Ok(claimed)
 }
 
+/// Outbox entries (queued or being delivered), counted up to `bound`.
+pub fn outbox_len(tx: &mut dyn Tx, bound: usize) -> Result<usize, CsmsError> {
+    Ok(tx.scan(OUTBOX, "", None, bound)?.len())
+}
+
 fn outbox_key(due_ms: i64, id: &str) -> String {
     format!("{:016}/{id}", due_ms.max(0))
 }
@@ -207,6 +212,17 @@ pub async fn deliver_due(
             Outcome::Failed
         };
         let now_ms = app.clock.now().timestamp_millis();
+        let gave_up = entry.attempts + 1 >= MAX_ATTEMPTS;
+        crate::ops::metrics::metrics().job_items(
+            "csms_notifications",
+            match outcome {
+                Outcome::Delivered => "delivered",
+                Outcome::NotAllowed => "invalid",
+                Outcome::Failed if gave_up => "failed",
+                Outcome::Failed => "retried",
+            },
+            1,
+        );
         app.db
             .tx(move |tx| {
                 tx.delete(OUTBOX, &key)?;
@@ -250,7 +266,9 @@ pub fn spawn_delivery(
             }
         };
         loop {
-            match deliver_due(&app, &client, &allowed).await {
+            let outcome = deliver_due(&app, &client, &allowed).await;
+            crate::ops::metrics::metrics().job_run("csms_notifications", outcome.is_ok());
+            match outcome {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(entries = n, "notification outbox handled"),
                 Err(e) => tracing::warn!(error = %e, "notification delivery failed; will retry"),

@@ -120,6 +120,33 @@ pub async fn sweep(app: &AppState) -> Result<Swept, CsmsError> {
         .await
 }
 
+/// One sweep, logged and counted (`dewstack_background_runs_total`): the
+/// background loop runs it every `sweep_interval`, the dev clock right after
+/// a jump. A failure is retried next round.
+pub async fn run_round(app: &AppState) -> Swept {
+    let m = crate::ops::metrics::metrics();
+    let outcome = sweep(app).await;
+    m.job_run("csms_sweep", outcome.is_ok());
+    match outcome {
+        Ok(s) => {
+            m.job_items("csms_sweep", "secrets_deleted", s.deleted);
+            m.job_items("csms_sweep", "versions_expired", s.expired);
+            if s != Swept::default() {
+                tracing::info!(
+                    secrets = s.deleted,
+                    expired_versions = s.expired,
+                    "csms: deleted secrets past their deletion date, notified expired versions"
+                );
+            }
+            s
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "csms sweep failed; will retry");
+            Swept::default()
+        }
+    }
+}
+
 /// Starts the sweep (every `every`) and the notification delivery loop
 /// (POSTs only to URLs starting with one of `notification_urls`).
 pub fn spawn_background(
@@ -132,15 +159,7 @@ pub fn spawn_background(
     let mut stop = stop;
     tokio::spawn(async move {
         loop {
-            match sweep(&app).await {
-                Ok(s) if s == Swept::default() => {}
-                Ok(s) => tracing::info!(
-                    secrets = s.deleted,
-                    expired_versions = s.expired,
-                    "csms: deleted secrets past their deletion date, notified expired versions"
-                ),
-                Err(e) => tracing::warn!(error = %e, "csms sweep failed; will retry"),
-            }
+            run_round(&app).await;
             tokio::select! {
                 _ = tokio::time::sleep(every) => {},
                 _ = stop.changed() => break,
