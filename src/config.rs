@@ -46,6 +46,8 @@ pub struct ServeArgs {
     /// Region name served [default: cn-north-4].
     #[arg(long, env = "DEWSTACK_REGION")]
     pub region: Option<String>,
+    #[command(flatten)]
+    pub tls: tls::TlsArgs,
 }
 
 /// What `Debug` prints in place of a password, secret key, root key or a
@@ -64,6 +66,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact(&self.database_url))
             .field("region", &self.region)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -93,6 +96,8 @@ pub struct FileConfig {
     /// Connection, request and forwarding limits (`[limits]`); see [`Limits`].
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub tls: tls::TlsFileConfig,
 }
 
 /// Resource limits, before and after authentication. Every field is optional
@@ -321,6 +326,8 @@ pub struct Config {
     /// defaults in [`Limits::default`]
     pub limits: Limits,
     pub root: RootOverrides,
+    /// default: off; see [`tls::TlsSettings`]
+    pub tls: tls::TlsSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -335,6 +342,7 @@ impl std::fmt::Debug for Config {
             .field("lockout", &self.lockout)
             .field("domains", &self.domains)
             .field("root", &self.root)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -346,6 +354,7 @@ impl Config {
             None => FileConfig::default(),
         };
         Ok(Self {
+            tls: tls::TlsSettings::resolve(args.tls, file.tls)?,
             listen: args
                 .listen
                 .or(file.listen)
@@ -374,6 +383,8 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
         .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("bad config file {}: {e}", path.display()))
 }
+
+pub mod tls;
 
 #[cfg(test)]
 mod tests;

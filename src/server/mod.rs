@@ -6,6 +6,7 @@ pub mod listen;
 pub mod request_id;
 pub mod router;
 pub mod state;
+pub mod tls;
 pub mod versions;
 
 use crate::clock::SystemClock;
@@ -45,14 +46,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Some(n) => tracing::info!(open_files = n, "file descriptor limit"),
         None => tracing::warn!("cannot read the file descriptor limit"),
     }
-    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
-    let addr = listener.local_addr()?;
-    print_banner(
-        &format!("http://{addr}"),
-        &config,
-        &identity,
-        state.db.engine_name(),
-    );
+    let (listeners, endpoints) = tls::bind(&config, state.clock.now()).await?;
+    print_banner(&endpoints, &config, &identity, state.db.engine_name());
 
     let shutdown = tokio_util_shutdown();
     let jobs = crate::kms::spawn_background(state.clone(), config.sweep_interval, shutdown.clone());
@@ -63,7 +58,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown.clone(),
     );
     let app = router::app(state);
-    listen::run(listener, app, config.limits, shutdown.clone()).await;
+    listen::run_all(listeners, app, config.limits, shutdown.clone()).await;
     let _ = jobs.await;
     let _ = csms_jobs.await;
     tracing::info!("stopped");
@@ -95,7 +90,11 @@ fn tokio_util_shutdown() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
-fn print_banner(endpoint: &str, config: &Config, id: &RootIdentity, engine: &str) {
+fn print_banner(endpoints: &tls::Endpoints, config: &Config, id: &RootIdentity, engine: &str) {
+    let endpoint = &endpoints.main;
+    // Unchanged applications get HTTPS when it is on: the Go SDK reaches IAM
+    // over HTTPS only.
+    let sdk = endpoints.https.as_deref().unwrap_or(endpoint);
     let region = &config.region;
     let env_region = region.to_ascii_uppercase().replace('-', "_");
     // Printed to stdout on purpose: these are the operator's own credentials,
@@ -119,12 +118,13 @@ Python SDK:
       .with_endpoints(["{endpoint}"]).build()
   print(client.list_keys(ListKeysRequest(body=ListKeysRequestBody())))
 
+{tls}
 Point an unchanged application at dewstack:
 export DEWSTACK_ENDPOINT={endpoint}
-export HUAWEICLOUD_SDK_REGION_KMS_{env_region}={endpoint}
-export HUAWEICLOUD_SDK_REGION_CSMS_{env_region}={endpoint}
-export HUAWEICLOUD_SDK_REGION_VPCEP_{env_region}={endpoint}
-export HUAWEICLOUD_SDK_IAM_ENDPOINT={endpoint}
+export HUAWEICLOUD_SDK_REGION_KMS_{env_region}={sdk}
+export HUAWEICLOUD_SDK_REGION_CSMS_{env_region}={sdk}
+export HUAWEICLOUD_SDK_REGION_VPCEP_{env_region}={sdk}
+export HUAWEICLOUD_SDK_IAM_ENDPOINT={sdk}
 export HUAWEICLOUD_SDK_AK={ak}
 export HUAWEICLOUD_SDK_SK={sk}
 export HUAWEICLOUD_SDK_PROJECT_ID={project}
@@ -138,6 +138,7 @@ export HUAWEICLOUD_SDK_PROJECT_ID={project}
             ),
             None => format!("in {}", config.data_dir.display()),
         },
+        tls = endpoints.trust_help(),
         domain = id.domain_id,
         project = id.project_id,
         ak = id.access_key,
