@@ -8,6 +8,7 @@
 #   PYTEST_ARGS             extra arguments for pytest (e.g. "-x -k tags")
 #   SKIP_RUST_TESTS=1       skip `cargo test` (build still happens)
 #   SKIP_POSTGRES=1         skip the PostgreSQL pass
+#   SKIP_GO=1               skip the Go SDK suite (clients/go)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,9 +16,12 @@ cd "$ROOT"
 
 log() { printf '\n==> %s\n' "$*"; }
 
-# HOME is redirected for the Python SDK below; cargo and rustup must keep finding their homes.
+# HOME is redirected for the Python SDK below; cargo, rustup and Go must keep finding their homes.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+export GOPATH="${GOPATH:-$HOME/go}"
+export GOMODCACHE="${GOMODCACHE:-$GOPATH/pkg/mod}"
+export GOCACHE="${GOCACHE:-$HOME/.cache/go-build}"
 
 # --- 0. prerequisites on a fresh Debian machine ---------------------------------------
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -67,6 +71,21 @@ log "pytest conformance (SQLite / data-dir backend)"
 # shellcheck disable=SC2086
 (unset DEWSTACK_DATABASE_URL; "$VENV/bin/python" -m pytest -q -p no:cacheprovider conformance ${PYTEST_ARGS:-})
 
+# --- 2b. Go SDK suite (clients/go) ------------------------------------------------------
+# One dewstack per run (HTTP and HTTPS), driven through the official Go SDK.
+go_suite() { (cd "$ROOT/clients/go" && go test -count=1 ./...); }
+if [ "${SKIP_GO:-0}" != "1" ]; then
+  if ! command -v go >/dev/null 2>&1; then
+    log "installing Go"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go
+  fi
+  log "go mod download (clients/go)"
+  (cd "$ROOT/clients/go" && go mod download)
+  log "go test clients/go (SQLite)"
+  (unset DEWSTACK_DATABASE_URL; go_suite)
+fi
+
 # --- 3. PostgreSQL pass ------------------------------------------------------------------
 # scripts/with-postgres.sh installs PostgreSQL from Debian's packages if absent, starts a
 # private instance on a free loopback port as an unprivileged user, runs the command, and
@@ -76,13 +95,16 @@ log "pytest conformance (SQLite / data-dir backend)"
 # runs again with every dewstack on PostgreSQL.
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
   log "PostgreSQL pass: Rust tests and the conformance suite on PostgreSQL"
-  export VENV PYTEST_ARGS="${PYTEST_ARGS:-}"
+  export VENV PYTEST_ARGS="${PYTEST_ARGS:-}" SKIP_GO="${SKIP_GO:-0}"
   # shellcheck disable=SC2016
   scripts/with-postgres.sh bash -c '
     set -euo pipefail
     cargo test --release
     DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" \
       "$VENV/bin/python" -m pytest -q -p no:cacheprovider conformance $PYTEST_ARGS
+    if [ "${SKIP_GO:-0}" != "1" ]; then
+      (cd clients/go && DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" go test -count=1 ./...)
+    fi
   '
 fi
 

@@ -52,6 +52,8 @@ pub struct ServeArgs {
     /// Time travel for tests: POST /_dewstack/clock may move dewstack's clock ahead (docs/operations.md).
     #[arg(long, env = "DEWSTACK_DEV_CLOCK", value_parser = clap::builder::BoolishValueParser::new())]
     pub dev_clock: bool,
+    #[command(flatten)]
+    pub tls: tls::TlsArgs,
 }
 
 use redact::redact;
@@ -66,6 +68,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("database_url", &redact(&self.database_url))
             .field("region", &self.region)
             .field("dev_clock", &self.dev_clock)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -100,6 +103,8 @@ pub struct FileConfig {
     pub metrics: ops::MetricsFileConfig,
     /// Time travel for tests (`--dev-clock`); default false.
     pub dev_clock: Option<bool>,
+    #[serde(default)]
+    pub tls: tls::TlsFileConfig,
 }
 
 /// Resource limits, before and after authentication. Every field is optional
@@ -348,6 +353,8 @@ pub struct Config {
     /// metrics, dev clock: defaults in [`ops::OpsConfig`]
     pub ops: ops::OpsConfig,
     pub root: RootOverrides,
+    /// default: off; see [`tls::TlsSettings`]
+    pub tls: tls::TlsSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -363,6 +370,7 @@ impl std::fmt::Debug for Config {
             .field("domains", &self.domains)
             .field("ops", &self.ops)
             .field("root", &self.root)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -374,6 +382,7 @@ impl Config {
             None => FileConfig::default(),
         };
         Ok(Self {
+            tls: tls::TlsSettings::resolve(args.tls, file.tls)?,
             listen: args
                 .listen
                 .or(file.listen)
@@ -409,6 +418,8 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
         .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("bad config file {}: {e}", path.display()))
 }
+
+pub mod tls;
 
 #[cfg(test)]
 mod tests;

@@ -100,12 +100,14 @@ impl AuthError {
         }
     }
 
-    pub fn render(&self, service: Service) -> Response {
-        envelope::render(
-            service.style(),
-            self.status(),
-            self.code(service),
-            &self.to_string(),
-        )
+    /// Gateway refusals (APIGW.*) in the gateway's flat body, with the
+    /// request's id; the rest in the service's envelope. IAM keeps its
+    /// Keystone shape, which the SDKs' token exchange reads.
+    pub fn render(&self, service: Service, request_id: &str) -> Response {
+        let code = self.code(service);
+        if code.starts_with("APIGW.") && service != Service::Iam {
+            return envelope::gateway(self.status(), code, &self.to_string(), request_id);
+        }
+        envelope::render(service.style(), self.status(), code, &self.to_string())
     }
 }

@@ -55,7 +55,7 @@ pub enum SigError {
     Malformed,
     #[error("unsupported signing algorithm")]
     UnsupportedAlgorithm,
-    #[error("signed headers must include host and x-sdk-date")]
+    #[error("signed headers must include x-sdk-date")]
     MissingSignedHeader,
     #[error("a signed header is absent from the request")]
     AbsentHeader,

@@ -11,6 +11,7 @@ pub mod token;
 
 use crate::common::body::UnsignedPayload;
 use crate::iam::directory::Principal;
+use crate::server::request_id::RequestId;
 use crate::server::state::AppState;
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
@@ -48,7 +49,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
-            .ok_or_else(|| AuthError::Missing.render(Service::Kms))
+            .ok_or_else(|| AuthError::Missing.render(Service::Kms, request_id(&parts.extensions)))
     }
 }
 
@@ -92,10 +93,11 @@ pub async fn require<const SERVICE: u8>(
     next: Next,
 ) -> Response {
     let service = service_of(SERVICE);
+    let rid = request_id(req.extensions()).to_owned();
     // A path parameter that does not decode to UTF-8 is refused here, in the
     // service's envelope (axum would answer in plain text).
     let Ok(params) = params else {
-        return AuthError::Signature(sig::SigError::BadPath).render(service);
+        return AuthError::Signature(sig::SigError::BadPath).render(service, &rid);
     };
     let path_project = params
         .iter()
@@ -114,9 +116,14 @@ pub async fn require<const SERVICE: u8>(
         Err(e) => {
             tracing::info!(reason = %e, "request refused");
             crate::ops::metrics::metrics().auth_failure(service.name(), e.reason());
-            e.render(service).into_response()
+            e.render(service, &rid).into_response()
         }
     }
+}
+
+/// The id `server::request_id` gave the request; gateway errors repeat it.
+fn request_id(ext: &axum::http::Extensions) -> &str {
+    ext.get::<RequestId>().map_or("", |r| r.0.as_str())
 }
 
 async fn authenticate(

@@ -274,9 +274,11 @@ pub fn verify(
     now: DateTime<Utc>,
     expected: &ExpectedScope<'_>,
 ) -> Result<Payload, SigError> {
-    if !auth.signed_headers.iter().any(|h| h == "host")
-        || !auth.signed_headers.iter().any(|h| h == "x-sdk-date")
-    {
+    // Only the date must be signed (it bounds replay). The official Go SDK
+    // signs the headers it set itself (x-project-id, x-sdk-date), never
+    // `host`, and the cloud accepts that; so does dewstack, and a signed
+    // `host` is still checked like any signed header.
+    if !auth.signed_headers.iter().any(|h| h == "x-sdk-date") {
         return Err(SigError::MissingSignedHeader);
     }
     let sdk_date = (req.header)("x-sdk-date").ok_or(SigError::BadDate)?;

@@ -1,5 +1,6 @@
 //! The error bodies each service speaks. KMS and CSMS wrap
-//! `{"error_code","error_msg"}` in `"error"`; VPCEP and IAM have their own shapes.
+//! `{"error_code","error_msg"}` in `"error"`; VPCEP and IAM have their own
+//! shapes; the API gateway in front of them answers flat (`gateway`).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -30,6 +31,15 @@ pub fn render(style: Style, status: StatusCode, code: &str, message: &str) -> Re
             "message": message,
         }}),
     };
+    (status, axum::Json(body)).into_response()
+}
+
+/// What the cloud's API gateway answers when it refuses a request before the
+/// service sees it (APIGW.* codes), whatever the service: a flat body, as
+/// recorded from the real KMS in Cloud Custodian's `kms_query` flight:
+/// `{"error_msg":..,"error_code":"APIGW.0301","request_id":..}`.
+pub fn gateway(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
+    let body = json!({"error_msg": message, "error_code": code, "request_id": request_id});
     (status, axum::Json(body)).into_response()
 }
 

@@ -42,7 +42,7 @@ pub async fn create_token(State(app): State<AppState>, req: axum::extract::Reque
     .await
     {
         Ok(body) => body,
-        Err(e) => return e.render(crate::auth::Service::Iam),
+        Err(e) => return e.render(crate::auth::Service::Iam, ""),
     };
     let Ok(req) = serde_json::from_slice::<CreateTokenRequest>(&body) else {
         return error(StatusCode::BAD_REQUEST, "The request body is invalid");

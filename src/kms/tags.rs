@@ -207,7 +207,7 @@ pub async fn list_kms_by_tags(
     let resources = found.page.map(|page| {
         page.into_iter()
             .map(|r| ActionResources {
-                resource_detail: KeyDetails::from_record(&r.record, &app.region),
+                key_details: KeyDetails::from_record(&r.record, &app.region),
                 tags: key_values(&r.tags),
                 resource_id: r.id,
                 resource_name: r.name,

@@ -6,6 +6,7 @@ pub mod listen;
 pub mod request_id;
 pub mod router;
 pub mod state;
+pub mod tls;
 pub mod versions;
 
 use crate::clock::{Clock, OffsetClock, SystemClock};
@@ -36,8 +37,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Some(n) => tracing::info!(open_files = n, "file descriptor limit"),
         None => tracing::warn!("cannot read the file descriptor limit"),
     }
-    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
-    let addr = listener.local_addr()?;
+    let (listeners, endpoints) = tls::bind(&config, state.clock.now()).await?;
+    let addr = listeners
+        .first()
+        .map(|l| l.tcp.local_addr())
+        .transpose()?
+        .ok_or_else(|| anyhow::anyhow!("no listener"))?;
     // Forwarding is bounded by the descriptors now available and never
     // reaches the API's own address, so both are known before it reopens.
     state.vpcep_proxy = Arc::new(crate::vpcep::proxy::for_server(
@@ -55,14 +60,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let metrics_url = match &metrics_listener {
         Some(l) => format!("http://{}/metrics", l.local_addr()?),
-        None => format!("http://{addr}/metrics"),
+        None => format!("{}/metrics", endpoints.main),
     };
-    print_banner(
-        &format!("http://{addr}"),
-        &config,
-        &identity,
-        state.db.engine_name(),
-    );
+    print_banner(&endpoints, &config, &identity, state.db.engine_name());
     println!("  metrics     {metrics_url}");
     if config.ops.dev_clock {
         println!("  dev clock   ON: POST /_dewstack/clock moves time ahead (tests only)");
@@ -87,7 +87,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         shutdown.clone(),
     );
     let app = router::app(state);
-    listen::run(listener, app, config.limits, shutdown.clone()).await;
+    listen::run_all(listeners, app, config.limits, shutdown.clone()).await;
     let _ = jobs.await;
     let _ = csms_jobs.await;
     let _ = inventory.await;
@@ -141,7 +141,11 @@ fn tokio_util_shutdown() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
-fn print_banner(endpoint: &str, config: &Config, id: &RootIdentity, engine: &str) {
+fn print_banner(endpoints: &tls::Endpoints, config: &Config, id: &RootIdentity, engine: &str) {
+    let endpoint = &endpoints.main;
+    // Unchanged applications get HTTPS when it is on: the Go SDK reaches IAM
+    // over HTTPS only.
+    let sdk = endpoints.https.as_deref().unwrap_or(endpoint);
     let region = &config.region;
     let env_region = region.to_ascii_uppercase().replace('-', "_");
     // Printed to stdout on purpose: these are the operator's own credentials,
@@ -165,12 +169,13 @@ Python SDK:
       .with_endpoints(["{endpoint}"]).build()
   print(client.list_keys(ListKeysRequest(body=ListKeysRequestBody())))
 
+{tls}
 Point an unchanged application at dewstack:
 export DEWSTACK_ENDPOINT={endpoint}
-export HUAWEICLOUD_SDK_REGION_KMS_{env_region}={endpoint}
-export HUAWEICLOUD_SDK_REGION_CSMS_{env_region}={endpoint}
-export HUAWEICLOUD_SDK_REGION_VPCEP_{env_region}={endpoint}
-export HUAWEICLOUD_SDK_IAM_ENDPOINT={endpoint}
+export HUAWEICLOUD_SDK_REGION_KMS_{env_region}={sdk}
+export HUAWEICLOUD_SDK_REGION_CSMS_{env_region}={sdk}
+export HUAWEICLOUD_SDK_REGION_VPCEP_{env_region}={sdk}
+export HUAWEICLOUD_SDK_IAM_ENDPOINT={sdk}
 export HUAWEICLOUD_SDK_AK={ak}
 export HUAWEICLOUD_SDK_SK={sk}
 export HUAWEICLOUD_SDK_PROJECT_ID={project}
@@ -184,6 +189,7 @@ export HUAWEICLOUD_SDK_PROJECT_ID={project}
             ),
             None => format!("in {}", config.data_dir.display()),
         },
+        tls = endpoints.trust_help(),
         domain = id.domain_id,
         project = id.project_id,
         ak = id.access_key,

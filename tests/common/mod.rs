@@ -166,6 +166,11 @@ pub fn signed(
         .unwrap()
 }
 
+/// Where the SDKs look: the body itself (the API gateway's flat refusals),
+/// then its `error` object (the services' own envelopes).
 pub fn code(v: &serde_json::Value) -> &str {
-    v["error"]["error_code"].as_str().unwrap_or("")
+    v["error_code"]
+        .as_str()
+        .or_else(|| v["error"]["error_code"].as_str())
+        .unwrap_or("")
 }

@@ -174,6 +174,13 @@ impl KeyDetails {
             key_rotation_enabled: k.admin.rotation_enabled.to_string(),
             sys_enterprise_project_id: k.enterprise_project_id.clone(),
             keystore_id: k.keystore_id.clone(),
+            // dewstack's choice: the record keeps the deletion date, not the
+            // days asked for, so this stays "" as the cloud shows it for keys
+            // not pending deletion; scheduled_deletion_date says when.
+            pending_days: String::new(),
+            // Only the default key store and single-region keys exist here.
+            keystore_type: "DEFAULT".to_owned(),
+            multi_region_key_type: "SINGLE".to_owned(),
         }
     }
 }

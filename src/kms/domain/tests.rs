@@ -107,6 +107,11 @@ fn description_pending_days_and_sequence() {
     }
     assert!(check_sequence(Some("919c82d4-8046-4722-9094-35c3c6524cff")).is_ok());
     assert!(check_sequence(Some("short")).is_err());
+    // Cloud Custodian's `uuid4().hex`, which the cloud accepts.
+    assert!(check_sequence(Some("919c82d480464722909435c3c6524cff")).is_ok());
+    assert!(check_sequence(Some(&"a".repeat(37))).is_err());
+    assert!(check_sequence(Some("919c82d4 8046 4722 9094 35c3c6524cff")).is_err());
+    assert!(check_sequence(Some("")).is_err());
     assert!(check_sequence(None).is_ok());
 }
 

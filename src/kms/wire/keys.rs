@@ -88,6 +88,11 @@ pub struct KeyDetails {
     pub key_rotation_enabled: String,
     pub sys_enterprise_project_id: String,
     pub keystore_id: String,
+    /// Not in the SDK models, but in every key the real cloud lists
+    /// (Cloud Custodian's `kms_query` recording): `""`, `"DEFAULT"`, `"SINGLE"`.
+    pub pending_days: String,
+    pub keystore_type: String,
+    pub multi_region_key_type: String,
 }
 
 #[derive(Serialize)]
@@ -195,11 +200,16 @@ pub struct ListKmsByTagsRequest {
 }
 
 #[derive(Serialize)]
+/// A ListKmsByTags row. The real cloud sends the key as `key_details` (not
+/// the SDK model's `resource_detail`) next to `tags` (Cloud Custodian's
+/// `kms_query` recording). dewstack's choice: `resource_id` and
+/// `resource_name` from the API reference stay as well, since clients such
+/// as Custodian read `resource_id`; a parser that does not know them skips them.
 pub struct ActionResources {
-    pub resource_id: String,
-    pub resource_detail: KeyDetails,
-    pub resource_name: String,
+    pub key_details: KeyDetails,
     pub tags: Vec<KeyValue>,
+    pub resource_id: String,
+    pub resource_name: String,
 }
 
 #[derive(Serialize)]
