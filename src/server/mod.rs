@@ -36,6 +36,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         &config.region,
     );
     state.limits = config.limits;
+    state.rotation_functions = std::sync::Arc::new(config.rotation_functions.clone());
     crate::kms::bootstrap(&state).await?;
     if let Err(e) = crate::vpcep::bootstrap(&state).await {
         tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");

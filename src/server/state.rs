@@ -26,6 +26,8 @@ pub struct AppState {
     pub vpcep_proxy: Arc<crate::vpcep::proxy::Forwarders>,
     /// Request and forwarding limits (`[limits]` in the config file).
     pub limits: crate::config::Limits,
+    /// CSMS rotation functions (`[rotation_functions]` in the config file).
+    pub rotation_functions: Arc<crate::config::RotationFunctions>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             rng,
             vpcep_proxy: Arc::default(),
             limits: crate::config::Limits::default(),
+            rotation_functions: Arc::default(),
         }
     }
 }

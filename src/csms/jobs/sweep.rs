@@ -141,6 +141,15 @@ pub fn spawn_background(
                 ),
                 Err(e) => tracing::warn!(error = %e, "csms sweep failed; will retry"),
             }
+            match super::rotate::rotate_due(&app).await {
+                Ok(r) if r == Default::default() => {}
+                Ok(r) => tracing::info!(
+                    rotated = r.rotated,
+                    failed = r.failed,
+                    "csms: rotated secrets"
+                ),
+                Err(e) => tracing::warn!(error = %e, "csms rotation sweep failed; will retry"),
+            }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {},
                 _ = stop.changed() => break,
