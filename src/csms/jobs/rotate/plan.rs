@@ -61,6 +61,19 @@ fn check_rotation_config(raw: Option<&str>) -> Result<(), CsmsError> {
     }
 }
 
+/// How long a `SYSPENDING` label marks a rotation still running. Another
+/// rotation of the secret is refused meanwhile (400 `CSMS.0002`, parameter
+/// "rotation": the cloud publishes no code for it); an older label is taken
+/// to be left by a rotation that died. dewstack's choice, as long as the
+/// sweep's lease.
+pub const RUNNING_MS: i64 = 10 * 60_000;
+
+pub fn rotation_running(stages: &crate::csms::stages::Stages, now_ms: i64) -> bool {
+    stages
+        .get(PENDING)
+        .is_some_and(|p| now_ms.saturating_sub(p.update_ms) < RUNNING_MS)
+}
+
 /// `next_rotation_time` after a rotation (or a failed scheduled one) at
 /// `from_ms`: one period later while automatic rotation is on.
 pub fn next_rotation(auto_rotation: bool, period: Option<&str>, from_ms: i64) -> Option<i64> {
@@ -144,6 +157,15 @@ mod tests {
             method("RDS", None, None),
             Err(CsmsError::InvalidParameter("secret_type"))
         ));
+    }
+
+    #[test]
+    fn a_fresh_pending_label_means_a_rotation_runs() {
+        let mut stages = crate::csms::stages::Stages::new();
+        assert!(!rotation_running(&stages, 0));
+        crate::csms::stages::move_stage(&mut stages, PENDING, "v2", 1_000).unwrap();
+        assert!(rotation_running(&stages, 1_000 + RUNNING_MS - 1));
+        assert!(!rotation_running(&stages, 1_000 + RUNNING_MS));
     }
 
     #[test]

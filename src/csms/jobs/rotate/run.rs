@@ -138,6 +138,9 @@ async fn add_pending(
         .tx(move |tx| {
             let mut s = store::load_secret(tx, &project, &name)?;
             s.state.check_usable()?;
+            if plan::rotation_running(&s.stages, now) {
+                return Err(CsmsError::InvalidParameter("rotation"));
+            }
             let number = s.last_version + 1;
             stages::move_stage(&mut s.stages, PENDING, &stages::version_id(number), now)?;
             let v = VersionRecord {

@@ -14,7 +14,7 @@ use crate::store::Tx;
 
 /// How long a claimed rotation stays hidden from other nodes (dewstack's
 /// choice: well over the four step timeouts).
-pub const LEASE_MS: i64 = 10 * 60_000;
+pub const LEASE_MS: i64 = super::plan::RUNNING_MS;
 /// Rotations one sweep takes on (the rest wait for the next sweep).
 pub const BATCH: usize = 50;
 

@@ -362,3 +362,31 @@ async fn secrets_pending_deletion_do_not_rotate() {
         Err(CsmsError::SecretPendingDeletionUnusable)
     ));
 }
+
+#[tokio::test]
+async fn a_second_rotation_waits_for_the_running_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = FixedClock::new(crate::testing::fixed_time());
+    let app = app(dir.path(), &clock, 1);
+    make_secret(&app, "busy", "COMMON", None).await;
+    let t = now(&app);
+    // A rotation is between its pending version and its promotion.
+    app.db
+        .tx(move |tx| {
+            let mut s = store::load_secret(tx, P, "busy")?;
+            stages::move_stage(&mut s.stages, plan::PENDING, "v1", t)?;
+            store::save_secret(tx, &s)
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        rotate(&app, P, "busy", Trigger::Now).await,
+        Err(CsmsError::InvalidParameter("rotation"))
+    ));
+    // A label older than RUNNING_MS was left by a rotation that died.
+    clock.advance(chrono::Duration::milliseconds(plan::RUNNING_MS));
+    let done = rotate(&app, P, "busy", Trigger::Now).await.unwrap();
+    assert_eq!(done.version_id, "v2");
+    let s = secret(&app, "busy").await;
+    assert_eq!(stage(&s, plan::PENDING), None);
+}
