@@ -35,7 +35,6 @@ impl RotationFunctions {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::*;
 
     #[test]
     fn functions_map_urns_to_plain_http_urls() {
