@@ -90,6 +90,9 @@ pub struct FileConfig {
     /// are only recorded. Empty (the default): nothing is ever sent.
     #[serde(default)]
     pub notification_urls: Vec<String>,
+    /// `[rotation_functions]`: see [`RotationFunctions`].
+    #[serde(default)]
+    pub rotation_functions: RotationFunctions,
     /// Account lockout after failed password logins (`POST /v3/auth/tokens`).
     #[serde(default)]
     pub login_lockout: LockoutFileConfig,
@@ -167,6 +170,7 @@ impl std::fmt::Debug for FileConfig {
             .field("region", &self.region)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("notification_urls", &self.notification_urls)
+            .field("rotation_functions", &self.rotation_functions)
             .field("login_lockout", &self.login_lockout)
             .field("domains", &self.domains)
             .field("metrics", &self.metrics)
@@ -345,6 +349,8 @@ pub struct Config {
     pub sweep_interval: std::time::Duration,
     /// default: none (CSMS notifications are recorded, never sent)
     pub notification_urls: Vec<String>,
+    /// default: none (no secret can rotate through a function)
+    pub rotation_functions: RotationFunctions,
     /// default: IAM's (5 failures in 15 min lock for 15 min)
     pub lockout: LockoutPolicy,
     pub domains: Vec<DomainConfig>,
@@ -366,6 +372,7 @@ impl std::fmt::Debug for Config {
             .field("region", &self.region)
             .field("sweep_interval", &self.sweep_interval)
             .field("notification_urls", &self.notification_urls)
+            .field("rotation_functions", &self.rotation_functions)
             .field("lockout", &self.lockout)
             .field("domains", &self.domains)
             .field("ops", &self.ops)
@@ -398,6 +405,7 @@ impl Config {
                 .unwrap_or_else(|| "cn-north-4".into()),
             sweep_interval: std::time::Duration::from_secs(file.sweep_interval_secs.unwrap_or(30)),
             notification_urls: file.notification_urls,
+            rotation_functions: file.rotation_functions.checked()?,
             lockout: LockoutPolicy::from_file(&file.login_lockout)?,
             domains: file.domains,
             limits: file.limits,
@@ -420,6 +428,8 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
 }
 
 pub mod tls;
+mod rotation;
+pub use rotation::RotationFunctions;
 
 #[cfg(test)]
 mod tests;

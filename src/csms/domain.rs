@@ -282,6 +282,77 @@ pub fn parse_subscriptions(raw: Option<&[String]>) -> Result<Vec<String>, CsmsEr
     Ok(raw.to_vec())
 }
 
+// ---- generated passwords (GenerateRandomPassword, generated rotations) ---
+
+const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+pub const MIN_PASSWORD: i64 = 8;
+pub const MAX_PASSWORD: i64 = 4096;
+
+#[derive(Deserialize, Default)]
+pub struct PasswordRequest {
+    pub password_policy_name: Option<String>,
+    pub length: Option<i64>,
+    pub exclude_characters: Option<String>,
+    pub exclude_lowercase: Option<bool>,
+    pub exclude_uppercase: Option<bool>,
+    pub exclude_numbers: Option<bool>,
+    pub exclude_punctuation: Option<bool>,
+    pub include_space: Option<bool>,
+    pub require_each_included_type: Option<bool>,
+}
+
+/// A random password following `req`; character classes that end up empty
+/// after exclusions are dropped; none left is an invalid request.
+pub fn generate_password(
+    req: &PasswordRequest,
+    rng: &crate::rng::Rng,
+) -> Result<Zeroizing<String>, CsmsError> {
+    use rand::Rng as _;
+    let length = req.length.unwrap_or(32);
+    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) {
+        return Err(CsmsError::InvalidParameter("length"));
+    }
+    let excluded = req.exclude_characters.as_deref().unwrap_or_default();
+    let mut classes: Vec<Vec<char>> = Vec::new();
+    let mut add = |skip: Option<bool>, chars: &str| {
+        if !skip.unwrap_or(false) {
+            let set: Vec<char> = chars.chars().filter(|c| !excluded.contains(*c)).collect();
+            if !set.is_empty() {
+                classes.push(set);
+            }
+        }
+    };
+    add(req.exclude_lowercase, "abcdefghijklmnopqrstuvwxyz");
+    add(req.exclude_uppercase, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    add(req.exclude_numbers, "0123456789");
+    add(req.exclude_punctuation, PUNCTUATION);
+    add(req.include_space.map(|on| !on).or(Some(true)), " ");
+    if classes.is_empty() {
+        return Err(CsmsError::InvalidParameter("exclude_characters"));
+    }
+    let all: Vec<char> = classes.iter().flatten().copied().collect();
+    let mut rng = rng.csprng();
+    let length = length as usize;
+    let mut out: Vec<char> = (0..length)
+        .map(|_| all[rng.gen_range(0..all.len())])
+        .collect();
+    if req.require_each_included_type.unwrap_or(false) {
+        if classes.len() > length {
+            return Err(CsmsError::InvalidParameter("length"));
+        }
+        // One position per class, chosen without repeats, holds a member of it.
+        let mut positions: Vec<usize> = (0..length).collect();
+        for class in &classes {
+            let pick = rng.gen_range(0..positions.len());
+            let at = positions.swap_remove(pick);
+            out[at] = class[rng.gen_range(0..class.len())];
+        }
+    }
+    let password = Zeroizing::new(out.iter().collect::<String>());
+    out.iter_mut().for_each(|c| *c = '\0');
+    Ok(password)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -408,5 +479,56 @@ mod parse_props {
         for raw in ["6天", "天", "1d天", "6h\u{1F600}", "é", "6\u{0301}"] {
             assert!(parse_rotation_period(raw).is_err(), "{raw:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod password_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::rng::Rng;
+
+    #[test]
+    fn passwords_follow_the_policy() {
+        let p = generate_password(&PasswordRequest::default(), &Rng::seeded(1)).unwrap();
+        assert_eq!(p.chars().count(), 32);
+        assert!(!p.contains(' '));
+        let req = PasswordRequest {
+            length: Some(64),
+            exclude_punctuation: Some(true),
+            exclude_uppercase: Some(true),
+            exclude_characters: Some("abc".into()),
+            require_each_included_type: Some(true),
+            ..Default::default()
+        };
+        let p = generate_password(&req, &Rng::seeded(1)).unwrap();
+        assert!(p
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(!p.contains(['a', 'b', 'c']));
+        assert!(p.chars().any(|c| c.is_ascii_digit()) && p.chars().any(|c| c.is_ascii_lowercase()));
+        let spaced = PasswordRequest {
+            length: Some(MAX_PASSWORD),
+            include_space: Some(true),
+            ..Default::default()
+        };
+        assert!(generate_password(&spaced, &Rng::seeded(1))
+            .unwrap()
+            .contains(' '));
+        for bad in [7, 4097] {
+            let r = PasswordRequest {
+                length: Some(bad),
+                ..Default::default()
+            };
+            assert!(generate_password(&r, &Rng::seeded(1)).is_err());
+        }
+        let nothing = PasswordRequest {
+            exclude_lowercase: Some(true),
+            exclude_uppercase: Some(true),
+            exclude_numbers: Some(true),
+            exclude_punctuation: Some(true),
+            ..Default::default()
+        };
+        assert!(generate_password(&nothing, &Rng::seeded(1)).is_err());
     }
 }

@@ -131,6 +131,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route(&format!("{c}/tasks"), get(ops::list_secret_task))
         .route(
+            "/v1/csms/agencies",
+            post(ops::create_agency).get(ops::show_agency),
+        )
+        .route(
             &format!("{c}/{{secret_id}}/tags/action"),
             post(tags::batch_create_or_delete_tags),
         )

@@ -7,6 +7,7 @@
 //! | `csms_versions` | `project/name/NNNNNNNNNN` | `VersionRecord` (value sealed by KMS) |
 //! | `csms_deletions` | `due_ms/project/name` | due scheduled deletions |
 //! | `csms_expiries` | `due_ms/project/name/NNNNNNNNNN` | versions whose expire_time is ahead |
+//! | `csms_rotations` | `due_ms/project/name` | next scheduled rotation (`jobs/rotate/`) |
 //! | `csms_events` | `project/name` | `EventRecord` |
 //! | `csms_event_refs` | `project/event/secret` | which secrets subscribe to an event |
 //!
@@ -25,6 +26,7 @@ const SECRET_IDS: &str = "csms_secret_ids";
 const VERSIONS: &str = "csms_versions";
 pub(super) const DELETIONS: &str = "csms_deletions";
 pub(super) const EXPIRIES: &str = "csms_expiries";
+pub(super) const ROTATIONS: &str = "csms_rotations";
 const EVENTS: &str = "csms_events";
 const EVENT_REFS: &str = "csms_event_refs";
 
@@ -85,21 +87,8 @@ pub struct EventRecord {
     pub update_ms: i64,
 }
 
-pub(super) mod b64 {
-    use base64::Engine as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(serde::de::Error::custom)
-    }
-}
+/// Byte fields as base64 in the JSON records.
+pub(super) mod b64;
 
 fn key2(a: &str, b: &str) -> String {
     format!("{a}/{b}")
@@ -161,6 +150,11 @@ pub fn save_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsErr
     if let (SecretState::PendingDelete, Some(due)) = (secret.state, secret.scheduled_delete_ms) {
         tx.put(DELETIONS, &due_key(due, &key2(p, &secret.name)), b"")?;
     }
+    // Only an enabled secret with automatic rotation on is scheduled.
+    let rotates = secret.auto_rotation && secret.state == SecretState::Enabled;
+    if let (true, Some(due)) = (rotates, secret.next_rotation_ms) {
+        tx.put(ROTATIONS, &due_key(due, &key2(p, &secret.name)), b"")?;
+    }
     for event in &secret.event_subscriptions {
         tx.put(EVENT_REFS, &format!("{p}/{event}/{}", secret.name), b"")?;
     }
@@ -172,6 +166,9 @@ fn unindex(tx: &mut dyn Tx, old: &SecretRecord) -> Result<(), CsmsError> {
     let p = &old.project_id;
     if let Some(due) = old.scheduled_delete_ms {
         tx.delete(DELETIONS, &due_key(due, &key2(p, &old.name)))?;
+    }
+    if let Some(due) = old.next_rotation_ms {
+        tx.delete(ROTATIONS, &due_key(due, &key2(p, &old.name)))?;
     }
     for event in &old.event_subscriptions {
         tx.delete(EVENT_REFS, &format!("{p}/{event}/{}", old.name))?;

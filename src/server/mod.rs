@@ -50,6 +50,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         open_files,
         addr,
     ));
+    state.rotation_functions = std::sync::Arc::new(config.rotation_functions.clone());
     crate::kms::bootstrap(&state).await?;
     if let Err(e) = crate::vpcep::bootstrap(&state).await {
         tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");

@@ -28,6 +28,8 @@ pub struct AppState {
     pub limits: crate::config::Limits,
     /// Metrics access and the dev clock (docs/operations.md).
     pub ops: Arc<crate::ops::settings::Settings>,
+    /// CSMS rotation functions (`[rotation_functions]` in the config file).
+    pub rotation_functions: Arc<crate::config::RotationFunctions>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             vpcep_proxy: Arc::default(),
             limits: crate::config::Limits::default(),
             ops: Arc::default(),
+            rotation_functions: Arc::default(),
         }
     }
 }

@@ -1,99 +1,23 @@
-//! GenerateRandomPassword, RotateSecret and ListSecretTask.
-//!
-//! dewstack has no FunctionGraph: rotating a secret stores a freshly generated
-//! 32-character password as a new `SYSCURRENT` version (notifying
-//! SECRET_VERSION_CREATED and SECRET_ROTATED) and records a finished task.
+//! GenerateRandomPassword, RotateSecret, ListSecretTask, CreateAgency and
+//! ShowAgency. What a rotation does is in `jobs/rotate/` (docs/rotation.md).
 
 use super::secrets::{parse_limit, SecretPath};
-use super::versions;
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::query::Query;
-use crate::csms::domain::{EventType, SecretValue};
+use crate::csms::domain::{generate_password, PasswordRequest};
 use crate::csms::error::CsmsError;
-use crate::csms::stages;
+use crate::csms::jobs::rotate::{self, agency, tasks, tasks::SecretTask, Trigger};
 use crate::csms::wire::CsmsBody;
 use crate::csms::wire::CsmsQuery;
 use crate::server::state::AppState;
-use crate::store::TxExt;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
-
-const TASKS: &str = "csms_tasks";
-const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-pub const MIN_PASSWORD: i64 = 8;
-pub const MAX_PASSWORD: i64 = 4096;
-
-#[derive(Deserialize, Default)]
-pub struct PasswordRequest {
-    pub password_policy_name: Option<String>,
-    pub length: Option<i64>,
-    pub exclude_characters: Option<String>,
-    pub exclude_lowercase: Option<bool>,
-    pub exclude_uppercase: Option<bool>,
-    pub exclude_numbers: Option<bool>,
-    pub exclude_punctuation: Option<bool>,
-    pub include_space: Option<bool>,
-    pub require_each_included_type: Option<bool>,
-}
 
 #[derive(Serialize)]
 pub struct PasswordResponse {
     pub password: String,
-}
-
-/// A random password following `req`; character classes that end up empty
-/// after exclusions are dropped; none left is an invalid request.
-pub fn generate_password(
-    req: &PasswordRequest,
-    rng: &crate::rng::Rng,
-) -> Result<Zeroizing<String>, CsmsError> {
-    use rand::Rng as _;
-    let length = req.length.unwrap_or(32);
-    if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) {
-        return Err(CsmsError::InvalidParameter("length"));
-    }
-    let excluded = req.exclude_characters.as_deref().unwrap_or_default();
-    let mut classes: Vec<Vec<char>> = Vec::new();
-    let mut add = |skip: Option<bool>, chars: &str| {
-        if !skip.unwrap_or(false) {
-            let set: Vec<char> = chars.chars().filter(|c| !excluded.contains(*c)).collect();
-            if !set.is_empty() {
-                classes.push(set);
-            }
-        }
-    };
-    add(req.exclude_lowercase, "abcdefghijklmnopqrstuvwxyz");
-    add(req.exclude_uppercase, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
-    add(req.exclude_numbers, "0123456789");
-    add(req.exclude_punctuation, PUNCTUATION);
-    add(req.include_space.map(|on| !on).or(Some(true)), " ");
-    if classes.is_empty() {
-        return Err(CsmsError::InvalidParameter("exclude_characters"));
-    }
-    let all: Vec<char> = classes.iter().flatten().copied().collect();
-    let mut rng = rng.csprng();
-    let length = length as usize;
-    let mut out: Vec<char> = (0..length)
-        .map(|_| all[rng.gen_range(0..all.len())])
-        .collect();
-    if req.require_each_included_type.unwrap_or(false) {
-        if classes.len() > length {
-            return Err(CsmsError::InvalidParameter("length"));
-        }
-        // One position per class, chosen without repeats, holds a member of it.
-        let mut positions: Vec<usize> = (0..length).collect();
-        for class in &classes {
-            let pick = rng.gen_range(0..positions.len());
-            let at = positions.swap_remove(pick);
-            out[at] = class[rng.gen_range(0..class.len())];
-        }
-    }
-    let password = Zeroizing::new(out.iter().collect::<String>());
-    out.iter_mut().for_each(|c| *c = '\0');
-    Ok(password)
 }
 
 pub async fn generate_random_password(
@@ -108,20 +32,6 @@ pub async fn generate_random_password(
     }))
 }
 
-#[derive(Serialize, Deserialize, Clone)]
-pub struct SecretTask {
-    pub task_id: String,
-    pub secret_name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rotation_func_urn: Option<String>,
-    pub task_status: String,
-    pub operate_type: String,
-    pub task_time: i64,
-    pub attempt_nums: i64,
-    pub task_error_code: String,
-    pub task_error_msg: String,
-}
-
 #[derive(Serialize)]
 pub struct RotateSecretResponse {
     pub version_id: String,
@@ -129,51 +39,19 @@ pub struct RotateSecretResponse {
     pub rotation_task_id: String,
 }
 
+/// Runs one rotation now. A rotation that fails after it started answers
+/// 200 with the task id (the task is FAILED and `version_id` names the version
+/// still current), as the cloud reports rotation failures through tasks.
 pub async fn rotate_secret(
     State(app): State<AppState>,
     caller: Caller,
     Path(path): Path<SecretPath>,
 ) -> Result<Json<RotateSecretResponse>, CsmsError> {
-    let password = generate_password(&PasswordRequest::default(), &app.rng)?;
-    let value = SecretValue {
-        bytes: Zeroizing::new(password.as_bytes().to_vec()),
-        binary: false,
-    };
-    let (secret, version) = versions::add_version(
-        &app,
-        caller.project(),
-        &path.secret_name,
-        &value,
-        vec![stages::CURRENT.to_owned()],
-        None,
-        Some(EventType::Rotated),
-    )
-    .await?;
-    let task = SecretTask {
-        task_id: app.rng.uuid().to_string(),
-        secret_name: secret.name.clone(),
-        rotation_func_urn: secret.rotation_func_urn.clone(),
-        task_status: "SUCCESS".into(),
-        operate_type: "ROTATE".into(),
-        task_time: version.create_ms,
-        attempt_nums: 1,
-        task_error_code: String::new(),
-        task_error_msg: String::new(),
-    };
-    let key = format!(
-        "{}/{:016}/{}",
-        caller.project(),
-        task.task_time,
-        task.task_id
-    );
-    let saved = task.clone();
-    app.db
-        .tx(move |tx| tx.put_json(TASKS, &key, &saved).map_err(CsmsError::from))
-        .await?;
+    let r = rotate::rotate(&app, caller.project(), &path.secret_name, Trigger::Now).await?;
     Ok(Json(RotateSecretResponse {
-        version_id: stages::version_id(version.number),
-        secret_name: secret.name,
-        rotation_task_id: task.task_id,
+        version_id: r.version_id,
+        secret_name: r.secret_name,
+        rotation_task_id: r.task.task_id,
     }))
 }
 
@@ -205,22 +83,12 @@ pub async fn list_secret_task(
 ) -> Result<Json<ListSecretTaskResponse>, CsmsError> {
     let limit = parse_limit(q.limit.as_deref())?;
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
-        if s != "SUCCESS" && s != "FAILED" {
+        if s != tasks::SUCCESS && s != tasks::FAILED {
             return Err(CsmsError::InvalidParameter("status"));
         }
     }
     let project = caller.project().to_owned();
-    let all: Vec<SecretTask> = app
-        .db
-        .tx(move |tx| {
-            Ok::<_, CsmsError>(
-                tx.scan_json::<SecretTask>(TASKS, &format!("{project}/"))?
-                    .into_iter()
-                    .map(|(_, t)| t)
-                    .collect(),
-            )
-        })
-        .await?;
+    let all: Vec<SecretTask> = app.db.tx(move |tx| tasks::list(tx, &project)).await?;
     let some = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
     let (name, status, id) = (some(&q.secret_name), some(&q.status), some(&q.task_id));
     let matching: Vec<SecretTask> = all
@@ -247,53 +115,56 @@ pub async fn list_secret_task(
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::rng::Rng;
+#[derive(Deserialize, Default)]
+pub struct AgencyBody {
+    pub secret_type: Option<String>,
+}
 
-    #[test]
-    fn passwords_follow_the_policy() {
-        let p = generate_password(&PasswordRequest::default(), &Rng::seeded(1)).unwrap();
-        assert_eq!(p.chars().count(), 32);
-        assert!(!p.contains(' '));
-        let req = PasswordRequest {
-            length: Some(64),
-            exclude_punctuation: Some(true),
-            exclude_uppercase: Some(true),
-            exclude_characters: Some("abc".into()),
-            require_each_included_type: Some(true),
-            ..Default::default()
-        };
-        let p = generate_password(&req, &Rng::seeded(1)).unwrap();
-        assert!(p
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
-        assert!(!p.contains(['a', 'b', 'c']));
-        assert!(p.chars().any(|c| c.is_ascii_digit()) && p.chars().any(|c| c.is_ascii_lowercase()));
-        let spaced = PasswordRequest {
-            length: Some(MAX_PASSWORD),
-            include_space: Some(true),
-            ..Default::default()
-        };
-        assert!(generate_password(&spaced, &Rng::seeded(1))
-            .unwrap()
-            .contains(' '));
-        for bad in [7, 4097] {
-            let r = PasswordRequest {
-                length: Some(bad),
-                ..Default::default()
-            };
-            assert!(generate_password(&r, &Rng::seeded(1)).is_err());
-        }
-        let nothing = PasswordRequest {
-            exclude_lowercase: Some(true),
-            exclude_uppercase: Some(true),
-            exclude_numbers: Some(true),
-            exclude_punctuation: Some(true),
-            ..Default::default()
-        };
-        assert!(generate_password(&nothing, &Rng::seeded(1)).is_err());
-    }
+#[derive(Deserialize, Default)]
+pub struct AgencyQuery {
+    pub secret_type: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct CreateAgencyResponse {
+    pub agencies: Vec<agency::Agency>,
+}
+
+#[derive(Serialize)]
+pub struct ShowAgencyResponse {
+    /// "true" or "false": a string in the cloud's reference.
+    pub agency_granted: String,
+}
+
+/// CreateAgency (`POST /v1/csms/agencies`): for the caller's domain.
+pub async fn create_agency(
+    State(app): State<AppState>,
+    caller: Caller,
+    Body(req, _): CsmsBody<AgencyBody>,
+) -> Result<Json<CreateAgencyResponse>, CsmsError> {
+    let secret_type = agency::parse_type(req.secret_type.as_deref())?;
+    let (rng, domain) = (app.rng.clone(), caller.domain_id.clone());
+    let now = app.clock.now().timestamp_millis();
+    let agencies = app
+        .db
+        .tx(move |tx| agency::create(tx, &rng, &domain, &secret_type, now))
+        .await?;
+    Ok(Json(CreateAgencyResponse { agencies }))
+}
+
+/// ShowAgency (`GET /v1/csms/agencies?secret_type=`).
+pub async fn show_agency(
+    State(app): State<AppState>,
+    caller: Caller,
+    Query(q, _): CsmsQuery<AgencyQuery>,
+) -> Result<Json<ShowAgencyResponse>, CsmsError> {
+    let secret_type = agency::parse_type(q.secret_type.as_deref())?;
+    let domain = caller.domain_id.clone();
+    let granted = app
+        .db
+        .tx(move |tx| agency::granted(tx, &domain, &secret_type))
+        .await?;
+    Ok(Json(ShowAgencyResponse {
+        agency_granted: granted.to_string(),
+    }))
 }

@@ -16,7 +16,7 @@ pub fn prune(tx: &mut dyn Tx, table: &str, project: &str) -> Result<(), CsmsErro
     prune_to(tx, table, project, MAX_RECORDS)
 }
 
-fn prune_to(tx: &mut dyn Tx, table: &str, project: &str, keep: usize) -> Result<(), CsmsError> {
+pub fn prune_to(tx: &mut dyn Tx, table: &str, project: &str, keep: usize) -> Result<(), CsmsError> {
     // Enough to see the excess a single emit can add (one per subscribed
     // event) and, on an old database, more: each call takes off up to 100.
     let rows = tx.scan(table, &format!("{project}/"), None, keep + 100)?;

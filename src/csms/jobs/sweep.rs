@@ -125,6 +125,7 @@ pub async fn sweep(app: &AppState) -> Result<Swept, CsmsError> {
 /// a jump. A failure is retried next round.
 pub async fn run_round(app: &AppState) -> Swept {
     let m = crate::ops::metrics::metrics();
+    rotate_round(app).await;
     let outcome = sweep(app).await;
     m.job_run("csms_sweep", outcome.is_ok());
     match outcome {
@@ -144,6 +145,23 @@ pub async fn run_round(app: &AppState) -> Swept {
             tracing::warn!(error = %e, "csms sweep failed; will retry");
             Swept::default()
         }
+    }
+}
+
+/// One pass of the scheduled rotations that are due.
+async fn rotate_round(app: &AppState) {
+    let m = crate::ops::metrics::metrics();
+    let outcome = super::rotate::rotate_due(app).await;
+    m.job_run("csms_rotation", outcome.is_ok());
+    match outcome {
+        Ok(r) => {
+            m.job_items("csms_rotation", "rotated", r.rotated);
+            m.job_items("csms_rotation", "failed", r.failed);
+            if r != Default::default() {
+                tracing::info!(rotated = r.rotated, failed = r.failed, "csms: rotated secrets");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "csms rotation sweep failed; will retry"),
     }
 }
 
