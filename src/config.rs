@@ -427,8 +427,8 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("bad config file {}: {e}", path.display()))
 }
 
-pub mod tls;
 mod rotation;
+pub mod tls;
 pub use rotation::RotationFunctions;
 
 #[cfg(test)]

@@ -130,6 +130,8 @@ pub const TABLE: &[(&str, &str, &str, &str)] = &[
     ("csms", "POST", "/v1/{project_id}/secrets/{secret_name}/rotate", "RotateSecret"),
     ("csms", "POST", "/v1/{project_id}/csms/generate-password", "GenerateRandomPassword"),
     ("csms", "GET", "/v1/{project_id}/csms/tasks", "ListSecretTask"),
+    ("csms", "POST", "/v1/csms/agencies", "CreateAgency"),
+    ("csms", "GET", "/v1/csms/agencies", "ShowAgency"),
     ("csms", "POST", "/v1/{project_id}/csms/{secret_id}/tags/action", "BatchCreateOrDeleteTags"),
     ("csms", "POST", "/v1/{project_id}/csms/{secret_id}/tags", "CreateSecretTag"),
     ("csms", "GET", "/v1/{project_id}/csms/{secret_id}/tags", "ListSecretTags"),

@@ -158,7 +158,11 @@ async fn rotate_round(app: &AppState) {
             m.job_items("csms_rotation", "rotated", r.rotated);
             m.job_items("csms_rotation", "failed", r.failed);
             if r != Default::default() {
-                tracing::info!(rotated = r.rotated, failed = r.failed, "csms: rotated secrets");
+                tracing::info!(
+                    rotated = r.rotated,
+                    failed = r.failed,
+                    "csms: rotated secrets"
+                );
             }
         }
         Err(e) => tracing::warn!(error = %e, "csms rotation sweep failed; will retry"),
