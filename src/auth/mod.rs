@@ -10,8 +10,8 @@ pub mod sig;
 pub mod token;
 
 use crate::common::body::UnsignedPayload;
+use crate::common::envelope::RequestId;
 use crate::iam::directory::Principal;
-use crate::server::request_id::RequestId;
 use crate::server::state::AppState;
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;

@@ -34,6 +34,11 @@ pub fn render(style: Style, status: StatusCode, code: &str, message: &str) -> Re
     (status, axum::Json(body)).into_response()
 }
 
+/// The id `server::request_id` gives each request (in its extensions);
+/// gateway refusals repeat it in their body.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
 /// What the cloud's API gateway answers when it refuses a request before the
 /// service sees it (APIGW.* codes), whatever the service: a flat body, as
 /// recorded from the real KMS in Cloud Custodian's `kms_query` flight:

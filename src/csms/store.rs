@@ -69,7 +69,7 @@ pub struct VersionRecord {
     pub kms_key_id: String,
     pub value_id: String,
     pub binary: bool,
-    #[serde(with = "b64")]
+    #[serde(with = "crate::store::b64")]
     pub sealed: Vec<u8>,
     #[serde(default)]
     pub expiry_notified: bool,
@@ -88,7 +88,6 @@ pub struct EventRecord {
 }
 
 /// Byte fields as base64 in the JSON records.
-pub(super) mod b64;
 
 fn key2(a: &str, b: &str) -> String {
     format!("{a}/{b}")

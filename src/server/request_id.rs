@@ -5,16 +5,13 @@
 //! hold secrets.
 
 use crate::auth::Caller;
-use crate::common::envelope::InternalDetail;
+use crate::common::envelope::{InternalDetail, RequestId};
 use crate::ops::operations::{Operation, UNKNOWN};
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::time::Instant;
-
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
 
 pub async fn layer(mut req: Request, next: Next) -> Response {
     let id = uuid::Builder::from_random_bytes(crate::rng::unique_u128().to_le_bytes())

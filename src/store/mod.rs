@@ -6,6 +6,7 @@
 //! engine only has to provide those four calls, so SQLite (embedded default)
 //! and PostgreSQL share every rule above this file.
 
+pub mod b64;
 mod engine;
 mod postgres;
 mod range;

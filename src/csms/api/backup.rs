@@ -29,7 +29,7 @@ struct BackupVersion {
     create_ms: i64,
     expire_ms: Option<i64>,
     binary: bool,
-    #[serde(with = "crate::csms::store::b64")]
+    #[serde(with = "crate::store::b64")]
     value: Vec<u8>,
 }
 

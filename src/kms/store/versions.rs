@@ -16,24 +16,8 @@ const VERSIONS: &str = "kms_key_versions";
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct KeyVersion {
     pub created_ms: i64,
-    #[serde(with = "sealed_b64")]
+    #[serde(with = "crate::store::b64")]
     pub sealed: Vec<u8>,
-}
-
-mod sealed_b64 {
-    use base64::Engine as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 fn prefix(project: &str, key_id: &str) -> String {

@@ -1,4 +1,4 @@
-//! serde helpers: `Vec<u8>` as a base64 string.
+//! serde helper for records: `Vec<u8>` (sealed values) as a base64 string.
 
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serializer};
