@@ -87,8 +87,6 @@ pub struct EventRecord {
     pub update_ms: i64,
 }
 
-/// Byte fields as base64 in the JSON records.
-
 fn key2(a: &str, b: &str) -> String {
     format!("{a}/{b}")
 }
