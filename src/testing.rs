@@ -52,6 +52,15 @@ pub fn state(db: Db, clock: Arc<dyn Clock>) -> AppState {
     state_with_seed(db, clock, 0)
 }
 
+/// [`state`] over a fresh embedded database in a temporary directory, its
+/// clock at [`fixed_time`]; the directory lives as long as the returned guard.
+pub fn embedded_state() -> anyhow::Result<(AppState, tempfile::TempDir)> {
+    let dir = tempfile::tempdir()?;
+    let db = Db::open(dir.path(), None)?;
+    let clock = Arc::new(crate::clock::FixedClock::new(fixed_time()));
+    Ok((state(db, clock), dir))
+}
+
 /// An `AppState` for a loaded `config`: its root identity (overrides, else
 /// `identity.json`, else generated from the seeded RNG) and extra domains,
 /// the root key `[7; 32]`, the SQLite store in its data dir.

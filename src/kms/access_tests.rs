@@ -20,12 +20,7 @@ fn grant(kind: PrincipalType, principal: &str, ops: &[&str]) -> GrantRecord {
 #[tokio::test]
 async fn keys_of_other_projects_are_reached_only_through_grants() {
     use crate::kms::domain::{KeySpec, NewKey, Origin};
-    let dir = tempfile::tempdir().unwrap();
-    let db = crate::store::Db::open(dir.path(), None).unwrap();
-    let clock = std::sync::Arc::new(crate::clock::FixedClock::new(
-        chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-    ));
-    let app = crate::testing::state(db, clock);
+    let (app, _dir) = crate::testing::embedded_state().unwrap();
     let new = NewKey {
         alias: "k".into(),
         description: String::new(),

@@ -3,21 +3,13 @@
 //! key ciphertext, a data key ciphertext never as a capsule, whatever
 //! associated data is passed; capsules made before still open.
 use super::*;
-use crate::clock::FixedClock;
 use crate::kms::api::provision;
 use crate::kms::domain::{KeySpec, NewKey, Origin};
 use crate::kms::store;
-use crate::store::Db;
 use crate::testing::{DOMAIN_ID, PROJECT_ID};
-use std::sync::Arc;
 
 async fn app_and_key() -> (AppState, KeyRecord, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), None).unwrap();
-    let clock = Arc::new(FixedClock::new(
-        chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-    ));
-    let app = crate::testing::state(db, clock);
+    let (app, dir) = crate::testing::embedded_state().unwrap();
     let new = NewKey {
         alias: "capsules".into(),
         description: String::new(),

@@ -18,16 +18,12 @@ use crate::testing::{DOMAIN_ID, PROJECT_ID};
 use std::sync::Arc;
 
 fn state(db: Db) -> AppState {
-    let clock = Arc::new(FixedClock::new(
-        chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-    ));
+    let clock = Arc::new(FixedClock::new(crate::testing::fixed_time()));
     crate::testing::state(db, clock)
 }
 
 fn app() -> (AppState, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(dir.path(), None).unwrap();
-    (state(db), dir)
+    crate::testing::embedded_state().unwrap()
 }
 
 async fn stored(app: &AppState) -> KeyRecord {
