@@ -21,6 +21,8 @@ use crate::store::{Tx, TxExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod bound;
+
 const SECRETS: &str = "csms_secrets";
 const SECRET_IDS: &str = "csms_secret_ids";
 const VERSIONS: &str = "csms_versions";

@@ -108,15 +108,7 @@ pub(super) async fn add_version(
                 s.rotation_ms = Some(now);
             }
             store::put_version(tx, &p, &n, &v)?;
-            // A loop: a database from before the bound may hold more.
-            let mut numbers: Vec<u64> = store::list_versions(tx, &p, &n)?
-                .iter()
-                .map(|v| v.number)
-                .collect();
-            while let Some(old) = stages::version_to_drop(&s.stages, &numbers) {
-                store::delete_version(tx, &p, &n, old)?;
-                numbers.retain(|k| *k != old);
-            }
+            store::bound::drop_excess_versions(tx, &s)?;
             store::save_secret(tx, &s)?;
             notify::emit(tx, &rng, &s, EventType::VersionCreated, now)?;
             if let Some(extra) = extra_event {

@@ -18,7 +18,6 @@ use crate::csms::stages;
 use crate::csms::store::{self, SecretRecord, VersionRecord};
 use crate::csms::values;
 use crate::server::state::AppState;
-use crate::store::Tx;
 use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,26 +154,11 @@ async fn add_pending(
             };
             s.last_version = number;
             store::put_version(tx, &project, &name, &v)?;
-            drop_excess_versions(tx, &s)?;
+            store::bound::drop_excess_versions(tx, &s)?;
             store::save_secret(tx, &s)?;
             Ok(number)
         })
         .await
-}
-
-/// A secret keeps at most `stages::MAX_VERSIONS` versions (the rule itself is
-/// `stages::version_to_drop`).
-fn drop_excess_versions(tx: &mut dyn Tx, s: &SecretRecord) -> Result<(), CsmsError> {
-    let (p, n) = (&s.project_id, &s.name);
-    let mut numbers: Vec<u64> = store::list_versions(tx, p, n)?
-        .iter()
-        .map(|v| v.number)
-        .collect();
-    while let Some(old) = stages::version_to_drop(&s.stages, &numbers) {
-        store::delete_version(tx, p, n, old)?;
-        numbers.retain(|k| *k != old);
-    }
-    Ok(())
 }
 
 async fn run_steps(
