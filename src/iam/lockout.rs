@@ -111,14 +111,11 @@ impl Lockout {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let key = row_key(known, domain_id, user_name);
-        let mut entry: Option<Entry> = tx.get_json(TABLE, &key)?;
-        if entry.is_some_and(|e| self.expired(&e, now)) {
-            entry = None;
-        }
-        let mut entry = match entry {
+        let stored: Option<Entry> = tx.get_json(TABLE, &key)?;
+        let is_new_row = stored.is_none();
+        let mut entry = match stored.filter(|e| !self.expired(e, now)) {
             Some(e) => e,
             None => {
-                let is_new_row = tx.get(TABLE, &key)?.is_none();
                 if !known && is_new_row && !self.room_for_unknown(tx, now)? {
                     return Ok(());
                 }
