@@ -9,6 +9,7 @@
 #   SKIP_RUST_TESTS=1       skip `cargo test` (build still happens)
 #   SKIP_POSTGRES=1         skip the PostgreSQL pass
 #   SKIP_GO=1               skip the Go SDK suite (clients/go)
+#   SKIP_CUSTODIAN=1        skip the Cloud Custodian policies (conformance/test_custodian.py)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,6 +62,16 @@ fi
 log "installing conformance requirements"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r conformance/requirements.txt
+
+# Cloud Custodian gets a venv of its own: c7n-huaweicloud pins ~30 Huawei SDK packages.
+if [ "${SKIP_CUSTODIAN:-0}" != "1" ]; then
+  C7N_VENV="$ROOT/.venv-custodian"
+  [ -x "$C7N_VENV/bin/python" ] || { log "creating $C7N_VENV"; python3 -m venv "$C7N_VENV"; }
+  log "installing Cloud Custodian (clients/custodian)"
+  "$C7N_VENV/bin/python" -m pip install -q --disable-pip-version-check -r clients/custodian/requirements.txt
+  # conformance/test_custodian.py runs (and must pass) when this is set.
+  export DEWSTACK_CUSTODIAN_PYTHON="$C7N_VENV/bin/python"
+fi
 
 export DEWSTACK_BIN="${DEWSTACK_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/dewstack}"
 # The SDK writes ~/.huaweicloud/application_id; keep it inside the build tree.
