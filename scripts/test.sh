@@ -10,6 +10,7 @@
 #   SKIP_POSTGRES=1         skip the PostgreSQL pass
 #   SKIP_GO=1               skip the Go SDK suite (clients/go)
 #   SKIP_CUSTODIAN=1        skip the Cloud Custodian policies (conformance/test_custodian.py)
+#   SKIP_TERRAFORM=1        skip the Terraform provider's resources (clients/terraform)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -95,6 +96,14 @@ if [ "${SKIP_GO:-0}" != "1" ]; then
   (cd "$ROOT/clients/go" && go mod download)
   log "go test clients/go (SQLite)"
   (unset DEWSTACK_DATABASE_URL; go_suite)
+fi
+
+# --- 2c. The Terraform provider's resource code (clients/terraform) ------------------------
+# The checksum database does not list terraform-provider-huaweicloud; go.sum pins its hash.
+if [ "${SKIP_TERRAFORM:-0}" != "1" ]; then
+  log "go test clients/terraform (terraform-provider-huaweicloud v1.72.1, SQLite)"
+  (cd "$ROOT/clients/terraform" && unset DEWSTACK_DATABASE_URL &&
+    GONOSUMDB=github.com/huaweicloud/terraform-provider-huaweicloud go test -count=1 ./...)
 fi
 
 # --- 3. PostgreSQL pass ------------------------------------------------------------------
