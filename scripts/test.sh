@@ -10,6 +10,7 @@
 #   SKIP_POSTGRES=1         skip the PostgreSQL pass
 #   SKIP_GO=1               skip the Go SDK suite (clients/go)
 #   SKIP_JAVA=1             skip the Java SDK suite (clients/java)
+#   SKIP_DAPR=1             skip Dapr's CSMS secret store test (clients/dapr)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -86,6 +87,13 @@ if [ "${SKIP_GO:-0}" != "1" ]; then
   (cd "$ROOT/clients/go" && go mod download)
   log "go test clients/go (SQLite)"
   (unset DEWSTACK_DATABASE_URL; go_suite)
+fi
+
+# --- 2b'. Dapr's Huawei CSMS secret store (clients/dapr) ---------------------------------
+if [ "${SKIP_DAPR:-0}" != "1" ]; then
+  command -v go >/dev/null 2>&1 || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go; }
+  log "go test clients/dapr (Dapr's CSMS secret store, SQLite)"
+  (unset DEWSTACK_DATABASE_URL; cd "$ROOT/clients/dapr" && go mod download && go test -count=1 ./...)
 fi
 
 # --- 2c. Java SDK suite (clients/java) ----------------------------------------------------
