@@ -11,6 +11,8 @@
 #   SKIP_GO=1               skip the Go SDK suite (clients/go)
 #   SKIP_CUSTODIAN=1        skip the Cloud Custodian policies (conformance/test_custodian.py)
 #   SKIP_TERRAFORM=1        skip the Terraform provider's resources (clients/terraform)
+#   SKIP_JAVA=1             skip the Java SDK suite (clients/java)
+#   SKIP_DAPR=1             skip Dapr's CSMS secret store test (clients/dapr)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +26,7 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 export GOPATH="${GOPATH:-$HOME/go}"
 export GOMODCACHE="${GOMODCACHE:-$GOPATH/pkg/mod}"
 export GOCACHE="${GOCACHE:-$HOME/.cache/go-build}"
+export MAVEN_REPO_LOCAL="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
 
 # --- 0. prerequisites on a fresh Debian machine ---------------------------------------
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -106,6 +109,26 @@ if [ "${SKIP_TERRAFORM:-0}" != "1" ]; then
     GONOSUMDB=github.com/huaweicloud/terraform-provider-huaweicloud go test -count=1 ./...)
 fi
 
+# --- 2d. Dapr's Huawei CSMS secret store (clients/dapr) ---------------------------------
+if [ "${SKIP_DAPR:-0}" != "1" ]; then
+  command -v go >/dev/null 2>&1 || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go; }
+  log "go test clients/dapr (Dapr's CSMS secret store, SQLite)"
+  (unset DEWSTACK_DATABASE_URL; cd "$ROOT/clients/dapr" && go mod download && go test -count=1 ./...)
+fi
+
+# --- 2e. Java SDK suite (clients/java) ----------------------------------------------------
+# One dewstack per run (HTTP and HTTPS), driven through the official Java SDK. The SQLite
+# run resolves whatever the local Maven repository lacks; the PostgreSQL pass runs offline.
+if [ "${SKIP_JAVA:-0}" != "1" ]; then
+  if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
+    log "installing a JDK and Maven"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq default-jdk-headless maven
+  fi
+  log "mvn test clients/java (SQLite)"
+  (unset DEWSTACK_DATABASE_URL; cd "$ROOT/clients/java" && mvn -q -B -Dmaven.repo.local="$MAVEN_REPO_LOCAL" test)
+fi
+
 # --- 3. PostgreSQL pass ------------------------------------------------------------------
 # scripts/with-postgres.sh installs PostgreSQL from Debian's packages if absent, starts a
 # private instance on a free loopback port as an unprivileged user, runs the command, and
@@ -115,7 +138,7 @@ fi
 # runs again with every dewstack on PostgreSQL.
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
   log "PostgreSQL pass: Rust tests and the conformance suite on PostgreSQL"
-  export VENV PYTEST_ARGS="${PYTEST_ARGS:-}" SKIP_GO="${SKIP_GO:-0}"
+  export VENV PYTEST_ARGS="${PYTEST_ARGS:-}" SKIP_GO="${SKIP_GO:-0}" SKIP_JAVA="${SKIP_JAVA:-0}"
   # shellcheck disable=SC2016
   scripts/with-postgres.sh bash -c '
     set -euo pipefail
@@ -124,6 +147,10 @@ if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
       "$VENV/bin/python" -m pytest -q -p no:cacheprovider conformance $PYTEST_ARGS
     if [ "${SKIP_GO:-0}" != "1" ]; then
       (cd clients/go && DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" go test -count=1 ./...)
+    fi
+    if [ "${SKIP_JAVA:-0}" != "1" ]; then
+      (cd clients/java && DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" \
+        mvn -q -B -o -Dmaven.repo.local="$MAVEN_REPO_LOCAL" test)
     fi
   '
 fi
