@@ -38,8 +38,8 @@ def _custodian_python() -> str:
     return py
 
 
-def _run_policies(server, ident, tmp_path: Path, policies: str) -> Path:
-    """Run `custodian run` on the policy text; return its output dir."""
+def _run_policies(endpoint: str, ident, tmp_path: Path, policies: str, extra_env=None) -> Path:
+    """Run `custodian run` on the policy text against `endpoint`; return its output dir."""
     py = _custodian_python()
     policy_file = tmp_path / "policy.yml"
     policy_file.write_text(textwrap.dedent(policies))
@@ -50,10 +50,11 @@ def _run_policies(server, ident, tmp_path: Path, policies: str) -> Path:
         "HUAWEI_SECRET_ACCESS_KEY": ident.sk,
         "HUAWEI_DEFAULT_REGION": support.REGION,
         "HUAWEI_PROJECT_ID": ident.project_id,
-        f"HUAWEICLOUD_SDK_REGION_KMS_{support.REGION.upper().replace('-', '_')}": server.endpoint,
+        f"HUAWEICLOUD_SDK_REGION_KMS_{support.REGION.upper().replace('-', '_')}": endpoint,
         # Custodian keeps its cache and the SDK its application id under HOME.
         "HOME": str(tmp_path),
     })
+    env.update(extra_env or {})
     proc = subprocess.run(
         [py, str(RUNNER), "run", "--cache-period", "0", "-s", str(out), str(policy_file)],
         env=env, capture_output=True, text=True, timeout=300)
@@ -95,7 +96,7 @@ def test_custodian_key_policies(server, tenant, kms, tmp_path):
     signing = _key(kms, f"{prefix}-rot-ec", spec="EC_P256", usage="SIGN_VERIFY")
     bystander = _key(kms, "bystander-" + prefix)
 
-    out = _run_policies(server, tenant, tmp_path, f"""
+    out = _run_policies(server.endpoint, tenant, tmp_path, f"""
         policies:
           - name: disable-keys
             resource: huaweicloud.kms
@@ -149,7 +150,7 @@ def test_custodian_sees_only_its_project(server, tenant, acme_identity, make_kms
     acme_kms = make_kms(acme_identity)
     foreign = _key(acme_kms, support.unique("c7n-foreign"))
     mine = _key(make_kms(tenant), support.unique("c7n-mine"))
-    out = _run_policies(server, tenant, tmp_path, """
+    out = _run_policies(server.endpoint, tenant, tmp_path, """
         policies:
           - name: everything
             resource: huaweicloud.kms
@@ -157,3 +158,36 @@ def test_custodian_sees_only_its_project(server, tenant, acme_identity, make_kms
     seen = _matched(out, "everything")
     assert mine in seen
     assert foreign not in seen
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dewstack-c7n-tls")
+    srv = support.DewstackServer(base / "data", base / "logs", name="c7n-tls",
+                                 identity_env={"DEWSTACK_TLS_LISTEN": "127.0.0.1:0"},
+                                 shared_database=False)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_custodian_over_https(tls_server, tmp_path):
+    """The same policies over HTTPS, trusting dewstack's generated CA the way a
+    requests-based tool is told to: REQUESTS_CA_BUNDLE."""
+    _custodian_python()
+    b = tls_server.banner
+    ident = support.Identity(ak=b["HUAWEICLOUD_SDK_AK"], sk=b["HUAWEICLOUD_SDK_SK"],
+                             project_id=b["HUAWEICLOUD_SDK_PROJECT_ID"], domain_id="",
+                             domain_name=None, user="", password="", project_name=support.REGION)
+    kms = support.kms_client(b["DEWSTACK_ENDPOINT"], ident)
+    key = _key(kms, support.unique("c7n-tls"))
+    out = _run_policies(b["DEWSTACK_TLS_ENDPOINT"], ident, tmp_path, f"""
+        policies:
+          - name: disable-over-tls
+            resource: huaweicloud.kms
+            filters:
+              - {{type: value, key: key_id, value: "{key}"}}
+            actions: [disable_key]
+    """, extra_env={"REQUESTS_CA_BUNDLE": b["DEWSTACK_CA_FILE"]})
+    assert _matched(out, "disable-over-tls") == {key}
+    assert _state(kms, key) == "3"
