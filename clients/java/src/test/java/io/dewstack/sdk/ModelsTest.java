@@ -70,6 +70,64 @@ class ModelsTest {
     }
 
     @Test
+    void kmsMoreShapes() {
+        String id = call(() -> kms.createKey(new CreateKeyRequest().withBody(
+                new CreateKeyRequestBody().withKeyAlias(unique("java-shapes"))))).getKeyInfo().getKeyId();
+        CreateRsaDatakeyPairResponse rsa = call(() -> kms.createRsaDatakeyPair(new CreateRsaDatakeyPairRequest()
+                .withBody(new CreateRsaDatakeyPairRequestBody().withKeyId(id)
+                        .withKeySpec(CreateRsaDatakeyPairRequestBody.KeySpecEnum.RSA_2048).withWithPlainText(true))));
+        assertTrue(rsa.getPublicKey() != null && rsa.getPrivateKeyCipherText() != null, rsa::toString);
+        call(() -> kms.createEcDatakeyPair(new CreateEcDatakeyPairRequest()
+                .withBody(new CreateEcDatakeyPairRequestBody().withKeyId(id)
+                        .withKeySpec(CreateEcDatakeyPairRequestBody.KeySpecEnum.ECC_NIST_P256).withWithPlainText(false))));
+        // A 32-byte data key followed by its SHA-256, as the API wants it.
+        byte[] dek = new byte[32];
+        String plain = java.util.HexFormat.of().formatHex(dek) + java.util.HexFormat.of().formatHex(sha256(dek));
+        EncryptDatakeyResponse wrapped = call(() -> kms.encryptDatakey(new EncryptDatakeyRequest().withBody(
+                new EncryptDatakeyRequestBody().withKeyId(id).withPlainText(plain).withDatakeyPlainLength("32"))));
+        assertEquals("32", wrapped.getDatakeyLength());
+
+        call(() -> kms.enableKeyRotation(new EnableKeyRotationRequest().withBody(new OperateKeyRequestBody().withKeyId(id))));
+        call(() -> kms.updateKeyRotationInterval(new UpdateKeyRotationIntervalRequest().withBody(
+                new UpdateKeyRotationIntervalRequestBody().withKeyId(id).withRotationInterval(90))));
+        ShowKeyRotationStatusResponse rot = call(() -> kms.showKeyRotationStatus(new ShowKeyRotationStatusRequest()
+                .withBody(new OperateKeyRequestBody().withKeyId(id))));
+        assertEquals(90, rot.getRotationInterval());
+        call(() -> kms.disableKeyRotation(new DisableKeyRotationRequest().withBody(new OperateKeyRequestBody().withKeyId(id))));
+        call(() -> kms.updateKeyAlias(new UpdateKeyAliasRequest().withBody(
+                new UpdateKeyAliasRequestBody().withKeyId(id).withKeyAlias(unique("java-renamed")))));
+        call(() -> kms.createKmsTag(new CreateKmsTagRequest().withKeyId(id)
+                .withBody(new CreateKmsTagRequestBody().withTag(new TagItem().withKey("gone").withValue("soon")))));
+        call(() -> kms.deleteTag(new DeleteTagRequest().withKeyId(id).withKey("gone")));
+
+        // An HMAC key: spec and usage this release has no constants for, read back unchanged.
+        String mac = call(() -> kms.createKey(new CreateKeyRequest().withBody(new CreateKeyRequestBody()
+                .withKeyAlias(unique("java-mac")).withKeySpec(CreateKeyRequestBody.KeySpecEnum.fromValue("HMAC_256"))
+                .withKeyUsage(CreateKeyRequestBody.KeyUsageEnum.fromValue("GENERATE_VERIFY_MAC"))))).getKeyInfo().getKeyId();
+        assertEquals("HMAC_256", call(() -> kms.listKeyDetail(new ListKeyDetailRequest()
+                .withBody(new OperateKeyRequestBody().withKeyId(mac)))).getKeyInfo().getKeySpec().getValue());
+        String msg = java.util.Base64.getEncoder().encodeToString("mac me".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        GenerateMacResponse tag = call(() -> kms.generateMac(new GenerateMacRequest().withBody(new GenerateMacRequestBody()
+                .withKeyId(mac).withMacAlgorithm(GenerateMacRequestBody.MacAlgorithmEnum.HMAC_SHA_256).withMessage(msg))));
+        VerifyMacResponse verified = call(() -> kms.verifyMac(new VerifyMacRequest().withBody(new VerifyMacRequestBody()
+                .withKeyId(mac).withMacAlgorithm(VerifyMacRequestBody.MacAlgorithmEnum.HMAC_SHA_256)
+                .withMessage(msg).withMac(tag.getMac()))));
+        assertEquals(Boolean.TRUE, verified.getMacValid());
+
+        call(() -> kms.listRetirableGrants(new ListRetirableGrantsRequest()
+                .withBody(new ListRetirableGrantsRequestBody().withLimit("10"))));
+        assertTrue(call(() -> kms.listSupportRegions(new ListSupportRegionsRequest())).getRegions().contains(Dewstack.REGION));
+    }
+
+    private static byte[] sha256(byte[] data) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
     void csmsReads() {
         CsmsClient csms = Sdk.csms(Sdk.root());
         String name = unique("java-models");
@@ -83,6 +141,8 @@ class ModelsTest {
     void vpcepReads() {
         VpcepClient vpcep = Sdk.vpcep(Sdk.root());
         call(() -> vpcep.listEndpointService(new ListEndpointServiceRequest()));
+        call(() -> vpcep.listVersionDetails(new com.huaweicloud.sdk.vpcep.v1.model.ListVersionDetailsRequest()));
+        call(() -> vpcep.listServicePublicDetails(new com.huaweicloud.sdk.vpcep.v1.model.ListServicePublicDetailsRequest()));
         assertFalse(call(() -> vpcep.listQuotaDetails(new ListQuotaDetailsRequest())).getQuotas().getResources().isEmpty());
     }
 
