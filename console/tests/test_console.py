@@ -69,6 +69,24 @@ def test_pages_carry_a_strict_policy(server):
             assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_the_banner_says_where_and_how_to_sign_in(browser, server):
+    """What a new user does: open the URL the banner prints, type what it prints."""
+    text = server.stdout_path.read_text()
+    url = re.search(r"^  console +(\S+)$", text, re.M).group(1)
+    creds = re.search(r"^ +sign in: domain (\S+), user (\S+), password (\S+), project (\S+)$", text, re.M)
+    assert creds, text
+    pg = browser.new_page()
+    try:
+        pg.goto(url)
+        for label, value in zip(["Domain name", "User name", "Password", "Project (name or id)"], creds.groups()):
+            pg.get_by_label(label).fill(value)
+        pg.get_by_role("button", name="Sign in").click()
+        expect(pg.get_by_role("button", name="Sign out")).to_be_visible()
+        expect(pg.get_by_role("table", name="Keys")).to_be_visible()
+    finally:
+        pg.close()
+
+
 def test_wrong_password_shows_the_api_error(page, alice):
     page.get_by_label("Domain name").fill(alice.domain_name)
     page.get_by_label("User name").fill(alice.user)
@@ -166,7 +184,7 @@ def test_secret_versions_reveal_stage_and_deletion(page, server, alice, shots):
     move.get_by_label("Stage name").fill("SYSCURRENT")
     move.get_by_label("To version id").fill(previous)
     move.get_by_role("button", name="Move stage").click()
-    expect(page.get_by_role("status")).to_contain_text("Stage SYSCURRENT moved.")
+    expect(page.locator("#notice")).to_contain_text("Stage SYSCURRENT moved.")
     from huaweicloudsdkcsms.v1 import ShowSecretStageRequest
     stage = client.show_secret_stage(ShowSecretStageRequest(secret_name=name, stage_name="SYSCURRENT"))
     assert stage.stage.version_id == previous
@@ -198,7 +216,8 @@ def test_accept_an_endpoint_connection(page, server, alice, bob, shots):
             permissions=[f"iam:domain::{bob.domain_id}"], action="add")))
     ep = consumer.create_endpoint(CreateEndpointRequest(body=CreateEndpointRequestBody(
         endpoint_service_id=svc.id, vpc_id=str(uuid.uuid4()), subnet_id=str(uuid.uuid4()))))
-    assert ep.status == "pendingAcceptance"
+    shown = consumer.list_endpoint_info_details(ListEndpointInfoDetailsRequest(vpc_endpoint_id=ep.id))
+    assert shown.status == "pendingAcceptance"
 
     sign_in(page, alice)
     page.get_by_role("link", name="VPC endpoints").click()
@@ -240,18 +259,23 @@ def test_hundreds_of_resources_page(page, server, alice, shots):
             name=f"bulk-{i:03d}", secret_string="x")))
 
     sign_in(page, alice, pname)
-    seen = set()
-    for n in range(1, 6):
-        expect(page.get_by_text(f"Page {n}", exact=True)).to_be_visible()
-        rows = page.get_by_role("table", name="Keys").locator("tbody tr")
-        expect(rows).to_have_count(20)
-        seen |= set(re.findall(r"bulk-\d{3}", page.get_by_role("table", name="Keys").inner_text()))
-        if n < 5:
-            page.get_by_role("button", name="Next page").click()
-    assert len(seen) == 100
-    expect(page.get_by_role("button", name="Next page")).to_be_disabled()
+    seen, pages = set(), 0
+    keys = page.get_by_role("table", name="Keys")
+    nxt = page.get_by_role("button", name="Next page")
+    while True:
+        pages += 1
+        expect(page.get_by_text(f"Page {pages}", exact=True)).to_be_visible()
+        found = re.findall(r"bulk-\d{3}|kms/default", keys.inner_text())
+        assert 0 < len(found) <= 20, found
+        seen |= set(found)
+        if nxt.is_disabled():
+            break
+        assert len(found) == 20, found
+        nxt.click()
+    # The 100 keys and the project's default key, 20 to a page.
+    assert len(seen) == 101 and pages == 6, (len(seen), pages)
     page.get_by_role("button", name="Previous page").click()
-    expect(page.get_by_text("Page 4", exact=True)).to_be_visible()
+    expect(page.get_by_text("Page 5", exact=True)).to_be_visible()
 
     page.get_by_role("link", name="CSMS secrets").click()
     secrets = page.get_by_role("table", name="Secrets")
@@ -286,3 +310,41 @@ def test_sign_out_forgets_the_session(page, alice):
     assert page.evaluate("document.cookie") == ""
     page.goto(page.url.split("#")[0] + "#kms")
     expect(page.get_by_role("form", name="Sign in")).to_be_visible()
+
+
+def test_keyboard_alone_signs_in_and_opens_a_key(page, server, alice):
+    kms = support.kms_client(server.endpoint, alice)
+    alias = f"kbd-{uuid.uuid4().hex[:8]}"
+    kms.create_key(CreateKeyRequest(body=CreateKeyRequestBody(key_alias=alias)))
+    # The page puts the focus on the first field; Tab walks the form in order.
+    for value in (alice.domain_name, alice.user, alice.password, alice.project_name):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("table", name="Keys")).to_contain_text(alias)
+    page.get_by_role("button", name=alias).focus()
+    page.keyboard.press("Enter")
+    # Opening a key moves the focus to its panel's heading.
+    expect(page.get_by_role("heading", name=f"Key {alias}")).to_be_focused()
+
+
+def test_grants_are_listed_created_and_revoked(page, server, alice, bob):
+    from huaweicloudsdkkms.v2 import ListGrantsRequest, ListGrantsRequestBody
+    sign_in(page, alice)
+    alias = f"granted-{uuid.uuid4().hex[:8]}"
+    form(page, "Create key").get_by_label("Alias").fill(alias)
+    form(page, "Create key").get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("heading", name=f"Key {alias}")).to_be_visible()
+    key_id = page.locator(".facts dd").first.inner_text()
+    grant = form(page, "Create grant")
+    grant.get_by_label("Grant name").fill("for-bob")
+    grant.get_by_label("Grantee (user or domain id)").fill(bob.domain_id)
+    grant.get_by_label("Grantee type").select_option("domain")
+    grant.get_by_role("button", name="Create grant").click()
+    expect(page.get_by_role("table", name="Grants")).to_contain_text("for-bob")
+    kms = support.kms_client(server.endpoint, alice)
+    listed = kms.list_grants(ListGrantsRequest(body=ListGrantsRequestBody(key_id=key_id))).grants
+    assert [g.grantee_principal for g in listed] == [bob.domain_id]
+    page.get_by_role("button", name="Revoke grant for-bob").click()
+    expect(page.get_by_role("table", name="Grants")).not_to_contain_text("for-bob")
+    assert not kms.list_grants(ListGrantsRequest(body=ListGrantsRequestBody(key_id=key_id))).grants

@@ -116,10 +116,11 @@ async function versionsPart(name, box) {
 // from the page when hidden.
 function revealer(name, versionId) {
   const out = h("output", { class: "secret-value" });
-  const btn = button(`Reveal ${versionId}`, async () => {
+  const label = (verb) => { btn.textContent = verb; btn.setAttribute("aria-label", `${verb} ${versionId}`); };
+  const btn = button("Reveal", async () => {
     if (btn.getAttribute("aria-pressed") === "true") {
       out.value = "";
-      btn.textContent = `Reveal ${versionId}`;
+      label("Reveal");
       btn.setAttribute("aria-pressed", "false");
       return;
     }
@@ -127,9 +128,9 @@ function revealer(name, versionId) {
     if (!r.ok) return;
     const v = r.value.version;
     out.value = v.secret_string !== undefined && v.secret_string !== null ? v.secret_string : `(binary) ${v.secret_binary || ""}`;
-    btn.textContent = `Hide ${versionId}`;
+    label("Hide");
     btn.setAttribute("aria-pressed", "true");
-  }, { "aria-pressed": "false" });
+  }, { "aria-pressed": "false", "aria-label": `Reveal ${versionId}` });
   return h("span", {}, btn, " ", out);
 }
 

@@ -121,10 +121,10 @@ async function tagsPart(keyId) {
     const tags = r.ok ? r.value.tags || [] : [];
     box.replaceChildren(
       table("Tags", [["Key", (t) => t.key], ["Value", (t) => t.value],
-        ["", (t) => button(`Remove tag ${t.key}`, async () => {
+        ["", (t) => button("Remove", async () => {
           const d = await run(() => call("POST", `${path}/action`, { body: { action: "delete", tags: [{ key: t.key, value: t.value }] } }));
           if (d.ok) load();
-        })]], tags),
+        }, { "aria-label": `Remove tag ${t.key}` })]], tags),
       form("Add tag", [{ name: "key", label: "Tag key", required: true }, { name: "value", label: "Tag value" }], "Add tag",
         async (v) => {
           const a = await run(() => call("POST", `${path}/action`, { body: { action: "create", tags: [v] } }));
@@ -169,10 +169,10 @@ async function grantsPart(keyId) {
     box.replaceChildren(
       table("Grants", [["Name", (g) => g.name], ["Grantee", (g) => `${g.grantee_principal_type || "user"} ${g.grantee_principal}`],
         ["Operations", (g) => (g.operations || []).join(", ")],
-        ["", (g) => button(`Revoke grant ${g.name || g.grant_id}`, async () => {
+        ["", (g) => button("Revoke", async () => {
           const d = await run(() => kms("revoke-grant", { key_id: keyId, grant_id: g.grant_id }));
           if (d.ok) load();
-        })]], grants),
+        }, { "aria-label": `Revoke grant ${g.name || g.grant_id}` })]], grants),
       form("Create grant", [
         { name: "name", label: "Grant name" },
         { name: "grantee_principal", label: "Grantee (user or domain id)", required: true },

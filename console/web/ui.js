@@ -92,12 +92,12 @@ export function button(text, onClick, attrs = {}) {
 
 // A table with a caption; `columns`: [[header, row => cell]].
 export function table(caption, columns, rows, rowAttrs = () => ({})) {
-  return h("table", {},
+  return h("div", { class: "scroll" }, h("table", {},
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, columns.map(([name]) => h("th", { scope: "col" }, name)))),
     h("tbody", {}, rows.length === 0
       ? h("tr", {}, h("td", { colspan: columns.length, class: "empty" }, "None"))
-      : rows.map((r) => h("tr", rowAttrs(r), columns.map(([, cell]) => h("td", {}, cell(r)))))));
+      : rows.map((r) => h("tr", rowAttrs(r), columns.map(([, cell]) => h("td", {}, cell(r))))))));
 }
 
 // Previous/next over a marker-paged API. `load(marker)` returns

@@ -66,8 +66,8 @@ async function connectionsPart(serviceId, box) {
     ["Domain", (c) => c.domain_id],
     ["Description", (c) => c.description],
     ["", (c) => h("span", { class: "actions" },
-      c.status !== "accepted" && button(`Accept ${c.id}`, () => act("receive", c)),
-      c.status !== "rejected" && button(`Reject ${c.id}`, () => act("reject", c)))],
+      c.status !== "accepted" && button("Accept", () => act("receive", c), { "aria-label": `Accept ${c.id}` }),
+      c.status !== "rejected" && button("Reject", () => act("reject", c), { "aria-label": `Reject ${c.id}` }))],
   ], rows)));
   const describe = form("Connection description", [
     { name: "id", label: "Endpoint id", required: true },
@@ -95,7 +95,7 @@ async function permissionsPart(serviceId, box) {
     ["Permission", (p) => p.permission],
     ["Type", (p) => p.permission_type],
     ["Description", (p) => p.description],
-    ["", (p) => button(`Remove ${p.permission}`, () => change("remove", p.permission))],
+    ["", (p) => button("Remove", () => change("remove", p.permission), { "aria-label": `Remove ${p.permission}` })],
   ], rows)));
   const add = form("Add permission", [
     { name: "permission", label: "Permission (iam:domain::<domain id>, or *)", required: true },

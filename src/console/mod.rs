@@ -23,9 +23,15 @@ base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/console", get(|| async { Redirect::permanent("/console/") }))
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
         .route("/console/", get(|| async { asset("index.html") }))
-        .route("/console/{*path}", get(|Path(p): Path<String>| async move { asset(&p) }))
+        .route(
+            "/console/{*path}",
+            get(|Path(p): Path<String>| async move { asset(&p) }),
+        )
 }
 
 fn asset(path: &str) -> Response {
@@ -35,7 +41,10 @@ fn asset(path: &str) -> Response {
         .then(|| ASSETS.get_file(path))
         .flatten();
     let Some(file) = file else {
-        return locked((StatusCode::NOT_FOUND, "not found").into_response(), "text/plain");
+        return locked(
+            (StatusCode::NOT_FOUND, "not found").into_response(),
+            "text/plain",
+        );
     };
     locked(file.contents().into_response(), content_type(path))
 }
@@ -54,10 +63,19 @@ fn content_type(path: &str) -> &'static str {
 fn locked(mut resp: Response, content_type: &'static str) -> Response {
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     // dewstack's choice: no caching, so an upgraded binary never runs
     // against modules a browser kept from the previous one.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -78,7 +96,10 @@ mod tests {
     }
 
     fn header<'a>(r: &'a Response, name: &str) -> &'a str {
-        r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     #[tokio::test]
@@ -109,7 +130,12 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_and_escaping_paths_are_404_with_the_same_headers() {
-        for uri in ["/console/nope.js", "/console/../Cargo.toml", "/console/a//b", "/console/%2e%2e/x"] {
+        for uri in [
+            "/console/nope.js",
+            "/console/../Cargo.toml",
+            "/console/a//b",
+            "/console/%2e%2e/x",
+        ] {
             let r = get(uri).await;
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{uri}");
             assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{uri}");
@@ -126,16 +152,26 @@ mod tests {
 
     #[test]
     fn the_page_has_no_inline_script_or_style() {
-        let html = ASSETS.get_file("index.html").unwrap().contents_utf8().unwrap();
+        let html = ASSETS
+            .get_file("index.html")
+            .unwrap()
+            .contents_utf8()
+            .unwrap();
         assert!(!html.contains("<style"), "inline <style>");
         assert!(!html.contains(" style="), "inline style attribute");
         let handler = html.split(" on").skip(1).find(|rest| {
-            let name: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
             !name.is_empty() && rest[name.len()..].starts_with('=')
         });
         assert!(handler.is_none(), "inline event handler: on{handler:?}");
         for tag in html.split("<script").skip(1) {
-            assert!(tag.trim_start().starts_with("type=\"module\" src="), "inline script: {tag}");
+            assert!(
+                tag.trim_start().starts_with("type=\"module\" src="),
+                "inline script: {tag}"
+            );
         }
     }
 }

@@ -161,7 +161,8 @@ fn print_banner(endpoints: &tls::Endpoints, config: &Config, id: &RootIdentity, 
   access key  {ak}
   secret key  {sk}
   user        {user} / {password}
-  console     {endpoint}/console/  (sign in: domain {domain_name}, user {user}, password {password})
+  console     {endpoint}/console/
+              sign in: domain {domain_name}, user {user}, password {password}, project {region}
 
 Python SDK:
   from huaweicloudsdkcore.auth.credentials import BasicCredentials
