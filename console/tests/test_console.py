@@ -141,6 +141,7 @@ def test_key_lifecycle_and_crypto(page, server, alice, shots):
     tags.get_by_label("Tag value").fill("blue")
     tags.get_by_role("button", name="Add tag").click()
     expect(page.get_by_role("table", name="Tags")).to_contain_text("blue")
+    expect(page.get_by_role("table", name="Keys")).to_contain_text("team=blue")
     page.screenshot(path=str(shots / "kms.png"), full_page=True)
 
     # The same alias again: the API's own error code and message on the page.

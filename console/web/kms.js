@@ -101,7 +101,7 @@ async function openKey(keyId, panel, pager) {
       state === "4" && fact("Deletion date", time(k.scheduled_deletion_date))),
     lifecycle,
     h("div", { class: "forms" }, schedule, alias, desc),
-    await tagsPart(keyId),
+    await tagsPart(keyId, () => pager.show()),
     await rotationPart(k, refresh),
     await grantsPart(keyId),
     cryptoPart(k)));
@@ -113,7 +113,7 @@ function fact(name, value) {
   return [h("dt", {}, name), h("dd", {}, value || "")];
 }
 
-async function tagsPart(keyId) {
+async function tagsPart(keyId, changed) {
   const box = h("div", { class: "part" });
   const path = `/v1.0/{project_id}/kms/${encodeURIComponent(keyId)}/tags`;
   async function load() {
@@ -123,12 +123,12 @@ async function tagsPart(keyId) {
       table("Tags", [["Key", (t) => t.key], ["Value", (t) => t.value],
         ["", (t) => button("Remove", async () => {
           const d = await run(() => call("POST", `${path}/action`, { body: { action: "delete", tags: [{ key: t.key, value: t.value }] } }));
-          if (d.ok) load();
+          if (d.ok) { load(); changed(); }
         }, { "aria-label": `Remove tag ${t.key}` })]], tags),
       form("Add tag", [{ name: "key", label: "Tag key", required: true }, { name: "value", label: "Tag value" }], "Add tag",
         async (v) => {
           const a = await run(() => call("POST", `${path}/action`, { body: { action: "create", tags: [v] } }));
-          if (a.ok) load();
+          if (a.ok) { load(); changed(); }
         }));
   }
   await load();

@@ -143,6 +143,7 @@ export function time(seconds) {
   if (seconds === undefined || seconds === null || seconds === "") return "";
   const n = Number(seconds);
   if (!Number.isFinite(n)) return String(seconds);
+  if (n === 0) return ""; // CSMS sends 0 for "never" (e.g. no deletion scheduled)
   // KMS gives milliseconds as strings, CSMS milliseconds as numbers.
   const ms = n > 1e11 ? n : n * 1000;
   return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");

@@ -25,7 +25,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(
             "/console",
-            get(|| async { Redirect::permanent("/console/") }),
+            get(|| async { secured(Redirect::permanent("/console/").into_response()) }),
         )
         .route("/console/", get(|| async { asset("index.html") }))
         .route(
@@ -63,6 +63,11 @@ fn content_type(path: &str) -> &'static str {
 fn locked(mut resp: Response, content_type: &'static str) -> Response {
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    secured(resp)
+}
+
+fn secured(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -139,6 +144,24 @@ mod tests {
             let r = get(uri).await;
             assert_eq!(r.status(), StatusCode::NOT_FOUND, "{uri}");
             assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_full_router_serves_the_console_before_its_version_route() {
+        // `GET /{version_id}` would otherwise take `/console`.
+        let (state, _dir) = crate::testing::embedded_state().unwrap();
+        for uri in ["/console", "/console/", "/console/api.js"] {
+            let req = Request::get(uri).body(Body::empty()).unwrap();
+            let r = crate::app(state.clone()).oneshot(req).await.unwrap();
+            assert!(
+                r.status() == StatusCode::OK || r.status() == StatusCode::PERMANENT_REDIRECT,
+                "{uri}"
+            );
+            assert!(
+                header(&r, "content-security-policy").contains("default-src 'none'"),
+                "{uri}"
+            );
         }
     }
 
