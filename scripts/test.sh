@@ -13,6 +13,7 @@
 #   SKIP_TERRAFORM=1        skip the Terraform provider's resources (clients/terraform)
 #   SKIP_JAVA=1             skip the Java SDK suite (clients/java)
 #   SKIP_DAPR=1             skip Dapr's CSMS secret store test (clients/dapr)
+#   SKIP_BROWSER=1          skip the web console's browser tests (console/tests)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -85,6 +86,20 @@ mkdir -p "$HOME"
 log "pytest conformance (SQLite / data-dir backend)"
 # shellcheck disable=SC2086
 (unset DEWSTACK_DATABASE_URL; "$VENV/bin/python" -m pytest -q -p no:cacheprovider conformance ${PYTEST_ARGS:-})
+
+# --- 2a. Web console in a real browser (console/tests) ---------------------------------
+# Playwright from PyPI drives Debian's Chromium (never a downloaded browser); without
+# Chromium the tests fail rather than skip.
+if [ "${SKIP_BROWSER:-0}" != "1" ]; then
+  if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    log "installing Chromium"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
+  fi
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r console/tests/requirements.txt
+  log "pytest console/tests (web console in Chromium)"
+  "$VENV/bin/python" -m pytest -q -p no:cacheprovider console/tests
+fi
 
 # --- 2b. Go SDK suite (clients/go) ------------------------------------------------------
 # One dewstack per run (HTTP and HTTPS), driven through the official Go SDK.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clock;
 pub mod common;
 pub mod config;
+pub mod console;
 pub mod csms;
 pub mod iam;
 pub mod kms;

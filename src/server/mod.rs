@@ -161,6 +161,8 @@ fn print_banner(endpoints: &tls::Endpoints, config: &Config, id: &RootIdentity, 
   access key  {ak}
   secret key  {sk}
   user        {user} / {password}
+  console     {endpoint}/console/
+              sign in: domain {domain_name}, user {user}, password {password}, project {region}
 
 Python SDK:
   from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -196,6 +198,7 @@ export HUAWEICLOUD_SDK_PROJECT_ID={project}
         ak = id.access_key,
         sk = id.secret_key,
         user = id.user_name,
+        domain_name = id.domain_name,
         password = id.password,
     );
     use std::io::Write;
