@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+pub mod audit;
 pub mod ops;
 mod redact;
 
@@ -104,6 +105,9 @@ pub struct FileConfig {
     /// `[metrics]`: see [`ops::MetricsFileConfig`].
     #[serde(default)]
     pub metrics: ops::MetricsFileConfig,
+    /// `[audit]`: see [`audit::AuditFileConfig`].
+    #[serde(default)]
+    pub audit: audit::AuditFileConfig,
     /// Time travel for tests (`--dev-clock`); default false.
     pub dev_clock: Option<bool>,
     #[serde(default)]
@@ -123,6 +127,7 @@ impl std::fmt::Debug for FileConfig {
             .field("login_lockout", &self.login_lockout)
             .field("domains", &self.domains)
             .field("metrics", &self.metrics)
+            .field("audit", &self.audit)
             .field("dev_clock", &self.dev_clock)
             .field("tls", &self.tls)
             .finish()
@@ -308,6 +313,8 @@ pub struct Config {
     pub limits: Limits,
     /// metrics, dev clock: defaults in [`ops::OpsConfig`]
     pub ops: ops::OpsConfig,
+    /// default: a file in the data dir, best effort; see [`audit::AuditConfig`]
+    pub audit: audit::AuditConfig,
     pub root: RootOverrides,
     /// default: off; see [`tls::TlsSettings`]
     pub tls: tls::TlsSettings,
@@ -326,6 +333,7 @@ impl std::fmt::Debug for Config {
             .field("lockout", &self.lockout)
             .field("domains", &self.domains)
             .field("ops", &self.ops)
+            .field("audit", &self.audit)
             .field("root", &self.root)
             .field("tls", &self.tls)
             .finish()
@@ -338,16 +346,18 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./dewstack-data"));
         Ok(Self {
+            audit: audit::AuditConfig::resolve(&file.audit, &data_dir)?,
             tls: tls::TlsSettings::resolve(args.tls, file.tls)?,
             listen: args
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8100".into()),
-            data_dir: args
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from("./dewstack-data")),
+            data_dir,
             database_url: args.database_url.or(file.database_url),
             region: args
                 .region
