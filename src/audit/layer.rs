@@ -147,6 +147,8 @@ fn build(
     status: u16,
     answer: &[u8],
 ) -> Trace {
+    // Each body parsed once, for the resource fields and the redaction.
+    let (asked, told) = (record::parse(&call.body), record::parse(answer));
     let param = |names: &[&str]| {
         names.iter().find_map(|n| {
             call.params
@@ -156,9 +158,9 @@ fn build(
         })
     };
     let from_bodies = |paths: &[&str]| {
-        paths
-            .iter()
-            .find_map(|p| record::field(&call.body, p).or_else(|| record::field(answer, p)))
+        paths.iter().find_map(|p| {
+            record::field(asked.as_ref(), p).or_else(|| record::field(told.as_ref(), p))
+        })
     };
     let resource_id =
         param(catalog::RESOURCE_PARAMS).or_else(|| from_bodies(catalog::RESOURCE_FIELDS));
@@ -199,8 +201,8 @@ fn build(
             access_key_id: access_key,
             principal_id: user_id,
         },
-        request: record::redact(&call.body, audited.request),
-        response: record::redact(answer, catalog::RESPONSE),
+        request: record::redact(asked.as_ref(), audited.request),
+        response: record::redact(told.as_ref(), catalog::RESPONSE),
         code: status.to_string(),
         api_version: call.api_version.clone(),
         time: call.time,

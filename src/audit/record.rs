@@ -66,16 +66,24 @@ pub fn rating(status: u16) -> &'static str {
     }
 }
 
+/// A body as JSON, parsed once for everything a record takes from it;
+/// `None` for an empty or non-JSON body.
+pub fn parse(body: &[u8]) -> Option<Value> {
+    if body.is_empty() {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
 /// The fields of `body` whose names are in `allowed`, at any depth: an
 /// allowed object or array keeps only its own allowed fields, so a secret
 /// can reach a record only if its field name was listed. Anything that is
 /// not a JSON object is dropped whole. `None` when nothing is left.
-pub fn redact(body: &[u8], allowed: &[&str]) -> Option<String> {
-    if body.is_empty() || allowed.is_empty() {
+pub fn redact(body: Option<&Value>, allowed: &[&str]) -> Option<String> {
+    if allowed.is_empty() {
         return None;
     }
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let Value::Object(map) = value else {
+    let Some(Value::Object(map)) = body else {
         return None;
     };
     let kept = keep_object(map, allowed);
@@ -90,30 +98,24 @@ pub fn redact(body: &[u8], allowed: &[&str]) -> Option<String> {
     })
 }
 
-fn keep_object(map: Map<String, Value>, allowed: &[&str]) -> Map<String, Value> {
-    map.into_iter()
+fn keep_object(map: &Map<String, Value>, allowed: &[&str]) -> Map<String, Value> {
+    map.iter()
         .filter(|(k, _)| allowed.contains(&k.as_str()))
-        .map(|(k, v)| (k, keep_value(v, allowed)))
+        .map(|(k, v)| (k.clone(), keep_value(v, allowed)))
         .collect()
 }
 
-fn keep_value(value: Value, allowed: &[&str]) -> Value {
+fn keep_value(value: &Value, allowed: &[&str]) -> Value {
     match value {
         Value::Object(map) => Value::Object(keep_object(map, allowed)),
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| keep_value(v, allowed)).collect())
-        }
-        scalar => scalar,
+        Value::Array(items) => Value::Array(items.iter().map(|v| keep_value(v, allowed)).collect()),
+        scalar => scalar.clone(),
     }
 }
 
 /// A string field named by `path` (`a.b`) in a JSON object body.
-pub fn field(body: &[u8], path: &str) -> Option<String> {
-    if body.is_empty() {
-        return None;
-    }
-    let value: Value = serde_json::from_slice(body).ok()?;
-    let mut at = &value;
+pub fn field(body: Option<&Value>, path: &str) -> Option<String> {
+    let mut at = body?;
     for part in path.split('.') {
         at = at.get(part)?;
     }
@@ -129,7 +131,7 @@ mod tests {
         let body = br#"{"key_id":"k1","plain_text":"TOP-SECRET","tags":[{"key":"a","value":"b","x":"SECRET2"}],
             "version":{"secret_string":"SECRET3","version_metadata":{"id":"v1"}}}"#;
         let out = redact(
-            body,
+            parse(body).as_ref(),
             &[
                 "key_id",
                 "tags",
@@ -158,13 +160,15 @@ mod tests {
 
     #[test]
     fn nothing_listed_or_not_json_is_nothing() {
-        assert_eq!(redact(br#"{"plain_text":"s"}"#, &["key_id"]), None);
-        assert_eq!(redact(b"plain secret bytes", &["key_id"]), None);
-        assert_eq!(redact(br#"["a"]"#, &["key_id"]), None);
-        assert_eq!(redact(br#"{"key_id":"k"}"#, &[]), None);
+        let r = |body: &[u8], allowed: &[&str]| redact(parse(body).as_ref(), allowed);
+        assert_eq!(r(br#"{"plain_text":"s"}"#, &["key_id"]), None);
+        assert_eq!(r(b"plain secret bytes", &["key_id"]), None);
+        assert_eq!(r(br#"["a"]"#, &["key_id"]), None);
+        assert_eq!(r(br#"{"key_id":"k"}"#, &[]), None);
+        assert_eq!(r(b"", &["key_id"]), None);
         let long = format!(r#"{{"key_id":"{}"}}"#, "k".repeat(MAX_BODY_CHARS));
         assert_eq!(
-            redact(long.as_bytes(), &["key_id"]).as_deref(),
+            r(long.as_bytes(), &["key_id"]).as_deref(),
             Some(r#"{"dewstack_truncated":true}"#)
         );
     }
@@ -175,9 +179,13 @@ mod tests {
         assert_eq!(rating(404), "warning");
         assert_eq!(rating(503), "incident");
         assert_eq!(
-            field(br#"{"key_info":{"key_id":"k"}}"#, "key_info.key_id").as_deref(),
+            field(
+                parse(br#"{"key_info":{"key_id":"k"}}"#).as_ref(),
+                "key_info.key_id"
+            )
+            .as_deref(),
             Some("k")
         );
-        assert_eq!(field(br#"{"key_id":""}"#, "key_id"), None);
+        assert_eq!(field(parse(br#"{"key_id":""}"#).as_ref(), "key_id"), None);
     }
 }
