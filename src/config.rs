@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+pub mod audit;
 pub mod ops;
 mod redact;
 
@@ -30,6 +31,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Write a consistent snapshot of the whole state to a file (while serving).
+    Backup(BackupArgs),
+    /// Load a backup into an empty data dir or database.
+    Restore(RestoreArgs),
+    /// Copy the embedded database into an empty PostgreSQL database.
+    Migrate(MigrateArgs),
+    /// Validate a config file; print every problem with its line.
+    Check(CheckArgs),
 }
 
 #[derive(Args, Default)]
@@ -104,6 +113,9 @@ pub struct FileConfig {
     /// `[metrics]`: see [`ops::MetricsFileConfig`].
     #[serde(default)]
     pub metrics: ops::MetricsFileConfig,
+    /// `[audit]`: see [`audit::AuditFileConfig`].
+    #[serde(default)]
+    pub audit: audit::AuditFileConfig,
     /// Time travel for tests (`--dev-clock`); default false.
     pub dev_clock: Option<bool>,
     #[serde(default)]
@@ -123,66 +135,10 @@ impl std::fmt::Debug for FileConfig {
             .field("login_lockout", &self.login_lockout)
             .field("domains", &self.domains)
             .field("metrics", &self.metrics)
+            .field("audit", &self.audit)
             .field("dev_clock", &self.dev_clock)
             .field("tls", &self.tls)
             .finish()
-    }
-}
-
-/// `[login_lockout]`: Huawei IAM's account lockout policy (IAM user guide,
-/// "Login Authentication Policy"): after `failures` failed logins within
-/// `reset_minutes` the user is locked for `lockout_minutes`, and a correct
-/// password is refused until then. Ranges and defaults are IAM's.
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct LockoutFileConfig {
-    /// 3..=10, default 5
-    pub failures: Option<u32>,
-    /// 15..=60, default 15
-    pub reset_minutes: Option<u32>,
-    /// 15..=30, default 15
-    pub lockout_minutes: Option<u32>,
-}
-
-/// The account lockout policy in force (see [`LockoutFileConfig`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LockoutPolicy {
-    pub failures: u32,
-    pub reset_minutes: u32,
-    pub lockout_minutes: u32,
-}
-
-impl Default for LockoutPolicy {
-    fn default() -> Self {
-        Self {
-            failures: 5,
-            reset_minutes: 15,
-            lockout_minutes: 15,
-        }
-    }
-}
-
-impl LockoutPolicy {
-    pub fn from_file(file: &LockoutFileConfig) -> anyhow::Result<Self> {
-        let d = Self::default();
-        let pick = |name: &str, v: Option<u32>, def: u32, lo: u32, hi: u32| match v {
-            None => Ok(def),
-            Some(v) if (lo..=hi).contains(&v) => Ok(v),
-            Some(v) => Err(anyhow::anyhow!(
-                "login_lockout.{name} = {v} is outside {lo}..={hi}"
-            )),
-        };
-        Ok(Self {
-            failures: pick("failures", file.failures, d.failures, 3, 10)?,
-            reset_minutes: pick("reset_minutes", file.reset_minutes, d.reset_minutes, 15, 60)?,
-            lockout_minutes: pick(
-                "lockout_minutes",
-                file.lockout_minutes,
-                d.lockout_minutes,
-                15,
-                30,
-            )?,
-        })
     }
 }
 
@@ -308,6 +264,8 @@ pub struct Config {
     pub limits: Limits,
     /// metrics, dev clock: defaults in [`ops::OpsConfig`]
     pub ops: ops::OpsConfig,
+    /// default: a file in the data dir, best effort; see [`audit::AuditConfig`]
+    pub audit: audit::AuditConfig,
     pub root: RootOverrides,
     /// default: off; see [`tls::TlsSettings`]
     pub tls: tls::TlsSettings,
@@ -326,6 +284,7 @@ impl std::fmt::Debug for Config {
             .field("lockout", &self.lockout)
             .field("domains", &self.domains)
             .field("ops", &self.ops)
+            .field("audit", &self.audit)
             .field("root", &self.root)
             .field("tls", &self.tls)
             .finish()
@@ -338,16 +297,18 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./dewstack-data"));
         Ok(Self {
+            audit: audit::AuditConfig::resolve(&file.audit, &data_dir)?,
             tls: tls::TlsSettings::resolve(args.tls, file.tls)?,
             listen: args
                 .listen
                 .or(file.listen)
                 .unwrap_or_else(|| "127.0.0.1:8100".into()),
-            data_dir: args
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| PathBuf::from("./dewstack-data")),
+            data_dir,
             database_url: args.database_url.or(file.database_url),
             region: args
                 .region
@@ -377,10 +338,14 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("bad config file {}: {e}", path.display()))
 }
 
+mod commands;
 mod limits;
+mod lockout;
 mod rotation;
 pub mod tls;
+pub use commands::{BackupArgs, CheckArgs, MigrateArgs, RestoreArgs, StorageArgs};
 pub use limits::Limits;
+pub use lockout::{LockoutFileConfig, LockoutPolicy};
 pub use rotation::RotationFunctions;
 
 #[cfg(test)]

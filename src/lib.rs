@@ -1,6 +1,8 @@
 //! dewstack: Huawei Cloud KMS, CSMS and VPCEP, self-hosted and wire-compatible.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod common;

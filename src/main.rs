@@ -2,13 +2,15 @@ use clap::Parser;
 use dewstack::config::{Cli, Command, Config, RootOverrides};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
     dewstack::ops::logs::init()?;
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {
             let config = Config::load(args, RootOverrides::from_env())?;
-            dewstack::server::serve(config).await
+            dewstack::server::serve(config).await?;
+            Ok(std::process::ExitCode::SUCCESS)
         }
+        command => dewstack::admin::run(command).await,
     }
 }

@@ -153,8 +153,21 @@ pub fn routes(state: AppState) -> Router<AppState> {
             &format!("{c}/{{secret_id}}/action"),
             post(tags::list_resource_instances),
         )
+        // Inside authentication: the trail sees the caller and the read body.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::layer::<error::CsmsError>,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::require::<{ auth::CSMS }>,
         ))
+}
+
+impl crate::audit::Refusal for error::CsmsError {
+    fn audit_refusal() -> axum::response::Response {
+        use axum::response::IntoResponse;
+        error::CsmsError::Internal("the audit record of this call could not be written".into())
+            .into_response()
+    }
 }

@@ -140,6 +140,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(&format!("{p}/user-quotas"), get(keys::show_user_quotas))
         .merge(admin_routes())
         .merge(alias_region_routes())
+        // Inside authentication: the trail sees the caller and the read body.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::layer::<KmsError>,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::require::<{ auth::KMS }>,
@@ -246,4 +251,12 @@ fn crypto_routes() -> Router<AppState> {
             post(capsule::decrypt_datakey_capsule),
         )
         .route(&r("create-pin"), post(pin::create_pin))
+}
+
+impl crate::audit::Refusal for error::KmsError {
+    fn audit_refusal() -> axum::response::Response {
+        use axum::response::IntoResponse;
+        error::KmsError::Internal("the audit record of this call could not be written".into())
+            .into_response()
+    }
 }

@@ -33,6 +33,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/_dewstack/clock",
             get(dev_clock::show_clock).post(dev_clock::advance_clock),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::layer::<error::OpsError>,
+        ))
         // The caller is authenticated like any API call (AK/SK or token);
         // the handler then requires the root identity.
         .route_layer(axum::middleware::from_fn_with_state(
@@ -53,4 +57,14 @@ pub fn metrics_app(state: AppState) -> Router {
         .route("/ready", get(health::ready))
         .route("/metrics", get(access::scrape_dedicated))
         .with_state(state)
+}
+
+impl crate::audit::Refusal for error::OpsError {
+    fn audit_refusal() -> axum::response::Response {
+        crate::common::envelope::internal(
+            crate::common::envelope::Style::Dew,
+            "APIGW.0601",
+            "the audit record of this call could not be written".into(),
+        )
+    }
 }

@@ -169,6 +169,8 @@ pub const TABLE: &[(&str, &str, &str, &str)] = &[
     ("vpcep", "POST", "/v1/{project_id}/{resource_type}/{resource_id}/tags/action", "BatchAddOrRemoveResourceInstance"),
     ("vpcep", "GET", "/v1/{project_id}/{resource_type}/tags", "ListQueryProjectResourceTags"),
     ("vpcep", "POST", "/v1/{project_id}/{resource_type}/resource_instances/action", "ListResourceInstances"),
+    // CTS's ListTraces over dewstack's own trail (src/audit/).
+    ("cts", "GET", "/v3/{project_id}/traces", "ListTraces"),
     // dewstack's own endpoints (docs/operations.md).
     ("dewstack", "GET", "/health", "Health"),
     ("dewstack", "GET", "/ready", "Ready"),
@@ -232,7 +234,7 @@ mod tests {
                     && name.chars().all(|c| c.is_ascii_alphanumeric()),
                 "{name}"
             );
-            assert!(["iam", "kms", "csms", "vpcep", "dewstack"].contains(&service));
+            assert!(["iam", "kms", "csms", "vpcep", "cts", "dewstack"].contains(&service));
         }
         assert_eq!(
             lookup("POST", "/v1.0/{project_id}/kms/create-key").name,

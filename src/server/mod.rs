@@ -32,6 +32,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let mut state = AppState::new(db, clock, rng, directory, &root_key, &config.region);
     state.limits = config.limits;
     state.ops = Arc::new(settings);
+    state.audit = Arc::new(crate::audit::trail::Trail::start(&config.audit)?);
     let open_files = fd_limit::raise_nofile();
     match open_files {
         Some(n) => tracing::info!(open_files = n, "file descriptor limit"),

@@ -15,6 +15,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::vpcep::routes(state.clone()))
         .merge(super::versions::routes(state.clone()))
         .merge(crate::console::routes())
+        .merge(crate::audit::routes(state.clone()))
         // After routing, so every matched route is labelled with its
         // catalog operation; the fallback is not (it stays "unknown").
         .route_layer(axum::middleware::from_fn(crate::ops::operations::label))

@@ -30,6 +30,8 @@ pub struct AppState {
     pub ops: Arc<crate::ops::settings::Settings>,
     /// CSMS rotation functions (`[rotation_functions]` in the config file).
     pub rotation_functions: Arc<crate::config::RotationFunctions>,
+    /// The audit trail (`[audit]`); off unless started.
+    pub audit: Arc<crate::audit::trail::Trail>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             limits: crate::config::Limits::default(),
             ops: Arc::default(),
             rotation_functions: Arc::default(),
+            audit: Arc::default(),
         }
     }
 }

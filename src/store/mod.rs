@@ -10,6 +10,7 @@ pub mod b64;
 mod engine;
 mod postgres;
 mod range;
+pub mod snapshot;
 mod sqlite;
 
 pub use engine::{Engine, StoreError, Tx};

@@ -143,6 +143,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
             &format!("{r}/resource_instances/action"),
             post(tags::list_resource_instances),
         )
+        // Inside authentication: the trail sees the caller and the read body.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::layer::<VpcepError>,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             auth::require::<{ auth::VPCEP }>,
@@ -190,4 +195,12 @@ pub async fn bootstrap(app: &AppState) -> Result<(), VpcepError> {
         proxy::reconcile(&app.vpcep_proxy, &app.db, app.clock.as_ref(), &e, Some(&s)).await;
     }
     Ok(())
+}
+
+impl crate::audit::Refusal for error::VpcepError {
+    fn audit_refusal() -> axum::response::Response {
+        use axum::response::IntoResponse;
+        error::VpcepError::Internal("the audit record of this call could not be written".into())
+            .into_response()
+    }
 }

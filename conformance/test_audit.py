@@ -1,0 +1,117 @@
+"""The audit trail (src/audit/, docs/operations.md): CTS-shaped JSON lines in the data dir,
+no secret ever in a record, ListTraces through the official CTS SDK, and `required` mode."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.exceptions import exceptions
+from huaweicloudsdkcts.v3 import CtsClient, ListTracesRequest
+from huaweicloudsdkkms.v2 import (CreateDatakeyRequest, CreateDatakeyRequestBody, CreateKeyRequest,
+                                  CreateKeyRequestBody, DecryptDataRequest, DecryptDataRequestBody,
+                                  EncryptDataRequest, EncryptDataRequestBody, ListKeysRequest,
+                                  ListKeysRequestBody)
+
+import support
+from csms_helpers import csms_client
+from huaweicloudsdkcsms.v1 import (CreateSecretRequest, CreateSecretRequestBody,
+                                   ShowSecretVersionRequest)
+from test_ops import _own_server
+
+
+def cts_client(endpoint, ident):
+    creds = BasicCredentials(ident.ak, ident.sk, ident.project_id)
+    return (CtsClient.new_builder().with_http_config(support.http_config())
+            .with_credentials(creds).with_endpoints([endpoint]).build())
+
+
+def _key(kms) -> str:
+    r = kms.create_key(CreateKeyRequest(body=CreateKeyRequestBody(key_alias=support.unique("audit"))))
+    return r.key_info.key_id
+
+
+def test_trail_records_calls_and_never_a_secret(tmp_path):
+    tenant = support.new_identity(domain_name="auditco", user="auditor")
+    srv, root = _own_server(tmp_path, "audit", tenants=[tenant])
+    try:
+        kms = support.kms_client(srv.endpoint, tenant)
+        key_id = _key(kms)
+        plain = "PLAINTEXT-" + support.gen_hex32()
+        enc = kms.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(key_id=key_id, plain_text=plain)))
+        dec = kms.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(cipher_text=enc.cipher_text)))
+        assert dec.plain_text == plain
+        dk = kms.create_datakey(CreateDatakeyRequest(body=CreateDatakeyRequestBody(key_id=key_id, datakey_length="256")))
+        kms.list_keys(ListKeysRequest(body=ListKeysRequestBody()))
+        csms = csms_client(srv.endpoint, tenant)
+        value = "SECRET-VALUE-" + support.gen_hex32()
+        name = support.unique("audit-secret")
+        csms.create_secret(CreateSecretRequest(body=CreateSecretRequestBody(name=name, secret_string=value)))
+        got = csms.show_secret_version(ShowSecretVersionRequest(secret_name=name, version_id="latest"))
+        assert got.version.secret_string == value
+        # A password login, so the password went over the wire too.
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": tenant.user, "password": tenant.password, "domain": {"name": tenant.domain_name}}}},
+            "scope": {"project": {"id": tenant.project_id}}}}
+        req = support.build_signed(srv.endpoint, None, "POST", "/v3/auth/tokens", "", body, sign=False)
+        r = support.send_raw(srv.endpoint, req)
+        assert r.status == 201, r.body
+        token = r.header("x-subject-token")
+
+        cts = cts_client(srv.endpoint, tenant)
+        listed = cts.list_traces(ListTracesRequest(trace_type="system", limit=200))
+        names = [t.trace_name for t in listed.traces]
+        for op in ["CreateKey", "EncryptData", "DecryptData", "CreateDatakey", "CreateSecret", "ShowSecretVersion"]:
+            assert op in names, names
+        assert "ListKeys" not in names  # metadata reads are not audited
+        assert listed.meta_data.count == len(listed.traces)
+        enc_trace = next(t for t in listed.traces if t.trace_name == "EncryptData")
+        assert enc_trace.resource_id == key_id
+        assert enc_trace.service_type == "KMS" and enc_trace.trace_rating == "normal"
+        assert enc_trace.code == "200" and enc_trace.trace_type == "ApiCall"
+        assert enc_trace.user.access_key_id == tenant.ak and enc_trace.user.name == tenant.user
+        assert enc_trace.user.domain.id == tenant.domain_id
+        assert enc_trace.source_ip == "127.0.0.1"
+        assert json.loads(enc_trace.request)["key_id"] == key_id
+        assert enc_trace.time <= enc_trace.record_time
+
+        # Filters, paging and isolation.
+        only = cts.list_traces(ListTracesRequest(trace_type="system", trace_name="DecryptData"))
+        assert [t.trace_name for t in only.traces] == ["DecryptData"]
+        assert only.traces[0].resource_id == key_id
+        page = cts.list_traces(ListTracesRequest(trace_type="system", limit=2))
+        assert len(page.traces) == 2 and page.meta_data.marker == page.traces[-1].trace_id
+        rest = cts.list_traces(ListTracesRequest(trace_type="system", limit=200, next=page.meta_data.marker))
+        assert [t.trace_id for t in page.traces + rest.traces] == [t.trace_id for t in listed.traces]
+        assert rest.meta_data.marker is None
+        assert cts_client(srv.endpoint, root).list_traces(ListTracesRequest(trace_type="system")).traces == []
+        with pytest.raises(exceptions.ClientRequestException) as e:
+            cts.list_traces(ListTracesRequest(trace_type="system", limit=201))
+        assert e.value.status_code == 400 and e.value.error_code == "CTS.0001"
+
+        trail = (srv.data_dir / "audit" / "trail.jsonl").read_text()
+        for line in trail.splitlines():
+            json.loads(line)
+        secrets = [plain, base64.b64encode(plain.encode()).decode(), value, dk.plain_text,
+                   dk.plain_text.lower(), tenant.sk, tenant.password, root.sk, root.password, token]
+        for s in secrets:
+            assert s and s not in trail, f"a secret reached the trail: {s[:6]}..."
+    finally:
+        srv.stop()
+
+
+def test_required_mode_refuses_success_when_the_record_cannot_be_written(tmp_path):
+    # /dev/full opens and accepts nothing: every write fails.
+    srv, root = _own_server(tmp_path, "audit-required",
+                            toml='[audit]\nmode = "required"\npath = "/dev/full"\n')
+    try:
+        kms = support.kms_client(srv.endpoint, root)
+        with pytest.raises(exceptions.ServerResponseException) as e:
+            _key(kms)
+        assert e.value.status_code == 500 and e.value.error_code == "KMS.0101"
+        # Calls that are not audited are unaffected.
+        kms.list_keys(ListKeysRequest(body=ListKeysRequestBody()))
+    finally:
+        srv.stop()

@@ -1,0 +1,191 @@
+//! One audit record in the shape of a Huawei Cloud CTS trace (the `Traces`
+//! and `UserInfo` models of the CTS SDK), and the allow-list redaction that
+//! decides what of a request or response body a record may hold.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A trace as CTS's ListTraces returns it, plus `project_id`: CTS keeps a
+/// trail per project and so needs no field for it; dewstack keeps one file
+/// and filters on it (dewstack's choice; the SDK ignores the extra field).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Trace {
+    pub trace_id: String,
+    pub trace_name: String,
+    /// normal (2xx/3xx), warning (4xx), incident (5xx).
+    pub trace_rating: String,
+    /// Always `ApiCall`: every record is an API call.
+    pub trace_type: String,
+    pub service_type: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub resource_name: Option<String>,
+    pub source_ip: Option<String>,
+    pub user: User,
+    /// The allow-listed request fields, as a JSON string (CTS's type).
+    pub request: Option<String>,
+    /// The allow-listed response fields, as a JSON string.
+    pub response: Option<String>,
+    /// The HTTP status, as a string (CTS's type).
+    pub code: String,
+    pub api_version: Option<String>,
+    /// When the call arrived (ms since the epoch, dewstack's clock).
+    pub time: i64,
+    /// When the record was written (ms since the epoch).
+    pub record_time: i64,
+    pub request_id: String,
+    pub read_only: bool,
+    pub project_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub domain: Domain,
+    pub access_key_id: Option<String>,
+    pub principal_id: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Domain {
+    pub id: String,
+    pub name: String,
+}
+
+/// A record's request or response text is at most this long; a longer one
+/// is replaced by a marker rather than cut mid-JSON (dewstack's choice).
+pub const MAX_BODY_CHARS: usize = 4096;
+
+/// CTS's rating of a call by its status.
+pub fn rating(status: u16) -> &'static str {
+    match status {
+        500.. => "incident",
+        400..=499 => "warning",
+        _ => "normal",
+    }
+}
+
+/// A body as JSON, parsed once for everything a record takes from it;
+/// `None` for an empty or non-JSON body.
+pub fn parse(body: &[u8]) -> Option<Value> {
+    if body.is_empty() {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
+/// The fields of `body` whose names are in `allowed`, at any depth: an
+/// allowed object or array keeps only its own allowed fields, so a secret
+/// can reach a record only if its field name was listed. Anything that is
+/// not a JSON object is dropped whole. `None` when nothing is left.
+pub fn redact(body: Option<&Value>, allowed: &[&str]) -> Option<String> {
+    if allowed.is_empty() {
+        return None;
+    }
+    let Some(Value::Object(map)) = body else {
+        return None;
+    };
+    let kept = keep_object(map, allowed);
+    if kept.is_empty() {
+        return None;
+    }
+    let text = Value::Object(kept).to_string();
+    Some(if text.len() > MAX_BODY_CHARS {
+        r#"{"dewstack_truncated":true}"#.to_owned()
+    } else {
+        text
+    })
+}
+
+fn keep_object(map: &Map<String, Value>, allowed: &[&str]) -> Map<String, Value> {
+    map.iter()
+        .filter(|(k, _)| allowed.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), keep_value(v, allowed)))
+        .collect()
+}
+
+fn keep_value(value: &Value, allowed: &[&str]) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(keep_object(map, allowed)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| keep_value(v, allowed)).collect()),
+        scalar => scalar.clone(),
+    }
+}
+
+/// A string field named by `path` (`a.b`) in a JSON object body.
+pub fn field(body: Option<&Value>, path: &str) -> Option<String> {
+    let mut at = body?;
+    for part in path.split('.') {
+        at = at.get(part)?;
+    }
+    at.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_listed_names_survive_at_every_depth() {
+        let body = br#"{"key_id":"k1","plain_text":"TOP-SECRET","tags":[{"key":"a","value":"b","x":"SECRET2"}],
+            "version":{"secret_string":"SECRET3","version_metadata":{"id":"v1"}}}"#;
+        let out = redact(
+            parse(body).as_ref(),
+            &[
+                "key_id",
+                "tags",
+                "key",
+                "value",
+                "version",
+                "version_metadata",
+                "id",
+            ],
+        )
+        .unwrap();
+        for secret in [
+            "TOP-SECRET",
+            "SECRET2",
+            "SECRET3",
+            "plain_text",
+            "secret_string",
+        ] {
+            assert!(!out.contains(secret), "{out}");
+        }
+        let back: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["key_id"], "k1");
+        assert_eq!(back["tags"][0]["value"], "b");
+        assert_eq!(back["version"]["version_metadata"]["id"], "v1");
+    }
+
+    #[test]
+    fn nothing_listed_or_not_json_is_nothing() {
+        let r = |body: &[u8], allowed: &[&str]| redact(parse(body).as_ref(), allowed);
+        assert_eq!(r(br#"{"plain_text":"s"}"#, &["key_id"]), None);
+        assert_eq!(r(b"plain secret bytes", &["key_id"]), None);
+        assert_eq!(r(br#"["a"]"#, &["key_id"]), None);
+        assert_eq!(r(br#"{"key_id":"k"}"#, &[]), None);
+        assert_eq!(r(b"", &["key_id"]), None);
+        let long = format!(r#"{{"key_id":"{}"}}"#, "k".repeat(MAX_BODY_CHARS));
+        assert_eq!(
+            r(long.as_bytes(), &["key_id"]).as_deref(),
+            Some(r#"{"dewstack_truncated":true}"#)
+        );
+    }
+
+    #[test]
+    fn ratings_and_fields() {
+        assert_eq!(rating(200), "normal");
+        assert_eq!(rating(404), "warning");
+        assert_eq!(rating(503), "incident");
+        assert_eq!(
+            field(
+                parse(br#"{"key_info":{"key_id":"k"}}"#).as_ref(),
+                "key_info.key_id"
+            )
+            .as_deref(),
+            Some("k")
+        );
+        assert_eq!(field(parse(br#"{"key_id":""}"#).as_ref(), "key_id"), None);
+    }
+}
