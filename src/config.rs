@@ -108,6 +108,9 @@ pub struct FileConfig {
     pub dev_clock: Option<bool>,
     #[serde(default)]
     pub tls: tls::TlsFileConfig,
+    /// `[[hsm_clusters]]`: PKCS#11 tokens behind key stores; see [`hsm::HsmClusterFile`].
+    #[serde(default)]
+    pub hsm_clusters: Vec<hsm::HsmClusterFile>,
 }
 
 impl std::fmt::Debug for FileConfig {
@@ -125,6 +128,7 @@ impl std::fmt::Debug for FileConfig {
             .field("metrics", &self.metrics)
             .field("dev_clock", &self.dev_clock)
             .field("tls", &self.tls)
+            .field("hsm_clusters", &self.hsm_clusters)
             .finish()
     }
 }
@@ -311,6 +315,8 @@ pub struct Config {
     pub root: RootOverrides,
     /// default: off; see [`tls::TlsSettings`]
     pub tls: tls::TlsSettings,
+    /// default: none (only the default key store); see [`hsm::HsmCluster`]
+    pub hsm_clusters: Vec<hsm::HsmCluster>,
 }
 
 impl std::fmt::Debug for Config {
@@ -328,6 +334,7 @@ impl std::fmt::Debug for Config {
             .field("ops", &self.ops)
             .field("root", &self.root)
             .field("tls", &self.tls)
+            .field("hsm_clusters", &self.hsm_clusters)
             .finish()
     }
 }
@@ -340,6 +347,7 @@ impl Config {
         };
         Ok(Self {
             tls: tls::TlsSettings::resolve(args.tls, file.tls)?,
+            hsm_clusters: hsm::resolve(&file.hsm_clusters, |v| std::env::var(v).ok())?,
             listen: args
                 .listen
                 .or(file.listen)
@@ -377,6 +385,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("bad config file {}: {e}", path.display()))
 }
 
+pub mod hsm;
 mod limits;
 mod rotation;
 pub mod tls;

@@ -30,6 +30,8 @@ pub struct AppState {
     pub ops: Arc<crate::ops::settings::Settings>,
     /// CSMS rotation functions (`[rotation_functions]` in the config file).
     pub rotation_functions: Arc<crate::config::RotationFunctions>,
+    /// The PKCS#11 tokens behind key stores (`[[hsm_clusters]]`).
+    pub hsm: Arc<crate::kms::hsm::Tokens>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             limits: crate::config::Limits::default(),
             ops: Arc::default(),
             rotation_functions: Arc::default(),
+            hsm: Arc::default(),
         }
     }
 }
