@@ -44,6 +44,15 @@ if ! command -v cc >/dev/null 2>&1; then
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq build-essential pkg-config
 fi
 
+# Key stores are backed by PKCS#11 tokens: the Rust and conformance tests run them on
+# SoftHSM2 tokens they initialise, and fail (not skip) without it once this is set.
+if ! command -v softhsm2-util >/dev/null 2>&1 || [ ! -e /usr/lib/softhsm/libsofthsm2.so ]; then
+  log "installing SoftHSM2"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq softhsm2
+fi
+export DEWSTACK_TEST_REQUIRE_SOFTHSM=1
+
 # --- 1. Rust ------------------------------------------------------------------------------
 log "cargo build --release"
 cargo build --release

@@ -120,6 +120,9 @@ pub struct FileConfig {
     pub dev_clock: Option<bool>,
     #[serde(default)]
     pub tls: tls::TlsFileConfig,
+    /// `[[hsm_clusters]]`: PKCS#11 tokens behind key stores; see [`hsm::HsmClusterFile`].
+    #[serde(default)]
+    pub hsm_clusters: Vec<hsm::HsmClusterFile>,
 }
 
 impl std::fmt::Debug for FileConfig {
@@ -138,6 +141,7 @@ impl std::fmt::Debug for FileConfig {
             .field("audit", &self.audit)
             .field("dev_clock", &self.dev_clock)
             .field("tls", &self.tls)
+            .field("hsm_clusters", &self.hsm_clusters)
             .finish()
     }
 }
@@ -269,6 +273,8 @@ pub struct Config {
     pub root: RootOverrides,
     /// default: off; see [`tls::TlsSettings`]
     pub tls: tls::TlsSettings,
+    /// default: none (only the default key store); see [`hsm::HsmCluster`]
+    pub hsm_clusters: Vec<hsm::HsmCluster>,
 }
 
 impl std::fmt::Debug for Config {
@@ -287,6 +293,7 @@ impl std::fmt::Debug for Config {
             .field("audit", &self.audit)
             .field("root", &self.root)
             .field("tls", &self.tls)
+            .field("hsm_clusters", &self.hsm_clusters)
             .finish()
     }
 }
@@ -304,6 +311,7 @@ impl Config {
         Ok(Self {
             audit: audit::AuditConfig::resolve(&file.audit, &data_dir)?,
             tls: tls::TlsSettings::resolve(args.tls, file.tls)?,
+            hsm_clusters: hsm::resolve(&file.hsm_clusters, |v| std::env::var(v).ok())?,
             listen: args
                 .listen
                 .or(file.listen)
@@ -339,6 +347,7 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
 }
 
 mod commands;
+pub mod hsm;
 mod limits;
 mod lockout;
 mod rotation;

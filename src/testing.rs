@@ -156,3 +156,85 @@ pub fn with_database(base: &str, name: &str) -> String {
         None => format!("{root}/{name}"),
     }
 }
+
+/// Set by `scripts/test.sh`, which installs SoftHSM2: a test that needs it
+/// fails instead of skipping when it is missing.
+pub const REQUIRE_SOFTHSM: &str = "DEWSTACK_TEST_REQUIRE_SOFTHSM";
+
+/// The HSM cluster ids of [`softhsm`]'s tokens.
+pub const SOFTHSM_CLUSTERS: [&str; 2] = ["hsm-test-1", "hsm-test-2"];
+
+/// Where Debian's SoftHSM2 puts its PKCS#11 module (or
+/// `DEWSTACK_TEST_SOFTHSM_MODULE`).
+pub fn softhsm_module() -> std::path::PathBuf {
+    std::env::var_os("DEWSTACK_TEST_SOFTHSM_MODULE")
+        .map(Into::into)
+        .unwrap_or_else(|| "/usr/lib/softhsm/libsofthsm2.so".into())
+}
+
+/// SoftHSM2 tokens for tests, one set per test process (a PKCS#11 module
+/// is initialized once per process): fresh tokens in a temporary directory
+/// (`SOFTHSM2_CONF` points there), PIN `1234`, opened as `[[hsm_clusters]]`
+/// [`SOFTHSM_CLUSTERS`]. `None` (said on stderr) when SoftHSM2 is not
+/// installed, unless `DEWSTACK_TEST_REQUIRE_SOFTHSM=1` promised it: then the
+/// test fails.
+#[allow(clippy::panic)]
+pub fn softhsm(test: &str) -> Option<Arc<crate::kms::HsmTokens>> {
+    static TOKENS: std::sync::OnceLock<Result<Arc<crate::kms::HsmTokens>, String>> =
+        std::sync::OnceLock::new();
+    match TOKENS.get_or_init(init_softhsm) {
+        Ok(tokens) => Some(tokens.clone()),
+        Err(why) if std::env::var(REQUIRE_SOFTHSM).is_ok_and(|v| v == "1") => {
+            panic!("{test}: {why}, but {REQUIRE_SOFTHSM}=1 promised SoftHSM2")
+        }
+        Err(why) => {
+            eprintln!("SKIPPED {test}: {why} (install softhsm2)");
+            None
+        }
+    }
+}
+
+fn init_softhsm() -> Result<Arc<crate::kms::HsmTokens>, String> {
+    use crate::config::hsm::{HsmCluster, TokenRef};
+    let module = softhsm_module();
+    if !module.exists() {
+        return Err(format!("{} does not exist", module.display()));
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?.keep();
+    let tokens = dir.join("tokens");
+    std::fs::create_dir_all(&tokens).map_err(|e| e.to_string())?;
+    let conf = dir.join("softhsm2.conf");
+    let text = format!(
+        "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+        tokens.display()
+    );
+    std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+    // Read by the module when it is initialized, below; no other test uses it.
+    std::env::set_var("SOFTHSM2_CONF", &conf);
+    let mut clusters = Vec::new();
+    for id in SOFTHSM_CLUSTERS {
+        let out = std::process::Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", id])
+            .args(["--pin", "1234", "--so-pin", "5678"])
+            .env("SOFTHSM2_CONF", &conf)
+            .output()
+            .map_err(|e| format!("cannot run softhsm2-util: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "softhsm2-util --init-token failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        clusters.push(HsmCluster {
+            hsm_cluster_id: id.into(),
+            module: module.clone(),
+            token: TokenRef::Label(id.into()),
+            pin: zeroize::Zeroizing::new("1234".into()),
+            domain_id: None,
+            max_sessions: 2,
+        });
+    }
+    crate::kms::HsmTokens::open(&clusters)
+        .map(Arc::new)
+        .map_err(|e| format!("cannot open the SoftHSM2 tokens: {e}"))
+}

@@ -10,6 +10,11 @@
 //! own keys (rotation, import) reads and changes them with `own_key` and
 //! `change_own_key`.
 //!
+//! The material of a key of a key store never leaves its PKCS#11 token:
+//! `held` gives either unsealed material or a handle on the token (after
+//! checking the key store is enabled), and `newest`/`material` refuse such
+//! keys, so an operation not written for tokens cannot use one by mistake.
+//!
 //! Unsealed material is kept in a small in-process cache keyed by the key id
 //! and the *sealed* bytes of the version. Sealed bytes are immutable: a new or
 //! re-imported version is sealed afresh (new nonce), so it can never hit an old
@@ -166,10 +171,70 @@ fn unseal(app: &AppState, key: &KeyRecord, version: &KeyVersion) -> Result<Mater
     Ok(opened)
 }
 
+/// A key of a key store (its material is in a token).
+pub fn in_token(key: &KeyRecord) -> bool {
+    key.keystore_id != crate::kms::domain::keystore::DEFAULT_KEYSTORE
+}
+
+/// The token holding a key's material, addressed by the key id.
+#[derive(Clone, Debug)]
+pub struct TokenKey {
+    pub token: Arc<crate::kms::hsm::Token>,
+    pub key_id: String,
+}
+
+/// Where the material of a version is: unsealed here, or in a token.
+pub enum Held {
+    Soft(Material),
+    Token(TokenKey),
+}
+
+/// The material of version `index` of `key`, wherever it is held. A key
+/// of a disabled key store cannot be used; one whose token is no longer
+/// configured answers that the HSM cannot be reached.
+pub async fn held(app: &AppState, key: &KeyRecord, index: usize) -> Result<Held, KmsError> {
+    if !in_token(key) {
+        return material(app, key, index).await.map(Held::Soft);
+    }
+    if index >= key.version_count {
+        return Err(KmsError::InvalidCiphertext);
+    }
+    let (project, id) = (key.project_id.clone(), key.keystore_id.clone());
+    let ks = app
+        .db
+        .read(move |tx| store::keystores::load(tx, &project, &id))
+        .await?;
+    ks.state.check_usable()?;
+    let token = app
+        .hsm
+        .get(&ks.hsm_cluster_id)
+        .ok_or(KmsError::HsmUnavailable)?;
+    Ok(Held::Token(TokenKey {
+        token: token.clone(),
+        key_id: key.key_id.clone(),
+    }))
+}
+
+/// `held` for the newest version (the one that encrypts and signs).
+pub async fn newest_held(app: &AppState, key: &KeyRecord) -> Result<(usize, Held), KmsError> {
+    let index = key.current_index().ok_or(KmsError::KeyNotEnabled)?;
+    Ok((index, held(app, key, index).await?))
+}
+
+fn soft_only(key: &KeyRecord) -> Result<(), KmsError> {
+    if in_token(key) {
+        return Err(KmsError::Unsupported(
+            "this operation on keys of a key store",
+        ));
+    }
+    Ok(())
+}
+
 /// The plaintext material of version `index` (one a ciphertext names). An
 /// older version is read from its own row, only now: the hot path
 /// (`newest`) never touches those rows.
 pub async fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<Material, KmsError> {
+    soft_only(key)?;
     if let Some(version) = key.version_in_record(index) {
         return unseal(app, key, version);
     }
@@ -188,6 +253,7 @@ pub async fn material(app: &AppState, key: &KeyRecord, index: usize) -> Result<M
 
 /// The newest version's index and material (the one that encrypts and signs).
 pub fn newest(app: &AppState, key: &KeyRecord) -> Result<(usize, Material), KmsError> {
+    soft_only(key)?;
     match (key.current_index(), key.current.as_ref()) {
         (Some(index), Some(version)) => Ok((index, unseal(app, key, version)?)),
         _ => Err(KmsError::KeyNotEnabled),

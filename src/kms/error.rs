@@ -159,6 +159,23 @@ pub enum KmsError {
     AliasNotFound,
     #[error("Invalid realm.")]
     RegionUnsupported,
+    // ---- key stores ----
+    #[error("The keystore does not exist.")]
+    KeystoreNotFound,
+    #[error("The keystore has been disabled.")]
+    KeystoreDisabled,
+    #[error("The keystore is not disabled.")]
+    KeystoreNotDisabled,
+    #[error("The keystore is not enabled.")]
+    KeystoreNotEnabled,
+    #[error("Existing keystore alias.")]
+    KeystoreAliasExists,
+    #[error("A keystore already exists on this HSM cluster.")]
+    HsmClusterInUse,
+    #[error("The keystore still holds keys.")]
+    KeystoreHasKeys,
+    #[error("The HSM cannot be reached, retry later.")]
+    HsmUnavailable,
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("KMS error.")]
@@ -253,6 +270,16 @@ impl KmsError {
             // is one it cannot serve; "Invalid realm." (realm = region in KMS
             // key details) is the closest published code.
             RegionUnsupported => (bad, "KMS.1102"),
+            // A missing key store answers as any missing KMS resource does.
+            KeystoreNotFound => (StatusCode::NOT_FOUND, "KMS.0207"),
+            // dewstack's own codes: the cloud publishes none for key stores.
+            KeystoreDisabled => (bad, "KMS.9101"),
+            KeystoreNotDisabled => (bad, "KMS.9102"),
+            KeystoreNotEnabled => (bad, "KMS.9103"),
+            KeystoreAliasExists => (bad, "KMS.9104"),
+            HsmClusterInUse => (bad, "KMS.9105"),
+            KeystoreHasKeys => (bad, "KMS.9106"),
+            HsmUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.9107"),
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0102"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0101"),
         }

@@ -24,21 +24,29 @@ pub async fn sweep_deletions(app: &AppState) -> Result<usize, KmsError> {
         .db
         .try_exclusive("kms-deletion-sweep", move |tx| {
             let due = store::due_deletions(tx, now_ms, 200)?;
-            let mut purged = 0;
+            let mut purged = Vec::new();
             for (project, key_id) in due {
                 if let Some(key) = store::find(tx, &project, &key_id)? {
                     if key.key_state == KeyState::PendingDeletion
                         && key.scheduled_deletion_ms.is_some_and(|d| d <= now_ms)
                     {
                         store::purge(tx, &key)?;
-                        purged += 1;
+                        purged.push(key);
                     }
                 }
             }
             Ok::<_, KmsError>(purged)
         })
-        .await?;
-    Ok(swept.unwrap_or(0))
+        .await?
+        .unwrap_or_default();
+    // Once the records are gone, so is the material held in tokens. A token
+    // that fails here keeps an object nothing refers to any more.
+    for key in &swept {
+        if let Err(e) = crate::kms::api::dispatch::destroy_in_token(app, key).await {
+            tracing::warn!(key_id = %key.key_id, error = %e, "cannot remove a purged key from its token");
+        }
+    }
+    Ok(swept.len())
 }
 
 /// What one round of the KMS sweeps did.

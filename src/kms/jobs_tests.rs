@@ -258,3 +258,60 @@ fn deletion_sweep_runs_once_across_postgres_nodes() {
     let clock = FixedClock::new(epoch());
     sweeps_run_exactly_once(state(node_a, clock.clone()), state(node_b, clock));
 }
+
+/// A purged key of a key store leaves nothing in its token.
+#[tokio::test]
+async fn purging_a_key_of_a_key_store_destroys_its_token_objects() {
+    use crate::kms::domain::keystore::KeystoreState;
+    use crate::kms::store::{keystores, KeystoreRecord};
+    let Some(tokens) = crate::testing::softhsm("purging_destroys_token_objects") else {
+        return;
+    };
+    let (mut app, _clock, _dir) = app();
+    app.hsm = tokens;
+    let ks = KeystoreRecord {
+        keystore_id: app.rng.uuid().to_string(),
+        project_id: PROJECT_ID.into(),
+        domain_id: DOMAIN_ID.into(),
+        keystore_alias: "purge".into(),
+        hsm_cluster_id: crate::testing::SOFTHSM_CLUSTERS[0].into(),
+        state: KeystoreState::Enabled,
+        create_ms: 0,
+    };
+    let record = ks.clone();
+    app.db
+        .tx(move |tx| keystores::insert(tx, &record))
+        .await
+        .unwrap();
+    let new = NewKey {
+        alias: "in-token".into(),
+        description: String::new(),
+        spec: KeySpec::Aes256,
+        usage: KeySpec::Aes256.default_usage(),
+        origin: Origin::Kms,
+        enterprise_project_id: "0".into(),
+        keystore_id: ks.keystore_id.clone(),
+    };
+    let key = crate::kms::api::provision::new_record(&app, DOMAIN_ID, PROJECT_ID, new, false)
+        .await
+        .unwrap();
+    let k = key.clone();
+    app.db.tx(move |tx| store::insert(tx, &k)).await.unwrap();
+    let token = app.hsm.get(&ks.hsm_cluster_id).unwrap().clone();
+    let id = key.key_id.clone();
+    let seal = move |s: &cryptoki::session::Session| {
+        crate::kms::hsm::ops::gcm_seal(s, &id, &[0; 12], b"x", b"")
+    };
+    assert!(
+        token.run(seal.clone()).await.is_ok(),
+        "the key is in the token"
+    );
+    let due = epoch().timestamp_millis();
+    update(&app, &key, move |k| {
+        k.key_state = KeyState::PendingDeletion;
+        k.scheduled_deletion_ms = Some(due);
+    })
+    .await;
+    assert_eq!(sweep_deletions(&app).await.unwrap(), 1);
+    assert!(matches!(token.run(seal).await, Err(KmsError::Internal(_))));
+}

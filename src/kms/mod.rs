@@ -26,6 +26,9 @@
 //! - Aliases (`aliases.rs`): CreateAlias, AssociateAlias, DeleteAlias,
 //!   ListAliases. Regions (`regions.rs`): ListSupportRegions, and ReplicateKey
 //!   and UpdatePrimaryRegion, which a one-region dewstack always refuses.
+//! - Key stores (`keystores.rs`): CreateKeyStore, DeleteKeyStore,
+//!   EnableKeyStore, DisableKeyStore, ListKeyStores, ShowKeyStore; keys of a
+//!   key store live in a PKCS#11 token (`hsm/`).
 //!
 //! Beneath the handlers: `access.rs` is the one way to a usable key (every
 //! cryptographic handler asks `access::usable_key`, naming the operation as
@@ -39,6 +42,7 @@ mod api;
 mod crypto;
 mod domain;
 mod error;
+pub(crate) mod hsm;
 mod jobs;
 pub mod store;
 mod tags;
@@ -47,8 +51,8 @@ mod wire;
 use crate::auth;
 use crate::server::state::AppState;
 use api::{
-    aliases, capsule, data, datakeys, derive, grants, import, keypairs, keys, mac, pin, reencrypt,
-    regions, rotation, sign,
+    aliases, capsule, data, datakeys, derive, grants, import, keypairs, keys, keystores, mac, pin,
+    reencrypt, regions, rotation, sign,
 };
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -56,6 +60,7 @@ use axum::Router;
 pub use api::data::{decrypt_for, encrypt_for};
 pub use api::provision::{bootstrap, ensure_default_key};
 pub use error::KmsError;
+pub use hsm::Tokens as HsmTokens;
 pub use jobs::{run_round, spawn_background, sweep_deletions, Round};
 
 /// A key id as KMS accepts it (`^[0-9a-z]{8}-...-[0-9a-z]{12}$`), for other
@@ -140,6 +145,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(&format!("{p}/user-quotas"), get(keys::show_user_quotas))
         .merge(admin_routes())
         .merge(alias_region_routes())
+        .merge(keystore_routes())
         // Inside authentication: the trail sees the caller and the read body.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -208,6 +214,28 @@ fn alias_region_routes() -> Router<AppState> {
         .route(
             &format!("{v2}/keys/{{key_id}}/update-primary-region"),
             axum::routing::put(regions::update_primary_region),
+        )
+}
+
+/// Key stores (one per configured PKCS#11 token).
+fn keystore_routes() -> Router<AppState> {
+    let p = "/v1.0/{project_id}/keystores";
+    Router::new()
+        .route(
+            p,
+            post(keystores::create_key_store).get(keystores::list_key_stores),
+        )
+        .route(
+            &format!("{p}/{{keystore_id}}"),
+            get(keystores::show_key_store).delete(keystores::delete_key_store),
+        )
+        .route(
+            &format!("{p}/{{keystore_id}}/enable"),
+            post(keystores::enable_key_store),
+        )
+        .route(
+            &format!("{p}/{{keystore_id}}/disable"),
+            post(keystores::disable_key_store),
         )
 }
 

@@ -52,6 +52,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         addr,
     ));
     state.rotation_functions = std::sync::Arc::new(config.rotation_functions.clone());
+    let clusters = config.hsm_clusters.clone();
+    state.hsm = Arc::new(
+        tokio::task::spawn_blocking(move || crate::kms::HsmTokens::open(&clusters)).await??,
+    );
     crate::kms::bootstrap(&state).await?;
     if let Err(e) = crate::vpcep::bootstrap(&state).await {
         tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");

@@ -32,6 +32,8 @@ pub struct AppState {
     pub rotation_functions: Arc<crate::config::RotationFunctions>,
     /// The audit trail (`[audit]`); off unless started.
     pub audit: Arc<crate::audit::trail::Trail>,
+    /// The PKCS#11 tokens behind key stores (`[[hsm_clusters]]`).
+    pub hsm: Arc<crate::kms::hsm::Tokens>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             ops: Arc::default(),
             rotation_functions: Arc::default(),
             audit: Arc::default(),
+            hsm: Arc::default(),
         }
     }
 }

@@ -90,8 +90,8 @@ fn hand_out(
 }
 
 /// A new capsule of `dek` under the newest version of `key`.
-fn seal_capsule(app: &AppState, key: &KeyRecord, dek: &[u8]) -> Result<Vec<u8>, KmsError> {
-    datakeys::seal_wrapped_as(app, key, dek, b"", Purpose::Capsule)
+async fn seal_capsule(app: &AppState, key: &KeyRecord, dek: &[u8]) -> Result<Vec<u8>, KmsError> {
+    datakeys::seal_wrapped_as(app, key, dek, b"", Purpose::Capsule).await
 }
 
 /// The data key in a capsule of `key`: one of its own purpose, or one made
@@ -133,7 +133,7 @@ pub async fn create_datakey_capsule(
     )
     .await?;
     let dek = random_bytes(&app.rng, len);
-    let capsule = seal_capsule(&app, &key, &dek)?;
+    let capsule = seal_capsule(&app, &key, &dek).await?;
     let (datakey, datakey_cipher) = hand_out(&app.rng, &dek, to.as_ref())?;
     Ok(Json(CreateDatakeyCapsuleResponse {
         key_id: key.key_id,

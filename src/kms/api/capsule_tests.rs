@@ -42,7 +42,7 @@ const AADS: [&[u8]; 4] = [b"", b"dewstack/datakey-capsule/v1", b"x", b"capsule"]
 #[tokio::test]
 async fn a_capsule_does_not_open_as_a_data_key_whatever_the_aad() {
     let (app, key, _dir) = app_and_key().await;
-    let capsule = seal_capsule(&app, &key, &[0x11; 32]).unwrap();
+    let capsule = seal_capsule(&app, &key, &[0x11; 32]).await.unwrap();
     assert_eq!(
         open_capsule(&app, &key, &capsule).await.unwrap().as_slice(),
         &[0x11; 32]
@@ -71,7 +71,9 @@ async fn a_capsule_does_not_open_as_a_data_key_whatever_the_aad() {
 async fn a_data_key_does_not_open_as_a_capsule() {
     let (app, key, _dir) = app_and_key().await;
     for aad in [&b""[..], b"x"] {
-        let dk = datakeys::seal_wrapped(&app, &key, &[0x22; 32], aad).unwrap();
+        let dk = datakeys::seal_wrapped(&app, &key, &[0x22; 32], aad)
+            .await
+            .unwrap();
         let opened = open_capsule(&app, &key, &dk).await;
         assert!(matches!(opened, Err(KmsError::InvalidDatakeyCiphertext)));
         let back = datakeys::open_wrapped(&app, &key, &dk, aad).await.unwrap();
@@ -79,7 +81,8 @@ async fn a_data_key_does_not_open_as_a_capsule() {
     }
     // The associated data old capsules used is reserved: no data key made
     // now can pass for one of them.
-    let reserved = datakeys::seal_wrapped(&app, &key, &[0x22; 32], datakeys::LEGACY_CAPSULE_AAD);
+    let reserved =
+        datakeys::seal_wrapped(&app, &key, &[0x22; 32], datakeys::LEGACY_CAPSULE_AAD).await;
     assert!(matches!(reserved, Err(KmsError::InvalidParameter(_))));
 }
 

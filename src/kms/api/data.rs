@@ -90,7 +90,8 @@ pub async fn encrypt_data(
         None,
     )
     .await?;
-    let blob = encryption::encrypt_under(&app, &key, alg, plain.as_bytes(), aad.as_bytes())?
+    let blob = encryption::encrypt_under(&app, &key, alg, plain.as_bytes(), aad.as_bytes())
+        .await?
         .run()
         .await?;
     Ok(Json(EncryptDataResponse {

@@ -95,17 +95,17 @@ pub(super) async fn wrapping_key(
 }
 
 /// Wraps `dek` under the newest version of `key`; the hex `cipher_text`.
-pub fn seal_datakey(
+pub async fn seal_datakey(
     app: &AppState,
     key: &KeyRecord,
     dek: &[u8],
     aad: &[u8],
 ) -> Result<String, KmsError> {
-    Ok(hex::encode_upper(seal_wrapped(app, key, dek, aad)?))
+    Ok(hex::encode_upper(seal_wrapped(app, key, dek, aad).await?))
 }
 
 /// Wraps `dek` under the newest version of `key`; the bytes of a data key ciphertext.
-pub fn seal_wrapped(
+pub async fn seal_wrapped(
     app: &AppState,
     key: &KeyRecord,
     dek: &[u8],
@@ -114,19 +114,18 @@ pub fn seal_wrapped(
     if aad == LEGACY_CAPSULE_AAD {
         return Err(KmsError::InvalidParameter("additional_authenticated_data"));
     }
-    seal_wrapped_as(app, key, dek, aad, Purpose::Datakey)
+    seal_wrapped_as(app, key, dek, aad, Purpose::Datakey).await
 }
 
 /// Wraps `dek` for `purpose` in the data key ciphertext layout (capsules share it).
-pub(super) fn seal_wrapped_as(
+pub(super) async fn seal_wrapped_as(
     app: &AppState,
     key: &KeyRecord,
     dek: &[u8],
     aad: &[u8],
     purpose: Purpose,
 ) -> Result<Vec<u8>, KmsError> {
-    let (index, material) = access::newest(app, key)?;
-    let blob = blob::seal_blob(&app.rng, key, index, &material, dek, aad, purpose)?;
+    let blob = super::dispatch::seal(app, key, dek, aad, purpose).await?;
     Ok(wrap_blob(&key.key_id, &blob))
 }
 
@@ -167,12 +166,12 @@ pub(super) async fn open_wrapped_as(
     if id != key.key_id {
         return Err(KmsError::InvalidDatakeyCiphertext);
     }
-    let index = blob::blob_version(blob, key)?;
-    let material = access::material(app, key, index).await?;
-    blob::open_blob(key, &material, blob, aad, purpose).map_err(|e| match e {
-        KmsError::InvalidCiphertext => KmsError::InvalidDatakeyCiphertext,
-        other => other,
-    })
+    super::dispatch::open(app, key, blob, aad, purpose)
+        .await
+        .map_err(|e| match e {
+            KmsError::InvalidCiphertext => KmsError::InvalidDatakeyCiphertext,
+            other => other,
+        })
 }
 
 /// Bytes of a new data key: `datakey_length` (bits) wins over `key_spec`.
@@ -196,7 +195,7 @@ fn datakey_bytes(length: Option<&str>, spec: Option<&str>) -> Result<usize, KmsE
     })
 }
 
-fn new_datakey(
+async fn new_datakey(
     app: &AppState,
     key: &KeyRecord,
     req: &CreateDatakeyRequest,
@@ -204,7 +203,7 @@ fn new_datakey(
     let len = datakey_bytes(req.datakey_length.as_deref(), req.key_spec.as_deref())?;
     let aad = aad_of(req.additional_authenticated_data.as_deref())?;
     let dek = random_bytes(&app.rng, len);
-    let cipher_text = seal_datakey(app, key, &dek, aad)?;
+    let cipher_text = seal_datakey(app, key, &dek, aad).await?;
     Ok((dek, cipher_text))
 }
 
@@ -216,7 +215,7 @@ pub async fn create_datakey(
     domain::check_sequence(req.sequence.as_deref())?;
     domain::check_pin_type(req.pin_type.as_deref())?;
     let key = wrapping_key(&app, &caller, req.key_id.as_deref(), op::CREATE_DATAKEY).await?;
-    let (dek, cipher_text) = new_datakey(&app, &key, &req)?;
+    let (dek, cipher_text) = new_datakey(&app, &key, &req).await?;
     Ok(Json(CreateDatakeyResponse {
         key_id: key.key_id,
         plain_text: hex::encode_upper(dek.as_slice()),
@@ -238,7 +237,7 @@ pub async fn create_datakey_without_plaintext(
         op::CREATE_DATAKEY_WITHOUT_PLAINTEXT,
     )
     .await?;
-    let (_dek, cipher_text) = new_datakey(&app, &key, &req)?;
+    let (_dek, cipher_text) = new_datakey(&app, &key, &req).await?;
     Ok(Json(CreateDatakeyWithoutPlaintextResponse {
         key_id: key.key_id,
         cipher_text,
@@ -288,7 +287,7 @@ pub async fn encrypt_datakey(
     if !bool::from(dek_digest(key.key_spec, dek).ct_eq(digest)) {
         return Err(KmsError::DatakeyPlainHash);
     }
-    let cipher_text = seal_datakey(&app, &key, dek, aad)?;
+    let cipher_text = seal_datakey(&app, &key, dek, aad).await?;
     Ok(Json(EncryptDatakeyResponse {
         key_id: key.key_id,
         cipher_text,

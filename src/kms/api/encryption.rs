@@ -30,7 +30,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Encrypts under the newest version of an enabled key that fits `alg`.
-pub fn encrypt_under(
+pub async fn encrypt_under(
     app: &AppState,
     key: &KeyRecord,
     alg: EncAlg,
@@ -41,20 +41,13 @@ pub fn encrypt_under(
     if !alg.fits(key.key_spec) {
         return Err(KmsError::InvalidParameter("encryption_algorithm"));
     }
-    let (index, material) = access::newest(app, key)?;
     if alg == EncAlg::Symmetric {
-        return blob::seal_blob(
-            &app.rng,
-            key,
-            index,
-            &material,
-            plaintext,
-            aad,
-            Purpose::Data,
-        )
-        .map(EncryptJob::Done);
+        return super::dispatch::seal(app, key, plaintext, aad, Purpose::Data)
+            .await
+            .map(EncryptJob::Done);
     }
     no_aad_for_asymmetric(aad)?;
+    let (_, material) = access::newest(app, key)?;
     let private = asymmetric::parse_private(key.key_spec, &material)?;
     let plaintext = Zeroizing::new(plaintext.to_vec());
     let rng = app.rng.clone();
@@ -90,7 +83,10 @@ pub async fn encrypt(
 ) -> Result<Vec<u8>, KmsError> {
     let who = Requester::service(project);
     let key = access::usable_key(app, &who, key_id, op::ENCRYPT_DATA, None).await?;
-    encrypt_under(app, &key, alg, plaintext, aad)?.run().await
+    encrypt_under(app, &key, alg, plaintext, aad)
+        .await?
+        .run()
+        .await
 }
 
 /// Decrypts with an already loaded key.
@@ -106,9 +102,7 @@ pub async fn decrypt_under(
         return Err(KmsError::InvalidParameter("encryption_algorithm"));
     }
     if alg == EncAlg::Symmetric {
-        let index = blob::blob_version(ciphertext, key)?;
-        let material = access::material(app, key, index).await?;
-        return blob::open_blob(key, &material, ciphertext, aad, Purpose::Data);
+        return super::dispatch::open(app, key, ciphertext, aad, Purpose::Data).await;
     }
     no_aad_for_asymmetric(aad)?;
     let (_, material) = access::newest(app, key)?;

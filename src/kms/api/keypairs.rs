@@ -8,10 +8,9 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
-use crate::kms::access;
 use crate::kms::api::datakeys;
 use crate::kms::crypto::asymmetric;
-use crate::kms::crypto::blob::{self, Purpose};
+use crate::kms::crypto::blob::Purpose;
 use crate::kms::crypto::material;
 use crate::kms::domain::grants::op;
 use crate::kms::domain::{self, KeySpec};
@@ -81,16 +80,8 @@ async fn create_pair(
         Ok::<_, KmsError>((der, public))
     })
     .await?;
-    let (index, material) = access::newest(&app, &key)?;
-    let blob = blob::seal_blob(
-        &app.rng,
-        &key,
-        index,
-        &material,
-        &private_der,
-        aad.as_bytes(),
-        Purpose::Data,
-    )?;
+    let blob =
+        super::dispatch::seal(&app, &key, &private_der, aad.as_bytes(), Purpose::Data).await?;
     let b64 = &base64::engine::general_purpose::STANDARD;
     Ok(CreateDatakeyPairResponse {
         key_id,

@@ -33,7 +33,8 @@ pub async fn create_key(
     let key =
         super::provision::new_record(&app, &caller.domain_id, caller.project(), new, false).await?;
     let record = key.clone();
-    app.db
+    let inserted = app
+        .db
         .tx(move |tx| {
             let used = store::list(tx, &record.project_id)?
                 .iter()
@@ -42,9 +43,21 @@ pub async fn create_key(
             if used >= CMK_QUOTA {
                 return Err(KmsError::KeyQuotaExceeded);
             }
+            if access::in_token(&record) {
+                // The key store may have been disabled or deleted meanwhile.
+                store::keystores::load(tx, &record.project_id, &record.keystore_id)?
+                    .state
+                    .check_usable()?;
+            }
             store::insert(tx, &record)
         })
-        .await?;
+        .await;
+    if let Err(e) = inserted {
+        if let Err(cleanup) = super::dispatch::destroy_in_token(&app, &key).await {
+            tracing::warn!(key_id = %key.key_id, error = %cleanup, "cannot remove the token object of a key not created");
+        }
+        return Err(e);
+    }
     Ok(Json(CreateKeyResponse {
         key_info: KekInfo {
             key_id: key.key_id,

@@ -4,10 +4,11 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::kms::access::{self, Requester};
-use crate::kms::crypto::mac::{compute, parse_algorithm, verify};
+use crate::kms::crypto::mac::parse_algorithm;
 use crate::kms::domain::grants::op;
-use crate::kms::domain::{self, KeySpec, KeyUsage};
+use crate::kms::domain::{self, KeyUsage};
 use crate::kms::error::KmsError;
+use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
@@ -27,14 +28,14 @@ fn message_bytes(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
     Ok(bytes)
 }
 
-/// Key, its material and the requested algorithm, after every check.
+/// The key, after every check (its algorithm the requested one).
 async fn prepare(
     app: &AppState,
     caller: &Caller,
     key_id: Option<&str>,
     algorithm: Option<&str>,
     operation: &'static str,
-) -> Result<(String, KeySpec, access::Material), KmsError> {
+) -> Result<(String, KeyRecord), KmsError> {
     let key_id = domain::parse_key_id(key_id)?;
     let spec = parse_algorithm(algorithm)?;
     let key = access::usable_key(
@@ -48,8 +49,7 @@ async fn prepare(
     if key.key_spec != spec {
         return Err(KmsError::InvalidParameter("mac_algorithm"));
     }
-    let (_, material) = access::newest(app, &key)?;
-    Ok((key_id, spec, material))
+    Ok((key_id, key))
 }
 
 pub async fn generate_mac(
@@ -58,7 +58,7 @@ pub async fn generate_mac(
     Body(req, _): Body<GenerateMacRequest, KmsError>,
 ) -> Result<Json<GenerateMacResponse>, KmsError> {
     let message = message_bytes(req.message.as_deref())?;
-    let (key_id, spec, material) = prepare(
+    let (key_id, key) = prepare(
         &app,
         &caller,
         req.key_id.as_deref(),
@@ -66,7 +66,7 @@ pub async fn generate_mac(
         op::GENERATE_MAC,
     )
     .await?;
-    let mac = compute(spec, &material, &message)?;
+    let mac = super::dispatch::mac(&app, &key, &message).await?;
     Ok(Json(GenerateMacResponse {
         key_id,
         mac_algorithm: req.mac_algorithm.unwrap_or_default(),
@@ -88,7 +88,7 @@ pub async fn verify_mac(
                 .trim(),
         )
         .map_err(|_| KmsError::InvalidParameter("mac"))?;
-    let (key_id, spec, material) = prepare(
+    let (key_id, key) = prepare(
         &app,
         &caller,
         req.key_id.as_deref(),
@@ -96,7 +96,7 @@ pub async fn verify_mac(
         op::VERIFY_MAC,
     )
     .await?;
-    let mac_valid = verify(spec, &material, &message, &mac)?;
+    let mac_valid = super::dispatch::verify_mac(&app, &key, &message, &mac).await?;
     Ok(Json(VerifyMacResponse {
         key_id,
         mac_algorithm: req.mac_algorithm.unwrap_or_default(),

@@ -3,6 +3,7 @@
 //! every project starts with, and the wire view of a key record.
 
 use crate::kms::crypto::material;
+use crate::kms::domain::keystore::DEFAULT_KEYSTORE;
 use crate::kms::domain::{self, KeySpec, NewKey, Origin};
 use crate::kms::error::KmsError;
 use crate::kms::store::{self, KeyRecord};
@@ -19,6 +20,21 @@ pub(crate) async fn new_record(
 ) -> Result<KeyRecord, KmsError> {
     let key_id = app.rng.uuid().to_string();
     let current = match new.origin {
+        Origin::Kms if new.keystore_id != DEFAULT_KEYSTORE => {
+            super::dispatch::generate_in_token(
+                app,
+                project_id,
+                &new.keystore_id,
+                &key_id,
+                new.spec,
+            )
+            .await?;
+            // The material is in the token, found by the key id: nothing sealed here.
+            Some(store::KeyVersion {
+                created_ms: app.clock.now().timestamp_millis(),
+                sealed: Vec::new(),
+            })
+        }
         Origin::Kms => Some(store::KeyVersion {
             created_ms: app.clock.now().timestamp_millis(),
             sealed: sealed_material(app, &key_id, new.spec).await?,
@@ -178,8 +194,13 @@ impl KeyDetails {
             // days asked for, so this stays "" as the cloud shows it for keys
             // not pending deletion; scheduled_deletion_date says when.
             pending_days: String::new(),
-            // Only the default key store and single-region keys exist here.
-            keystore_type: "DEFAULT".to_owned(),
+            // Only single-region keys exist here.
+            keystore_type: if k.keystore_id == DEFAULT_KEYSTORE {
+                "DEFAULT"
+            } else {
+                domain::keystore::KEYSTORE_TYPE
+            }
+            .to_owned(),
             multi_region_key_type: "SINGLE".to_owned(),
         }
     }

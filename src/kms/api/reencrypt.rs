@@ -197,9 +197,10 @@ async fn seal(
                 "destination_encryption_algorithm",
             ));
         }
-        return datakeys::seal_datakey(app, &dst, plain, &job.dst_aad);
+        return datakeys::seal_datakey(app, &dst, plain, &job.dst_aad).await;
     }
-    let ct = encryption::encrypt_under(app, &dst, job.dst_alg, plain, &job.dst_aad)?
+    let ct = encryption::encrypt_under(app, &dst, job.dst_alg, plain, &job.dst_aad)
+        .await?
         .run()
         .await?;
     Ok(base64::engine::general_purpose::STANDARD.encode(ct))

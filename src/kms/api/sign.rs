@@ -3,8 +3,8 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::kms::access::{self, Requester};
-use crate::kms::crypto::asymmetric::{self, PrivateKey};
-use crate::kms::crypto::sign::{self, MessageType, SignAlg};
+use crate::kms::crypto::asymmetric;
+use crate::kms::crypto::sign::{MessageType, SignAlg};
 use crate::kms::domain::grants::op;
 use crate::kms::domain::usable::check_usable;
 use crate::kms::domain::{self, KeyUsage};
@@ -33,19 +33,13 @@ fn message(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
     Ok(m)
 }
 
-/// The newest version of an asymmetric key, parsed.
-fn private_key(app: &AppState, key: &KeyRecord) -> Result<PrivateKey, KmsError> {
-    let (_, material) = access::newest(app, key)?;
-    asymmetric::parse_private(key.key_spec, &material)
-}
-
 async fn signing_key(
     app: &AppState,
     caller: &Caller,
     key_id: &str,
     alg: SignAlg,
     operation: &'static str,
-) -> Result<PrivateKey, KmsError> {
+) -> Result<KeyRecord, KmsError> {
     let key = access::usable_key(
         app,
         &Requester::caller(caller),
@@ -57,7 +51,7 @@ async fn signing_key(
     if !alg.fits(key.key_spec) {
         return Err(KmsError::InvalidParameter("signing_algorithm"));
     }
-    private_key(app, &key)
+    Ok(key)
 }
 
 pub async fn sign(
@@ -71,11 +65,7 @@ pub async fn sign(
     let kind = MessageType::parse(req.message_type.as_deref())?;
     let msg = message(req.message.as_deref())?;
     let key = signing_key(&app, &caller, &key_id, alg, op::SIGN).await?;
-    // RSA signing takes milliseconds: keep it off the async workers.
-    let rng = app.rng.clone();
-    let sig = tokio::task::spawn_blocking(move || sign::sign(&rng, &key, alg, kind, &msg))
-        .await
-        .map_err(|_| KmsError::Internal("signing task failed".into()))??;
+    let sig = super::dispatch::sign(&app, &key, alg, kind, msg).await?;
     Ok(Json(SignResponse {
         key_id,
         signature: base64::engine::general_purpose::STANDARD.encode(sig),
@@ -94,7 +84,7 @@ pub async fn validate_signature(
     let msg = message(req.message.as_deref())?;
     let sig = b64(req.signature.as_deref(), "signature")?;
     let key = signing_key(&app, &caller, &key_id, alg, op::VERIFY).await?;
-    let valid = sign::verify(&key, alg, kind, &msg, &sig)?;
+    let valid = super::dispatch::verify(&app, &key, alg, kind, &msg, &sig).await?;
     Ok(Json(ValidateSignatureResponse {
         key_id,
         signature_valid: valid.to_string(),
@@ -122,7 +112,7 @@ pub async fn show_public_key(
         return Err(KmsError::InvalidParameter("key_id"));
     }
     check_usable(&key, key.key_usage)?;
-    let spki = private_key(&app, &key)?.public_der()?;
+    let spki = super::dispatch::public_der(&app, &key).await?;
     Ok(Json(ShowPublicKeyResponse {
         key_id,
         public_key: asymmetric::pem("PUBLIC KEY", &spki),

@@ -171,11 +171,33 @@ pub fn seal_blob(
     aad: &[u8],
     purpose: Purpose,
 ) -> Result<Vec<u8>, KmsError> {
+    seal_blob_with(
+        rng,
+        key,
+        index,
+        plaintext,
+        aad,
+        purpose,
+        |nonce, pt, full_aad| aead_seal(key.key_spec, material, nonce, pt, full_aad),
+    )
+}
+
+/// The blob framing around an AEAD that runs elsewhere (in a PKCS#11
+/// token): `aead(nonce, plaintext, associated data)` returns ciphertext || tag.
+pub fn seal_blob_with(
+    rng: &Rng,
+    key: &KeyRecord,
+    index: usize,
+    plaintext: &[u8],
+    aad: &[u8],
+    purpose: Purpose,
+    aead: impl FnOnce(&[u8], &[u8], &[u8]) -> Result<Vec<u8>, KmsError>,
+) -> Result<Vec<u8>, KmsError> {
     let head = header(purpose, &key.key_id, index as u32);
     let nonce = random_bytes(rng, NONCE_LEN);
     let mut full_aad = head.clone();
     full_aad.extend_from_slice(aad);
-    let ct = aead_seal(key.key_spec, material, &nonce, plaintext, &full_aad)?;
+    let ct = aead(&nonce, plaintext, &full_aad)?;
     let mut blob = head;
     blob.extend_from_slice(&nonce);
     blob.extend_from_slice(&ct);
@@ -230,6 +252,20 @@ pub fn open_blob(
     aad: &[u8],
     purpose: Purpose,
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    open_blob_with(key, blob, aad, purpose, |nonce, ct, full_aad| {
+        aead_open(key.key_spec, material, nonce, ct, full_aad)
+    })
+}
+
+/// `open_blob` around an AEAD that runs elsewhere: `open(nonce,
+/// ciphertext || tag, associated data)`.
+pub fn open_blob_with(
+    key: &KeyRecord,
+    blob: &[u8],
+    aad: &[u8],
+    purpose: Purpose,
+    open: impl FnOnce(&[u8], &[u8], &[u8]) -> Result<Zeroizing<Vec<u8>>, KmsError>,
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     blob_version(blob, key)?;
     if !purpose.accepts(blob[0]) {
         return Err(KmsError::InvalidCiphertext);
@@ -238,7 +274,7 @@ pub fn open_blob(
     let (nonce, ct) = rest.split_at(NONCE_LEN);
     let mut full_aad = head.to_vec();
     full_aad.extend_from_slice(aad);
-    aead_open(key.key_spec, material, nonce, ct, &full_aad)
+    open(nonce, ct, &full_aad)
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 //! symmetric AEAD (`blob.rs`), RSA/SM2 encryption and private key parsing
 //! (`asymmetric.rs`), signatures (`sign.rs`), MACs (`mac.rs`), ECDH
 //! (`derive.rs`), material generation (`material.rs`), and import wrapping
-//! (`import_token.rs`, `import_wrap.rs`).
+//! (`import_token.rs`, `import_wrap.rs`); ECDSA by a bare public point
+//! (`ec_point.rs`, for keys in a PKCS#11 token).
 
 pub(crate) mod asymmetric;
 pub(crate) mod blob;
 pub(crate) mod derive;
+pub(crate) mod ec_point;
 pub(crate) mod import_token;
 pub(crate) mod import_wrap;
 pub(crate) mod mac;

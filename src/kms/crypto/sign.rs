@@ -142,6 +142,14 @@ fn input(alg: SignAlg, kind: MessageType, message: &[u8]) -> Result<Input<'_>, K
     }
 }
 
+/// The digest an ECDSA signature is made over (a token signs digests only).
+pub fn ecdsa_digest(alg: SignAlg, kind: MessageType, message: &[u8]) -> Result<Vec<u8>, KmsError> {
+    match (alg, input(alg, kind, message)?) {
+        (SignAlg::Ecdsa(_), Input::Digest(d)) => Ok(d),
+        _ => Err(KmsError::InvalidParameter("signing_algorithm")),
+    }
+}
+
 fn sign_failed() -> KmsError {
     KmsError::Internal("signing failed".into())
 }

@@ -2,6 +2,7 @@
 //! CreateKey as a whole (`NewKey`).
 
 use super::key::{KeySpec, KeyUsage, Origin};
+use super::keystore::{token_holds, DEFAULT_KEYSTORE};
 use crate::kms::error::KmsError;
 
 /// `^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`
@@ -35,6 +36,17 @@ pub fn parse_alias(raw: &str) -> Result<String, KmsError> {
         Ok(raw.to_owned())
     } else {
         Err(KmsError::InvalidAlias)
+    }
+}
+
+/// A key id as CreateKey's `keystore_id` names a key store: "0" (the
+/// default one) or the id of a key store of the caller's project.
+pub fn parse_keystore_id(raw: &str) -> Result<&str, KmsError> {
+    let ok = raw == DEFAULT_KEYSTORE || parse_key_id(Some(raw)).is_ok();
+    if ok {
+        Ok(raw)
+    } else {
+        Err(KmsError::InvalidParameter("keystore_id"))
     }
 }
 
@@ -133,9 +145,10 @@ impl NewKey {
         if origin == Origin::External && !importable {
             return Err(KmsError::InvalidParameter("origin"));
         }
-        let keystore_id = keystore_id.unwrap_or("0");
-        if keystore_id != "0" {
-            return Err(KmsError::InvalidParameter("keystore_id"));
+        let keystore_id = parse_keystore_id(keystore_id.unwrap_or("0"))?;
+        if keystore_id != DEFAULT_KEYSTORE && (origin != Origin::Kms || !token_holds(spec)) {
+            // Material made in a token never leaves it, so it cannot be imported either.
+            return Err(KmsError::InvalidParameter("key_spec"));
         }
         Ok(NewKey {
             alias,

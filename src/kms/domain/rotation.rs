@@ -27,6 +27,11 @@ pub fn check_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
     if !key.key_spec.is_symmetric() {
         return Err(KmsError::AsymmetricKeyNoRotation);
     }
+    // dewstack's choice: a key in a token has one version, made there; a
+    // rotation would have to make the next one there too, not in software.
+    if key.keystore_id != super::keystore::DEFAULT_KEYSTORE {
+        return Err(KmsError::Unsupported("rotation of keys in a key store"));
+    }
     match key.key_state {
         KeyState::Enabled => Ok(()),
         KeyState::Disabled => Err(KmsError::KeyDisabled),

@@ -93,7 +93,9 @@ async fn rows(app: &AppState, key: &KeyRecord) -> Vec<usize> {
 }
 
 async fn encrypt(app: &AppState, key: &KeyRecord, text: &[u8]) -> Vec<u8> {
-    let job = encryption::encrypt_under(app, key, EncAlg::Symmetric, text, b"ctx").unwrap();
+    let job = encryption::encrypt_under(app, key, EncAlg::Symmetric, text, b"ctx")
+        .await
+        .unwrap();
     job.run().await.unwrap()
 }
 
@@ -112,7 +114,9 @@ async fn hot_record_scenario(app: &AppState) {
     let app = app.clone();
     let key = stored(&app).await;
     let first = encrypt(&app, &key, b"made under version 1").await;
-    let first_dek = datakeys::seal_wrapped(&app, &key, &[0x5a; 32], b"").unwrap();
+    let first_dek = datakeys::seal_wrapped(&app, &key, &[0x5a; 32], b"")
+        .await
+        .unwrap();
     let one_version = raw_record(&app, &key).await.len();
 
     let k = rotate(&app, &key, 100).await;
