@@ -92,6 +92,10 @@ pub const AUDITED: &[Audited] = &[
     op("DisableKey", "key", KEY),
     op("DeleteKey", "key", &["key_id", "pending_days", SEQ]),
     op("CancelKeyDeletion", "key", KEY),
+    op("CreateKeyStore", "keystore", &["keystore_alias", "hsm_cluster_id", "cluster_id", "keystore_type"]),
+    op("DeleteKeyStore", "keystore", NONE),
+    op("EnableKeyStore", "keystore", NONE),
+    op("DisableKeyStore", "keystore", NONE),
     op("UpdateKeyDescription", "key", &["key_id", "key_description", SEQ]),
     op("UpdateKeyAlias", "key", &["key_id", "key_alias", SEQ]),
     op("BatchCreateKmsTags", "key", TAGS),
@@ -223,6 +227,7 @@ pub const RESOURCE_PARAMS: &[&str] = &[
     "event_name",
     "vpc_endpoint_service_id",
     "vpc_endpoint_id",
+    "keystore_id",
     "resource_id",
 ];
 
@@ -232,6 +237,7 @@ pub const RESOURCE_FIELDS: &[&str] = &[
     "target_key_id",
     "destination_key_id",
     "key_info.key_id",
+    "keystore.keystore_id",
     "secret.id",
     "id",
 ];

@@ -102,6 +102,12 @@ pub const TABLE: &[(&str, &str, &str, &str)] = &[
     ("kms", "POST", "/v1.0/{project_id}/kms/datakey-capsule/create", "CreateDatakeyCapsule"),
     ("kms", "POST", "/v1.0/{project_id}/kms/datakey-capsule/decrypt", "DecryptDatakeyCapsule"),
     ("kms", "POST", "/v1.0/{project_id}/kms/create-pin", "CreatePin"),
+    ("kms", "POST", "/v1.0/{project_id}/keystores", "CreateKeyStore"),
+    ("kms", "GET", "/v1.0/{project_id}/keystores", "ListKeyStores"),
+    ("kms", "GET", "/v1.0/{project_id}/keystores/{keystore_id}", "ShowKeyStore"),
+    ("kms", "DELETE", "/v1.0/{project_id}/keystores/{keystore_id}", "DeleteKeyStore"),
+    ("kms", "POST", "/v1.0/{project_id}/keystores/{keystore_id}/enable", "EnableKeyStore"),
+    ("kms", "POST", "/v1.0/{project_id}/keystores/{keystore_id}/disable", "DisableKeyStore"),
     ("csms", "POST", "/v1/{project_id}/secrets", "CreateSecret"),
     ("csms", "GET", "/v1/{project_id}/secrets", "ListSecrets"),
     ("csms", "GET", "/v1/{project_id}/secrets/{secret_name}", "ShowSecret"),
@@ -177,6 +183,9 @@ pub const TABLE: &[(&str, &str, &str, &str)] = &[
     ("dewstack", "GET", "/metrics", "Metrics"),
     ("dewstack", "GET", "/_dewstack/clock", "ShowClock"),
     ("dewstack", "POST", "/_dewstack/clock", "AdvanceClock"),
+    ("dewstack", "GET", "/console", "Console"),
+    ("dewstack", "GET", "/console/", "Console"),
+    ("dewstack", "GET", "/console/{*path}", "ConsoleAsset"),
 ];
 
 type Index = HashMap<&'static str, Vec<(&'static str, Operation)>>;
