@@ -26,3 +26,8 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	k8s.io/apimachinery v0.33.0 // indirect
 )
+
+require github.com/dewstack/dewstack/clients/harness v0.0.0
+
+// The suites' shared server harness lives next door.
+replace github.com/dewstack/dewstack/clients/harness => ../harness

@@ -18,3 +18,8 @@ require (
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	gopkg.in/ini.v1 v1.67.0 // indirect
 )
+
+require github.com/dewstack/dewstack/clients/harness v0.0.0
+
+// The suites' shared server harness lives next door.
+replace github.com/dewstack/dewstack/clients/harness => ../harness

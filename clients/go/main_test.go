@@ -7,16 +7,13 @@
 package dewstack_test
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/dewstack/dewstack/clients/harness"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
@@ -27,7 +24,7 @@ import (
 	vpcep "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/vpcep/v1"
 )
 
-const regionID = "cn-north-4"
+const regionID = harness.Region
 
 // Tenant is one domain's project and access key.
 type Tenant struct {
@@ -46,19 +43,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	bin := os.Getenv("DEWSTACK_BIN")
-	if bin == "" {
-		fmt.Fprintln(os.Stderr, "DEWSTACK_BIN must name the dewstack binary")
-		return 2
-	}
-	dir, err := os.MkdirTemp("", "dewstack-go-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer os.RemoveAll(dir)
 	other = Tenant{AK: randomUpper(20), SK: hex.EncodeToString(randomBytes(20)), ProjectID: hex.EncodeToString(randomBytes(16)), DomainID: hex.EncodeToString(randomBytes(16))}
-	cfg := filepath.Join(dir, "dewstack.toml")
 	toml := fmt.Sprintf(`[[domains]]
 id = %q
 name = "go-consumer"
@@ -76,41 +61,13 @@ access_key = %q
 secret_key = %q
 user = "go-user"
 `, other.DomainID, other.ProjectID, regionID, hex.EncodeToString(randomBytes(6)), other.AK, other.SK)
-	if err := os.WriteFile(cfg, []byte(toml), 0o600); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	stdout := filepath.Join(dir, "stdout.log")
-	out, err := os.Create(stdout)
+	srv, err := harness.Start(harness.Options{TLS: true, Config: toml})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0",
-		"--data-dir", filepath.Join(dir, "data"), "--config", cfg, "--region", regionID)
-	cmd.Stdout = out
-	cmd.Stderr, _ = os.Create(filepath.Join(dir, "stderr.log"))
-	cmd.Env = cleanEnv()
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	}()
-	if banner, err = waitBanner(stdout, 60*time.Second); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
-		fmt.Fprintln(os.Stderr, string(stderr))
-		return 2
-	}
+	defer srv.Stop()
+	banner = srv.Banner
 	root = Tenant{AK: banner["HUAWEICLOUD_SDK_AK"], SK: banner["HUAWEICLOUD_SDK_SK"], ProjectID: banner["HUAWEICLOUD_SDK_PROJECT_ID"]}
 	// What an unchanged application is given (see env_test.go): the
 	// banner's SDK variables, the CA for HTTPS, and no project id.
@@ -124,52 +81,6 @@ user = "go-user"
 	os.Unsetenv("HUAWEICLOUD_SDK_PROJECT_ID")
 	os.Setenv("SSL_CERT_FILE", banner["DEWSTACK_CA_FILE"])
 	return m.Run()
-}
-
-// cleanEnv is this process's environment without settings meant for other
-// dewstacks or SDK clients.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "DEWSTACK_") && !strings.HasPrefix(kv, "DEWSTACK_DATABASE_URL=") {
-			continue
-		}
-		if strings.HasPrefix(kv, "HUAWEICLOUD_SDK_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
-func waitBanner(path string, within time.Duration) (map[string]string, error) {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		got := parseBanner(path)
-		if got["DEWSTACK_CA_FILE"] != "" && got["HUAWEICLOUD_SDK_PROJECT_ID"] != "" {
-			return got, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	text, _ := os.ReadFile(path)
-	return nil, fmt.Errorf("no complete banner within %s:\n%s", within, text)
-}
-
-func parseBanner(path string) map[string]string {
-	got := map[string]string{}
-	f, err := os.Open(path)
-	if err != nil {
-		return got
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
-			got[k] = strings.Trim(v, `"'`)
-		}
-	}
-	return got
 }
 
 func randomBytes(n int) []byte {

@@ -71,3 +71,8 @@ require (
 	gopkg.in/ini.v1 v1.67.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+require github.com/dewstack/dewstack/clients/harness v0.0.0
+
+// The suites' shared server harness lives next door.
+replace github.com/dewstack/dewstack/clients/harness => ../harness

@@ -16,23 +16,21 @@
 package terraform_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dewstack/dewstack/clients/harness"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
 	"github.com/hashicorp/terraform-plugin-sdk/v2/terraform"
 	"github.com/huaweicloud/terraform-provider-huaweicloud/huaweicloud/config"
 )
 
-const regionID = "cn-north-4"
+const regionID = harness.Region
 
 var (
 	banner map[string]string
@@ -44,47 +42,13 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	bin := os.Getenv("DEWSTACK_BIN")
-	if bin == "" {
-		fmt.Fprintln(os.Stderr, "DEWSTACK_BIN must name the dewstack binary")
-		return 2
-	}
-	dir, err := os.MkdirTemp("", "dewstack-tf-")
+	srv, err := harness.Start(harness.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	defer os.RemoveAll(dir)
-	stdout := filepath.Join(dir, "stdout.log")
-	out, err := os.Create(stdout)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--region", regionID)
-	cmd.Stdout = out
-	cmd.Stderr, _ = os.Create(filepath.Join(dir, "stderr.log"))
-	cmd.Env = cleanEnv()
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-		}
-	}()
-	if banner, err = waitBanner(stdout, 60*time.Second); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		stderr, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
-		fmt.Fprintln(os.Stderr, string(stderr))
-		return 2
-	}
+	defer srv.Stop()
+	banner = srv.Banner
 	if meta, err = providerConfig(banner); err != nil {
 		fmt.Fprintln(os.Stderr, "configuring the provider:", err)
 		return 2
@@ -183,54 +147,6 @@ func attr(t *testing.T, s *terraform.InstanceState, name, want string) {
 	if got := s.Attributes[name]; got != want {
 		t.Errorf("%s = %q, want %q (state: %v)", name, got, want, s.Attributes)
 	}
-}
-
-// cleanEnv is this process's environment without settings meant for other
-// dewstacks or SDK clients.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "DEWSTACK_") && !strings.HasPrefix(kv, "DEWSTACK_DATABASE_URL=") {
-			continue
-		}
-		if strings.HasPrefix(kv, "HUAWEICLOUD_SDK_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
-func waitBanner(path string, within time.Duration) (map[string]string, error) {
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if got := parseBanner(path); got["HUAWEICLOUD_SDK_PROJECT_ID"] != "" {
-			return got, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	text, _ := os.ReadFile(path)
-	return nil, fmt.Errorf("no complete banner within %s:\n%s", within, text)
-}
-
-func parseBanner(path string) map[string]string {
-	got := map[string]string{}
-	f, err := os.Open(path)
-	if err != nil {
-		return got
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "domain id"); ok {
-			got["domain id"] = strings.TrimSpace(v)
-		}
-		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok && strings.HasPrefix(line, "export ") {
-			got[k] = strings.Trim(v, `"'`)
-		}
-	}
-	return got
 }
 
 func unique(prefix string) string {

@@ -15,7 +15,8 @@ use crate::kms::store::KeyRecord;
 use crate::server::state::AppState;
 use zeroize::Zeroizing;
 
-async fn blocking<T: Send + 'static>(
+/// Runs work of milliseconds (RSA/SM2, a token call) off the async workers.
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, KmsError> + Send + 'static,
 ) -> Result<T, KmsError> {
     tokio::task::spawn_blocking(f)

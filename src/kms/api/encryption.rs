@@ -20,15 +20,6 @@ fn no_aad_for_asymmetric(aad: &[u8]) -> Result<(), KmsError> {
     }
 }
 
-/// Runs an RSA/SM2 operation (milliseconds of CPU) off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, KmsError> + Send + 'static,
-) -> Result<T, KmsError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| KmsError::Internal("crypto task failed".into()))?
-}
-
 /// Encrypts under the newest version of an enabled key that fits `alg`.
 pub async fn encrypt_under(
     app: &AppState,
@@ -66,7 +57,7 @@ impl EncryptJob {
     pub async fn run(self) -> Result<Vec<u8>, KmsError> {
         match self {
             EncryptJob::Done(ct) => Ok(ct),
-            EncryptJob::Asymmetric(f) => blocking(f).await,
+            EncryptJob::Asymmetric(f) => super::dispatch::blocking(f).await,
         }
     }
 }
@@ -109,7 +100,7 @@ pub async fn decrypt_under(
     let private = asymmetric::parse_private(key.key_spec, &material)?;
     let ct = ciphertext.to_vec();
     let rng = app.rng.clone();
-    blocking(move || asymmetric::decrypt(&rng, &private, alg, &ct)).await
+    super::dispatch::blocking(move || asymmetric::decrypt(&rng, &private, alg, &ct)).await
 }
 
 /// The key a ciphertext is for: symmetric blobs name their key (a given

@@ -1,0 +1,3 @@
+module github.com/dewstack/dewstack/clients/harness
+
+go 1.21
