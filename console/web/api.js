@@ -1,6 +1,8 @@
 // The console's only way to the server: dewstack's public API, with the
-// X-Auth-Token of a password sign-in. The token lives in this module's memory
-// only (never localStorage or a cookie), so closing or reloading the tab signs out.
+// X-Auth-Token of a password sign-in, or every request signed with an AK/SK
+// (sign.js). The token or the secret key lives in this module's memory only
+// (never localStorage or a cookie), so closing or reloading the tab signs out.
+import { importSecret, sign } from "./sign.js";
 
 let session = null;
 
@@ -23,25 +25,30 @@ function errorOf(status, body) {
   return new ApiError(status, String(code), String(msg));
 }
 
-async function send(method, path, { body, query, token } = {}) {
+async function send(method, path, { body, query, token, keys, projectId } = {}) {
   const url = new URL(path, window.location.origin);
   for (const [k, v] of Object.entries(query || {})) {
     if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, String(v));
   }
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token) headers["X-Auth-Token"] = token;
+  const headers = { accept: "application/json" };
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  if (text !== undefined) headers["content-type"] = "application/json";
+  if (token) headers["x-auth-token"] = token;
+  if (keys) {
+    if (projectId) headers["x-project-id"] = projectId;
+    await sign(keys, method, url, headers, text);
+  }
   const resp = await fetch(url, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: text,
     credentials: "omit",
     cache: "no-store",
   });
-  const text = await resp.text();
+  const answer = await resp.text();
   let data = null;
   try {
-    data = text ? JSON.parse(text) : null;
+    data = answer ? JSON.parse(answer) : null;
   } catch {
     data = null;
   }
@@ -66,6 +73,22 @@ export async function signIn({ domain, user, password, project }) {
   return session;
 }
 
+// Signs in with an access key: nothing is exchanged, every later request is
+// signed. A project given by name is looked up as the SDKs do
+// (GET /v3/projects?name=…).
+export async function signInWithKey({ ak, sk, project }) {
+  const keys = { ak: ak.trim(), key: await importSecret(sk.trim()) };
+  let proj = { id: project, name: project };
+  if (!PROJECT_ID.test(project)) {
+    const { data } = await send("GET", "/v3/projects", { query: { name: project }, keys });
+    const found = (data.projects || [])[0];
+    if (!found) throw new ApiError(404, "console", `no project named ${project} for this access key`);
+    proj = { id: found.id, name: found.name };
+  }
+  session = { keys, project: proj, user: { name: keys.ak, domain: { name: "access key" } } };
+  return session;
+}
+
 export function signOut() {
   session = null;
 }
@@ -78,6 +101,7 @@ export function current() {
 export async function call(method, path, opts = {}) {
   if (!session) throw new ApiError(401, "console", "not signed in");
   const p = path.replace("{project_id}", encodeURIComponent(session.project.id));
-  const { data } = await send(method, p, { ...opts, token: session.token });
+  const auth = session.keys ? { keys: session.keys, projectId: session.project.id } : { token: session.token };
+  const { data } = await send(method, p, { ...opts, ...auth });
   return data;
 }

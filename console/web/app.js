@@ -4,8 +4,9 @@ import { run, clearError, notice } from "./ui.js";
 import { kmsView } from "./kms.js";
 import { csmsView } from "./csms.js";
 import { vpcepView } from "./vpcep.js";
+import { trailView } from "./trail.js";
 
-const views = { kms: kmsView, csms: csmsView, vpcep: vpcepView };
+const views = { kms: kmsView, csms: csmsView, vpcep: vpcepView, trail: trailView };
 const $ = (id) => document.getElementById(id);
 
 function route() {
@@ -24,6 +25,7 @@ function route() {
 
 function showSignedIn(session) {
   $("sign-in").hidden = true;
+  $("key-sign-in").hidden = true;
   $("nav").hidden = false;
   $("who").hidden = false;
   $("view").hidden = false;
@@ -37,6 +39,8 @@ function showSignedOut() {
   $("view").hidden = true;
   $("nav").hidden = true;
   $("who").hidden = true;
+  $("key-sign-in").hidden = false;
+  $("key-sign-in").elements.sk.value = "";
   const f = $("sign-in");
   f.hidden = false;
   f.elements.password.value = "";
@@ -51,6 +55,17 @@ $("sign-in").addEventListener("submit", async (ev) => {
   const creds = Object.fromEntries(new FormData(f).entries());
   const res = await run(() => api.signIn(creds));
   f.elements.password.value = "";
+  if (res.ok) {
+    notice("");
+    showSignedIn(res.value);
+  }
+});
+$("key-sign-in").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target;
+  const creds = Object.fromEntries(new FormData(f).entries());
+  f.elements.sk.value = "";
+  const res = await run(() => api.signInWithKey(creds));
   if (res.ok) {
     notice("");
     showSignedIn(res.value);
