@@ -19,7 +19,9 @@ fn body_of(size: usize) -> Bytes {
 }
 
 fn main() -> AnyResult<()> {
-    let file = std::env::args().nth(1).ok_or("usage: bench_bare <sizes.tsv>")?;
+    let file = std::env::args()
+        .nth(1)
+        .ok_or("usage: bench_bare <sizes.tsv>")?;
     let mut answers: HashMap<(String, String), Bytes> = HashMap::new();
     for line in std::fs::read_to_string(file)?.lines() {
         let mut f = line.split('\t');

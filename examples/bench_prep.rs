@@ -213,10 +213,7 @@ async fn main() -> AnyResult<()> {
         ),
         (
             "DecryptData",
-            vec![post(
-                kms("decrypt-data"),
-                json!({"cipher_text": cipher}),
-            )],
+            vec![post(kms("decrypt-data"), json!({"cipher_text": cipher}))],
         ),
         (
             "DescribeKey",
@@ -312,7 +309,13 @@ async fn main() -> AnyResult<()> {
             // Replays hit the same URL; the bare server answers by URL.
             debug_assert!(reqs.iter().all(|r| r.path == reqs[0].path));
         }
-        let _ = writeln!(sizes, "{}\t{}\t{}", reqs[0].method, reqs[0].path, body.len());
+        let _ = writeln!(
+            sizes,
+            "{}\t{}\t{}",
+            reqs[0].method,
+            reqs[0].path,
+            body.len()
+        );
         let _ = writeln!(names, "{name}\t{}", reqs.len());
         std::fs::write(out.join(format!("{name}.lua")), lua_table(&c.host, reqs)?)?;
     }

@@ -52,6 +52,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     ));
     state.rotation_functions = std::sync::Arc::new(config.rotation_functions.clone());
     crate::kms::bootstrap(&state).await?;
+    crate::csms::bootstrap(&state).await?;
     if let Err(e) = crate::vpcep::bootstrap(&state).await {
         tracing::warn!(error = %e, "cannot reopen VPC endpoint forwarding");
     }
