@@ -36,6 +36,13 @@ pub struct Limits {
     /// default 256: forwarded connections open at once through one endpoint
     /// (all its ports together); further ones are accepted and closed at once.
     pub forward_max_connections_per_endpoint: usize,
+    /// default 100 (the cloud's CMK quota, KMS.1105 past it): keys a project
+    /// may hold, its default keys not counted. Raised for benchmarks and
+    /// large installations.
+    pub keys_per_project: usize,
+    /// default 500 (the cloud's secret quota, CSMS.0202 past it): secrets a
+    /// project may hold.
+    pub secrets_per_project: usize,
 }
 
 impl Default for Limits {
@@ -49,6 +56,8 @@ impl Default for Limits {
             forward_max_listeners: 1024,
             forward_max_connections: 2048,
             forward_max_connections_per_endpoint: 256,
+            keys_per_project: 100,
+            secrets_per_project: 500,
         }
     }
 }

@@ -35,6 +35,20 @@ use axum::Router;
 
 pub use jobs::sweep::{run_round, spawn_background, sweep, Swept};
 
+/// At start-up: counts the secrets of databases written before secrets were
+/// counted (once; later starts read one row).
+pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
+    let counted = app
+        .db
+        .tx(store::count_existing)
+        .await
+        .map_err(|e: error::CsmsError| anyhow::anyhow!("cannot count secrets: {e}"))?;
+    if counted > 0 {
+        tracing::info!(secrets = counted, "counted the secrets of every project");
+    }
+    Ok(())
+}
+
 /// A project's secrets by state, for the metrics sampler (`ops::inventory`);
 /// the secret quota bounds the read.
 pub async fn inventory(

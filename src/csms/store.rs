@@ -17,13 +17,15 @@
 use super::domain::{EventType, SecretState, Target};
 use super::error::CsmsError;
 use super::stages::Stages;
-use crate::store::{Tx, TxExt};
+use crate::store::{counts, Tx, TxExt};
+use count::{SECRETS, SECRET_COUNT};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub mod bound;
+mod count;
+pub use count::{count_existing, secret_count, secret_quota_reached};
 
-const SECRETS: &str = "csms_secrets";
 const SECRET_IDS: &str = "csms_secret_ids";
 const VERSIONS: &str = "csms_versions";
 pub(super) const DELETIONS: &str = "csms_deletions";
@@ -137,6 +139,7 @@ pub fn insert_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsE
         &key2(&secret.project_id, &secret.id),
         secret.name.as_bytes(),
     )?;
+    counts::add(tx, SECRET_COUNT, &secret.project_id, 1)?;
     save_secret(tx, secret)
 }
 
@@ -187,7 +190,9 @@ pub fn purge_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsEr
     }
     unindex(tx, secret)?;
     tx.delete(SECRET_IDS, &key2(p, &secret.id))?;
-    tx.delete(SECRETS, &key2(p, &secret.name))?;
+    if tx.delete(SECRETS, &key2(p, &secret.name))? {
+        counts::add(tx, SECRET_COUNT, p, -1)?;
+    }
     Ok(())
 }
 
@@ -225,17 +230,6 @@ pub fn check_subscriptions(
         load_event(tx, project, name)?;
     }
     Ok(())
-}
-
-/// Whether `project` holds `quota` secrets or more. Counts keys only (at most
-/// `quota` of them) and decodes no record; the same rows `all_secrets` reads,
-/// so it holds for databases written before it existed.
-pub fn secret_quota_reached(
-    tx: &mut dyn Tx,
-    project: &str,
-    quota: usize,
-) -> Result<bool, CsmsError> {
-    Ok(tx.scan(SECRETS, &format!("{project}/"), None, quota)?.len() >= quota)
 }
 
 /// Names of the secrets subscribed to `event`, in order, after `after`.

@@ -58,6 +58,17 @@ pub trait Engine: Send + Sync {
         false
     }
 
+    /// After a read that ran inline: the newest commit it may have seen that
+    /// is not durable yet (group commit), which the caller must wait for with
+    /// `wait_durable` (on a blocking thread) before it answers.
+    fn unsynced_commit(&self) -> Option<u64> {
+        None
+    }
+
+    fn wait_durable(&self, _seq: u64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Like `run`, for a body that only reads; it never commits anything.
     /// Engines may serve it from a read-only snapshot.
     fn run_read(

@@ -7,7 +7,9 @@
 //! and PostgreSQL share every rule above this file.
 
 pub mod b64;
+pub mod counts;
 mod engine;
+mod group_commit;
 mod postgres;
 mod range;
 pub mod snapshot;
@@ -219,7 +221,15 @@ impl Db {
     {
         if self.engine.reads_inline() {
             let engine = self.engine.as_ref();
-            return run_with(|body| engine.run_read(body), f);
+            let out = run_with(|body| engine.run_read(body), f);
+            // The snapshot may include a commit whose fsync is still under
+            // way: answer only once it is durable. Rare and short, but
+            // blocking, so off the async worker.
+            if let Some(seq) = engine.unsynced_commit() {
+                self.on_blocking_thread(move |engine| engine.wait_durable(seq).map_err(E::from))
+                    .await?;
+            }
+            return out;
         }
         self.on_blocking_thread(move |engine| run_with(|body| engine.run_read(body), f))
             .await

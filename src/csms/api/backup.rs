@@ -10,7 +10,6 @@
 use super::secrets::SecretPath;
 use crate::auth::Caller;
 use crate::common::body::Body;
-use crate::csms::domain::SECRET_QUOTA;
 use crate::csms::error::CsmsError;
 use crate::csms::store::{self, SecretRecord, VersionRecord};
 use crate::csms::values;
@@ -143,9 +142,10 @@ pub async fn restore(
     secret.kms_key_id = key_id;
     secret.update_ms = app.clock.now().timestamp_millis();
     let rng = app.rng.clone();
+    let quota = app.limits.secrets_per_project;
     app.db
         .tx(move |tx| {
-            if store::secret_quota_reached(tx, &project, SECRET_QUOTA)? {
+            if store::secret_quota_reached(tx, &project, quota)? {
                 return Err(CsmsError::SecretQuota);
             }
             let mut s = secret.clone();

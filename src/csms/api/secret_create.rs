@@ -4,7 +4,7 @@
 //! transaction that also checks the quota and the subscribed events.
 
 use crate::auth::Caller;
-use crate::csms::domain::{self, EventType, SecretState, SECRET_QUOTA};
+use crate::csms::domain::{self, EventType, SecretState};
 use crate::csms::error::CsmsError;
 use crate::csms::jobs::notify;
 use crate::csms::stages;
@@ -119,9 +119,10 @@ pub async fn create(
         expiry_notified: false,
     };
     let rng = app.rng.clone();
+    let quota = app.limits.secrets_per_project;
     app.db
         .tx(move |tx| {
-            if store::secret_quota_reached(tx, &project, SECRET_QUOTA)? {
+            if store::secret_quota_reached(tx, &project, quota)? {
                 return Err(CsmsError::SecretQuota);
             }
             store::check_subscriptions(tx, &project, &secret.event_subscriptions)?;

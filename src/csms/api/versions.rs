@@ -185,9 +185,11 @@ pub async fn show_secret_version(
     Path(path): Path<VersionPath>,
 ) -> Result<Json<ShowSecretVersionResponse>, CsmsError> {
     let project = caller.project().to_owned();
+    // A read snapshot, not a write transaction: on the embedded engine it
+    // runs on this thread and never queues behind a commit.
     let (secret, version) = app
         .db
-        .tx(move |tx| {
+        .read(move |tx| {
             let s = store::load_secret(tx, &project, &path.secret_name)?;
             let v = load_version(tx, &s, &path.version_id)?;
             Ok::<_, CsmsError>((s, v))

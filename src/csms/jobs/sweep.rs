@@ -252,6 +252,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_secret_count_follows_insert_and_purge_and_is_rebuilt_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path(), FixedClock::new(crate::testing::fixed_time()));
+        let counts = app
+            .db
+            .tx(|tx| {
+                let mut seen = Vec::new();
+                store::insert_secret(tx, &secret("a", 0))?;
+                store::insert_secret(tx, &secret("b", 0))?;
+                // A name already taken is refused and not counted.
+                assert!(store::insert_secret(tx, &secret("a", 0)).is_err());
+                seen.push(store::secret_count(tx, "proj")?);
+                store::purge_secret(tx, &secret("a", 0))?;
+                seen.push(store::secret_count(tx, "proj")?);
+                // Restoring a backup inserts the secret again.
+                store::insert_secret(tx, &secret("a", 0))?;
+                seen.push(store::secret_count(tx, "proj")?);
+                // As written before secrets were counted: rebuilt from the rows.
+                tx.delete("counts", "csms_secrets/proj")?;
+                seen.push(store::secret_count(tx, "proj")?);
+                seen.push(store::count_existing(tx)? as u64);
+                seen.push(store::secret_count(tx, "proj")?);
+                seen.push(store::count_existing(tx)? as u64);
+                Ok::<_, CsmsError>(seen)
+            })
+            .await
+            .unwrap();
+        assert_eq!(counts, [2, 1, 2, 0, 2, 2, 0]);
+    }
+
+    #[tokio::test]
     async fn scheduled_deletions_and_expiries_happen_when_due() {
         let dir = tempfile::tempdir().unwrap();
         let clock = FixedClock::new(crate::testing::fixed_time());

@@ -6,7 +6,7 @@ use crate::common::body::Body;
 use crate::common::paging;
 use crate::kms::access::{self, Requester};
 use crate::kms::domain::grants::op;
-use crate::kms::domain::limits::{CMK_QUOTA, GRANTS_PER_KEY_QUOTA};
+use crate::kms::domain::limits::GRANTS_PER_KEY_QUOTA;
 use crate::kms::domain::{self, KeySpec, KeyState, NewKey};
 use crate::kms::error::KmsError;
 use crate::kms::store::{self, KeyRecord};
@@ -33,14 +33,11 @@ pub async fn create_key(
     let key =
         super::provision::new_record(&app, &caller.domain_id, caller.project(), new, false).await?;
     let record = key.clone();
+    let quota = app.limits.keys_per_project;
     let inserted = app
         .db
         .tx(move |tx| {
-            let used = store::list(tx, &record.project_id)?
-                .iter()
-                .filter(|k| !k.default_key)
-                .count();
-            if used >= CMK_QUOTA {
+            if store::count(tx, &record.project_id)? >= quota as u64 {
                 return Err(KmsError::KeyQuotaExceeded);
             }
             if access::in_token(&record) {
@@ -300,8 +297,8 @@ pub async fn show_user_quotas(
     let project = caller.project().to_owned();
     let (keys, most_grants) = app
         .db
-        .tx(move |tx| {
-            let keys = store::list(tx, &project)?;
+        .read(move |tx| {
+            let keys = store::count(tx, &project)?;
             // The grant quota holds per key, so the key closest to it is what is used.
             Ok::<_, KmsError>((
                 keys,
@@ -314,8 +311,8 @@ pub async fn show_user_quotas(
             resources: vec![
                 QuotaResource {
                     kind: "CMK".into(),
-                    used: keys.iter().filter(|k| !k.default_key).count() as i64,
-                    quota: CMK_QUOTA as i64,
+                    used: keys as i64,
+                    quota: app.limits.keys_per_project as i64,
                 },
                 QuotaResource {
                     kind: "grant_per_CMK".into(),

@@ -106,6 +106,14 @@ pub async fn ensure_default_key(
 /// Every project has `kms/default` from the start; key records written
 /// before key versions had rows of their own are migrated first.
 pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
+    let counted = app
+        .db
+        .tx(store::count_existing)
+        .await
+        .map_err(|e: KmsError| anyhow::anyhow!("cannot count keys: {e}"))?;
+    if counted > 0 {
+        tracing::info!(keys = counted, "counted the keys of every project");
+    }
     let moved = upgrade_key_records(app)
         .await
         .map_err(|e| anyhow::anyhow!("cannot migrate key versions: {e}"))?;

@@ -1,7 +1,6 @@
 //! Quotas and fixed bounds that several parts of KMS share.
 
-/// Keys per project, default keys not counted.
-pub const CMK_QUOTA: usize = 100;
+// Keys per project: `[limits] keys_per_project` (config/limits.rs).
 pub const GRANTS_PER_KEY_QUOTA: i64 = 100;
 
 /// Alias resources (CreateAlias) per key and per project. The cloud

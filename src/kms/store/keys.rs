@@ -10,7 +10,7 @@ use super::versions::{self, KeyVersion};
 use crate::kms::domain::limits::{DAY_MS, DEFAULT_INTERVAL_DAYS, MAX_KEY_VERSIONS};
 use crate::kms::domain::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::error::KmsError;
-use crate::store::{DecodeCache, Tx, TxExt};
+use crate::store::{counts, DecodeCache, Tx, TxExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -18,6 +18,8 @@ const KEYS: &str = "kms_keys";
 const ALIASES: &str = "kms_aliases";
 /// Global `key_id → project_id`, so a grantee can find a key of another project.
 const KEY_INDEX: &str = "kms_key_index";
+/// Per project: its keys, default keys not counted (the CMK quota).
+const KEY_COUNT: &str = "kms_keys";
 
 /// A key as stored. Each version's material is sealed under the root key with
 /// the key id as associated data; it is never plaintext outside memory. The
@@ -208,6 +210,9 @@ pub fn save(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     store_versions(tx, old.as_ref(), key)?;
     if old.is_none() {
         index_owner(tx, key)?;
+        if !key.default_key {
+            counts::add(tx, KEY_COUNT, &key.project_id, 1)?;
+        }
     }
     if let (KeyState::PendingDeletion, Some(due)) = (key.key_state, key.scheduled_deletion_ms) {
         schedules::add(tx, DELETIONS, due, &key.project_id, &key.key_id)?;
@@ -230,6 +235,21 @@ pub fn rename(tx: &mut dyn Tx, key: &mut KeyRecord, new_alias: String) -> Result
     save(tx, key)
 }
 
+/// The project's keys that count against its quota (default keys do not).
+pub fn count(tx: &mut dyn Tx, project: &str) -> Result<u64, KmsError> {
+    Ok(counts::get(tx, KEY_COUNT, project)?)
+}
+
+/// Computes the key counts of keys stored before they were counted (once).
+pub fn count_existing(tx: &mut dyn Tx) -> Result<usize, KmsError> {
+    Ok(counts::rebuild(tx, KEY_COUNT, KEYS, |row, bytes| {
+        let key: KeyRecord = serde_json::from_slice(bytes).ok()?;
+        (!key.default_key)
+            .then(|| counts::project_prefix(row))
+            .flatten()
+    })?)
+}
+
 /// All keys of a project, oldest first.
 pub fn list(tx: &mut dyn Tx, project: &str) -> Result<Vec<KeyRecord>, KmsError> {
     let mut keys: Vec<KeyRecord> = tx
@@ -247,7 +267,9 @@ pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     if let Some(due) = key.scheduled_deletion_ms {
         schedules::remove(tx, DELETIONS, due, &key.project_id, &key.key_id)?;
     }
-    tx.delete(KEYS, &key_of(&key.project_id, &key.key_id))?;
+    if tx.delete(KEYS, &key_of(&key.project_id, &key.key_id))? && !key.default_key {
+        counts::add(tx, KEY_COUNT, &key.project_id, -1)?;
+    }
     reindex(tx, Some(key), None)?;
     super::grants::purge_key(tx, &key.project_id, &key.key_id)?;
     super::imports::forget(tx, &key.project_id, &key.key_id)?;

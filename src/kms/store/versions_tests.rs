@@ -312,3 +312,56 @@ async fn the_same_holds_on_postgres() {
     old_shape_scenario(&app).await;
     purge_scenario(&app).await;
 }
+
+/// The CMK count (the quota check's one row) follows inserts, saves and
+/// purges in their transactions; default keys are not counted; a database
+/// whose counts were never computed gets them from the records once.
+#[tokio::test]
+async fn key_count_follows_insert_save_and_purge() {
+    let (app, _dir) = app();
+    let count = |app: &AppState| {
+        let db = app.db.clone();
+        async move { db.read(|tx| store::count(tx, PROJECT_ID)).await.unwrap() }
+    };
+    assert_eq!(count(&app).await, 0);
+    provision::ensure_default_key(&app, DOMAIN_ID, PROJECT_ID, "kms")
+        .await
+        .unwrap();
+    assert_eq!(count(&app).await, 0, "a default key is not counted");
+    let a = stored(&app).await;
+    let b = stored(&app).await;
+    assert_eq!(count(&app).await, 2);
+    // A save of an existing key (a rotation) does not count it again.
+    rotate(&app, &a, 2).await;
+    assert_eq!(count(&app).await, 2);
+    let gone = b.clone();
+    app.db.tx(move |tx| store::purge(tx, &gone)).await.unwrap();
+    assert_eq!(count(&app).await, 1);
+    // A failed transaction moves nothing.
+    let c = stored(&app).await;
+    let again = c.clone();
+    let refused: Result<(), KmsError> = app
+        .db
+        .tx(move |tx| {
+            store::purge(tx, &again)?;
+            Err(KmsError::KeyQuotaExceeded)
+        })
+        .await;
+    assert!(refused.is_err());
+    assert_eq!(count(&app).await, 2);
+    // Counts dropped as if written by a version before they existed: the
+    // start-up pass computes them from the records, once.
+    app.db
+        .tx(|tx| {
+            tx.delete("counts", &format!("kms_keys/{PROJECT_ID}"))?;
+            tx.delete("counts_ready", "kms_keys")?;
+            Ok::<_, KmsError>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(count(&app).await, 0);
+    let read = app.db.tx(store::count_existing).await.unwrap();
+    assert_eq!(read, 3, "two keys and the default key were read");
+    assert_eq!(count(&app).await, 2);
+    assert_eq!(app.db.tx(store::count_existing).await.unwrap(), 0);
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""bench/run's report: the table on stdout, the results as JSON and a bar chart
+as SVG (standard library only). Usage: report.py results.jsonl OUT --meta JSON
+writes OUT.json and OUT.svg."""
+import argparse
+import json
+import sys
+
+GOAL = {"BatchCreateKmsTags": 0.3, "CreateKey": 0.3, "CreateSecret": 0.3, "PutSecret": 0.3}
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    return rows
+
+
+def summarize(rows, meta):
+    out = []
+    for r in rows:
+        b, d = r["bare"], r["dewstack"]
+        errors = d["non2xx"] + d["socket_errors"] + b["non2xx"] + b["socket_errors"]
+        cpu_us = r["dewstack_cpu_ticks"] * 1e6 / meta.get("clk_tck", 100) / max(d["requests"], 1)
+        ratio = d["rps"] / b["rps"] if b["rps"] else 0.0
+        out.append({
+            "path": r["path"],
+            "bare_rps": round(b["rps"], 1),
+            "dewstack_rps": round(d["rps"], 1),
+            "ratio": round(ratio, 3),
+            "goal": GOAL.get(r["path"], 0.5),
+            "bare_p50_us": b["p50_us"], "bare_p99_us": b["p99_us"],
+            "dewstack_p50_us": d["p50_us"], "dewstack_p99_us": d["p99_us"],
+            "errors": errors,
+            "dewstack_cpu_us_per_req": round(cpu_us, 1),
+            "dewstack_rss_kib": r.get("dewstack_rss_kib"),
+            "distinct_requests": r.get("distinct_requests"),
+        })
+    return out
+
+
+def table(rows):
+    head = f"{'path':<20} {'bare req/s':>10} {'dew req/s':>10} {'ratio':>6} {'goal':>5} " \
+           f"{'bare p50/p99 ms':>16} {'dew p50/p99 ms':>16} {'cpu us/req':>10} {'errors':>6}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r['path']:<20} {r['bare_rps']:>10.0f} {r['dewstack_rps']:>10.0f} {r['ratio']:>6.2f} "
+            f"{r['goal']:>5.1f} {r['bare_p50_us']/1000:>7.2f}/{r['bare_p99_us']/1000:<8.2f} "
+            f"{r['dewstack_p50_us']/1000:>7.2f}/{r['dewstack_p99_us']/1000:<8.2f} "
+            f"{r['dewstack_cpu_us_per_req']:>10.1f} {r['errors']:>6}")
+    return "\n".join(lines)
+
+
+def esc(s):
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def svg(rows, meta):
+    """Horizontal bars: the ratio to bare HTTP per path, with the goal marked."""
+    bar_h, gap, left, width, top = 18, 10, 170, 420, 50
+    h = top + len(rows) * (bar_h + gap) + 40
+    w = left + width + 120
+    x = lambda v: left + min(v, 1.2) / 1.2 * width
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{w}" height="{h}" fill="white"/>',
+        f'<text x="10" y="20" font-size="14" font-weight="bold">dewstack req/s ÷ bare axum req/s '
+        f'(wrk, {meta.get("connections")} connections)</text>',
+        f'<text x="10" y="38" fill="#555">{esc(meta.get("machine"))}, {meta.get("cores")} cores, '
+        f'{esc(meta.get("date"))}, {meta.get("seconds")} s per path and server</text>',
+    ]
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<line x1="{x(t):.1f}" y1="{top - 4}" x2="{x(t):.1f}" y2="{h - 30}" stroke="#ddd"/>')
+        parts.append(f'<text x="{x(t):.1f}" y="{h - 16}" text-anchor="middle" fill="#555">{t:.2f}</text>')
+    for i, r in enumerate(rows):
+        y = top + i * (bar_h + gap)
+        ok = r["ratio"] >= r["goal"] and r["errors"] == 0
+        color = "#3a7d44" if ok else "#c0392b"
+        parts.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{esc(r["path"])}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{x(r["ratio"]) - left:.1f}" height="{bar_h}" fill="{color}"/>')
+        parts.append(f'<line x1="{x(r["goal"]):.1f}" y1="{y - 2}" x2="{x(r["goal"]):.1f}" y2="{y + bar_h + 2}" '
+                     f'stroke="black" stroke-width="2"/>')
+        parts.append(f'<text x="{x(min(r["ratio"], 1.2)) + 6:.1f}" y="{y + 13}">{r["ratio"]:.2f} '
+                     f'({r["dewstack_rps"]:.0f}/s)</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("out")
+    ap.add_argument("--meta", default="{}")
+    a = ap.parse_args()
+    meta = json.loads(a.meta)
+    rows = summarize(load(a.results), meta)
+    print(table(rows))
+    print(f"start-up {meta.get('startup_ms')} ms; RSS idle {meta.get('rss_idle_kib', 0) / 1024:.1f} MiB, "
+          f"peak {meta.get('rss_peak_kib', 0) / 1024:.1f} MiB, after {meta.get('rss_after_kib', 0) / 1024:.1f} MiB")
+    with open(a.out + ".json", "w") as f:
+        json.dump({"meta": meta, "paths": rows}, f, indent=1)
+        f.write("\n")
+    with open(a.out + ".svg", "w") as f:
+        f.write(svg(rows, meta))
+    print(f"wrote {a.out}.json and {a.out}.svg")
+    bad = [r["path"] for r in rows if r["errors"]]
+    if bad:
+        print(f"errors on: {', '.join(bad)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
