@@ -4,6 +4,7 @@ restored dewstack decrypts old ciphertexts and reads old secret values (docs/ope
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import subprocess
 
@@ -17,6 +18,10 @@ from test_ops import _root_env
 
 
 def _cmd(*args, env=None):
+    # The servers here keep their state in their data dirs (shared_database=False),
+    # so the commands must not pick up the PostgreSQL pass's DEWSTACK_DATABASE_URL.
+    if env is None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEWSTACK_")}
     return subprocess.run([str(support.dewstack_bin()), *args], capture_output=True, text=True,
                           timeout=120, env=env)
 
