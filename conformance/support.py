@@ -510,6 +510,16 @@ class DewstackServer:
 # ---------------------------------------------------------------------------------------
 # SDK client construction
 # ---------------------------------------------------------------------------------------
+def tls_server(base: Path, name: str) -> DewstackServer:
+    """A started dewstack of its own (embedded storage) serving HTTPS next to HTTP,
+    with the CA it generated in its banner (DEWSTACK_CA_FILE)."""
+    srv = DewstackServer(base / "data", base / "logs", name=name,
+                         identity_env={"DEWSTACK_TLS_LISTEN": "127.0.0.1:0"},
+                         shared_database=False)
+    srv.start()
+    return srv
+
+
 def http_config():
     from huaweicloudsdkcore.http.http_config import HttpConfig
 

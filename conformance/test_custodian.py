@@ -162,11 +162,7 @@ def test_custodian_sees_only_its_project(server, tenant, acme_identity, make_kms
 
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("dewstack-c7n-tls")
-    srv = support.DewstackServer(base / "data", base / "logs", name="c7n-tls",
-                                 identity_env={"DEWSTACK_TLS_LISTEN": "127.0.0.1:0"},
-                                 shared_database=False)
-    srv.start()
+    srv = support.tls_server(tmp_path_factory.mktemp("dewstack-c7n-tls"), "c7n-tls")
     yield srv
     srv.stop()
 

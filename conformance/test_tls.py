@@ -21,11 +21,7 @@ import support
 
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("dewstack-tls")
-    srv = support.DewstackServer(base / "data", base / "logs", name="tls",
-                                 identity_env={"DEWSTACK_TLS_LISTEN": "127.0.0.1:0"},
-                                 shared_database=False)
-    srv.start()
+    srv = support.tls_server(tmp_path_factory.mktemp("dewstack-tls"), "tls")
     yield srv
     srv.stop()
 
