@@ -245,9 +245,12 @@ pub const RESOURCE_FIELDS: &[&str] = &[
 /// Body fields naming the resource by name.
 pub const NAME_FIELDS: &[&str] = &["key_alias", "alias", "name", "secret.name", "service_name"];
 
-/// The audit entry of an operation, if it is audited.
+/// The audit entry of an operation, if it is audited. Every request of the
+/// three services asks, audited or not: one hash lookup, not a scan.
 pub fn audited(name: &str) -> Option<&'static Audited> {
-    AUDITED.iter().find(|a| a.name == name)
+    static BY_NAME: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static Audited>> =
+        std::sync::LazyLock::new(|| AUDITED.iter().map(|a| (a.name, a)).collect());
+    BY_NAME.get(name).copied()
 }
 
 #[cfg(test)]
