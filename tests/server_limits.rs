@@ -97,6 +97,56 @@ async fn idle_keep_alive_connections_are_closed() {
     );
 }
 
+/// A client that reuses a keep-alive connection after a pause longer than the
+/// header timeout must find it open: closing it then races the client's next
+/// request (the Terraform provider polls every 10 s, the default timeout).
+#[tokio::test]
+async fn a_quiet_keep_alive_connection_outlives_the_header_timeout() {
+    let limits = Limits {
+        header_read_timeout_secs: 1,
+        idle_timeout_secs: 30,
+        ..Limits::default()
+    };
+    let (_server, addr, _stop) = listen(limits).await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(HEALTH).await.unwrap();
+    let head = read_head(&mut s, Duration::from_secs(2)).await.unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        closed_within(&mut s, Duration::from_millis(2500))
+            .await
+            .is_err(),
+        "a keep-alive connection was closed by the header timeout while quiet"
+    );
+    s.write_all(HEALTH).await.unwrap();
+    let head = read_head(&mut s, Duration::from_secs(2)).await.unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+}
+
+/// The header timeout still holds for the second request on a connection:
+/// its clock starts with that request's first byte.
+#[tokio::test]
+async fn slow_headers_of_a_later_request_are_cut_off() {
+    let limits = Limits {
+        header_read_timeout_secs: 1,
+        idle_timeout_secs: 30,
+        ..Limits::default()
+    };
+    let (_server, addr, _stop) = listen(limits).await;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(HEALTH).await.unwrap();
+    let head = read_head(&mut s, Duration::from_secs(2)).await.unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: dew")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut s, Duration::from_secs(4)).await.is_ok(),
+        "a client that never finishes its second request keeps its connection"
+    );
+}
+
 #[tokio::test]
 async fn a_stalled_body_is_cut_off() {
     let limits = Limits {

@@ -2,12 +2,14 @@
 //! authenticated: at most `max_connections` connections are served at once
 //! (the rest wait in the kernel's listen queue, so a flood of connections
 //! delays new clients but cannot exhaust file descriptors), each connection
-//! gets `header_read_timeout` to deliver a request's headers and is closed
-//! after `idle_timeout` with no request in flight. On shutdown every connection
+//! gets `header_read_timeout` to deliver a request's headers (from the accept,
+//! or from the first byte of each later request: `header_clock`) and is
+//! closed after `idle_timeout` with no request in flight. On shutdown every connection
 //! finishes the request it is serving, then closes; `run` returns when all have.
 //! HTTPS connections (`Listener::tls`) are held to the same limits, the TLS
 //! handshake counting against the header timeout.
 
+use super::header_clock::{HeaderClock, Watched};
 use crate::config::Limits;
 use axum::Router;
 use hyper::server::conn::http1::Builder;
@@ -47,11 +49,12 @@ pub async fn run_all(
     let max = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);
     let slots = Arc::new(Semaphore::new(max));
     let mut builder = Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(secs(limits.header_read_timeout_secs));
+    // hyper's header timeout would also run between requests (see
+    // `header_clock`); ours replaces it.
+    builder.timer(TokioTimer::new()).header_read_timeout(None);
     let conn = Arc::new(ConnLimits {
         builder,
+        header: secs(limits.header_read_timeout_secs),
         idle: secs(limits.idle_timeout_secs),
         // A TLS handshake is part of getting a request in: it gets the
         // header timeout (10 s when that is switched off, so that a client
@@ -66,6 +69,7 @@ pub async fn run_all(
 
 struct ConnLimits {
     builder: Builder,
+    header: Option<Duration>,
     idle: Option<Duration>,
     handshake: Duration,
 }
@@ -146,31 +150,40 @@ async fn serve_one<S>(
     stream: S,
     peer: Option<std::net::SocketAddr>,
     app: Router,
-    conn: &ConnLimits,
+    limits: &ConnLimits,
     mut stop: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (builder, idle) = (&conn.builder, conn.idle);
     // The peer, for handlers that care who is on the other end (`/metrics`).
     let peer = peer.map(axum::extract::ConnectInfo);
     let (busy_tx, busy_rx) = watch::channel(0usize);
-    let busy_tx = Arc::new(busy_tx);
+    let clock = HeaderClock::new();
+    let busy = Arc::new(BusyCount {
+        tx: busy_tx,
+        clock: clock.clone(),
+    });
     let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
         if let Some(peer) = peer {
             req.extensions_mut().insert(peer);
         }
-        let guard = Busy::enter(&busy_tx);
+        let guard = Busy::enter(&busy);
         let mut app = app.clone();
         async move {
             let _guard = guard;
             tower::Service::call(&mut app, req).await
         }
     });
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let io = TokioIo::new(Watched::new(stream, clock.clone()));
+    let conn = limits.builder.serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
-    let idle = idle_for(busy_rx, idle);
+    let idle = idle_for(busy_rx, limits.idle);
     let mut idle = std::pin::pin!(idle);
+    // While the header clock runs: the request count it was started at.
+    let header_limit = limits.header.unwrap_or(Duration::MAX);
+    let mut header_since = limits.header.map(|_| clock.started());
+    let header_due = tokio::time::sleep(header_limit.min(FAR));
+    let mut header_due = std::pin::pin!(header_due);
     let mut closing = *stop.borrow();
     if closing {
         conn.as_mut().graceful_shutdown();
@@ -183,6 +196,18 @@ async fn serve_one<S>(
                 }
                 return;
             }
+            _ = clock.next_request_begins(), if header_since.is_none() && limits.header.is_some() => {
+                header_since = Some(clock.started());
+                header_due.as_mut().reset(tokio::time::Instant::now() + header_limit);
+            }
+            _ = &mut header_due, if header_since.is_some() => {
+                if header_since.is_some_and(|mark| !clock.answered_since(mark)) {
+                    // As hyper's own timeout does: close without an answer.
+                    tracing::debug!("request headers not delivered in time");
+                    return;
+                }
+                header_since = None;
+            }
             _ = &mut idle, if !closing => {
                 closing = true;
                 conn.as_mut().graceful_shutdown();
@@ -194,6 +219,9 @@ async fn serve_one<S>(
         }
     }
 }
+
+/// A sleep that stands for "not armed" must still be a valid deadline.
+const FAR: Duration = Duration::from_secs(86_400 * 365);
 
 /// Resolves once the connection has had no request in flight for `timeout`.
 async fn idle_for(mut busy: watch::Receiver<usize>, timeout: Option<Duration>) {
@@ -215,18 +243,27 @@ async fn idle_for(mut busy: watch::Receiver<usize>, timeout: Option<Duration>) {
     }
 }
 
+/// A connection's requests in flight, for the idle timer and the header
+/// clock.
+struct BusyCount {
+    tx: watch::Sender<usize>,
+    clock: Arc<HeaderClock>,
+}
+
 /// Counts a request in flight on its connection while alive.
-struct Busy(Arc<watch::Sender<usize>>);
+struct Busy(Arc<BusyCount>);
 
 impl Busy {
-    fn enter(tx: &Arc<watch::Sender<usize>>) -> Self {
-        tx.send_modify(|n| *n += 1);
-        Self(tx.clone())
+    fn enter(count: &Arc<BusyCount>) -> Self {
+        count.clock.request_started();
+        count.tx.send_modify(|n| *n += 1);
+        Self(count.clone())
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.send_modify(|n| *n = n.saturating_sub(1));
+        self.0.tx.send_modify(|n| *n = n.saturating_sub(1));
+        self.0.clock.request_done();
     }
 }
