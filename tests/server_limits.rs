@@ -97,21 +97,29 @@ async fn idle_keep_alive_connections_are_closed() {
     );
 }
 
-/// A client that reuses a keep-alive connection after a pause longer than the
-/// header timeout must find it open: closing it then races the client's next
-/// request (the Terraform provider polls every 10 s, the default timeout).
-#[tokio::test]
-async fn a_quiet_keep_alive_connection_outlives_the_header_timeout() {
+/// A keep-alive connection (header timeout 1 s, idle 30 s) that has had one
+/// request answered.
+async fn answered_once_with_header_timeout_1s(
+) -> (TestServer, tokio::sync::watch::Sender<bool>, TcpStream) {
     let limits = Limits {
         header_read_timeout_secs: 1,
         idle_timeout_secs: 30,
         ..Limits::default()
     };
-    let (_server, addr, _stop) = listen(limits).await;
+    let (server, addr, stop) = listen(limits).await;
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(HEALTH).await.unwrap();
     let head = read_head(&mut s, Duration::from_secs(2)).await.unwrap();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    (server, stop, s)
+}
+
+/// A client that reuses a keep-alive connection after a pause longer than the
+/// header timeout must find it open: closing it then races the client's next
+/// request (the Terraform provider polls every 10 s, the default timeout).
+#[tokio::test]
+async fn a_quiet_keep_alive_connection_outlives_the_header_timeout() {
+    let (_server, _stop, mut s) = answered_once_with_header_timeout_1s().await;
     assert!(
         closed_within(&mut s, Duration::from_millis(2500))
             .await
@@ -127,16 +135,7 @@ async fn a_quiet_keep_alive_connection_outlives_the_header_timeout() {
 /// its clock starts with that request's first byte.
 #[tokio::test]
 async fn slow_headers_of_a_later_request_are_cut_off() {
-    let limits = Limits {
-        header_read_timeout_secs: 1,
-        idle_timeout_secs: 30,
-        ..Limits::default()
-    };
-    let (_server, addr, _stop) = listen(limits).await;
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(HEALTH).await.unwrap();
-    let head = read_head(&mut s, Duration::from_secs(2)).await.unwrap();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (_server, _stop, mut s) = answered_once_with_header_timeout_1s().await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     s.write_all(b"GET /health HTTP/1.1\r\nHost: dew")
         .await
