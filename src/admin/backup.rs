@@ -227,4 +227,53 @@ mod tests {
             assert!(rows_of(&Source::of(c.path(), None)).is_empty());
         }
     }
+
+    /// The same file format across engines: PostgreSQL → backup → SQLite,
+    /// and that SQLite's backup → a fresh PostgreSQL, row for row.
+    #[test]
+    fn backups_cross_between_postgres_and_sqlite_row_for_row() {
+        let Some(url) = crate::testing::fresh_postgres_database("backup_postgres") else {
+            return;
+        };
+        let pg = Db::open(Path::new("."), Some(&url)).unwrap();
+        pg.tx_blocking(|tx| {
+            for i in 0..700 {
+                tx.put(
+                    "keys",
+                    &format!("p/{i:05}"),
+                    format!("sealed-{i}").as_bytes(),
+                )?;
+            }
+            tx.put("secrets", "s", &[0, 255, 7])
+        })
+        .unwrap();
+        let pg_source = Source::of(Path::new("."), Some(&url));
+        let dir = tempfile::tempdir().unwrap();
+        let from_pg = dir.path().join("from-pg.jsonl");
+        assert_eq!(backup(&pg_source, &from_pg).unwrap(), 701);
+        assert!(std::fs::read_to_string(&from_pg)
+            .unwrap()
+            .starts_with("{\"format\":\"dewstack-backup\",\"version\":1,\"engine\":\"postgres\"}"));
+
+        let lite = tempfile::tempdir().unwrap();
+        let lite_db = Db::open(lite.path(), None).unwrap();
+        let lite_source = Source::of(lite.path(), None);
+        assert_eq!(
+            restore(&lite_db, &lite_source, &from_pg, false).unwrap(),
+            701
+        );
+        assert_eq!(rows_of(&lite_source), rows_of(&pg_source));
+
+        let from_lite = dir.path().join("from-lite.jsonl");
+        assert_eq!(backup(&lite_source, &from_lite).unwrap(), 701);
+        let Some(url2) = crate::testing::fresh_postgres_database("backup_postgres") else {
+            return;
+        };
+        let pg2 = Db::open(Path::new("."), Some(&url2)).unwrap();
+        let pg2_source = Source::of(Path::new("."), Some(&url2));
+        let refused = restore(&pg, &pg_source, &from_lite, false).unwrap_err();
+        assert!(refused.to_string().contains("--force"), "{refused}");
+        assert_eq!(restore(&pg2, &pg2_source, &from_lite, false).unwrap(), 701);
+        assert_eq!(rows_of(&pg2_source), rows_of(&pg_source));
+    }
 }
