@@ -51,7 +51,7 @@ def _root_env(root: Identity) -> dict:
 # KMS allows 100 customer keys per project (KMS.1105), and several tests count keys, so
 # every test that creates keys gets a fresh project of its own: the "pool" domain declares
 # POOL_SIZE projects, handed out one per test by the ``tenant`` fixture.
-POOL_SIZE = 400
+POOL_SIZE = 500
 
 
 @pytest.fixture(scope="session")

@@ -96,6 +96,15 @@ pub const AUDITED: &[Audited] = &[
     op("DeleteKeyStore", "keystore", NONE),
     op("EnableKeyStore", "keystore", NONE),
     op("DisableKeyStore", "keystore", NONE),
+    op("CreateAccessPoint", "access_point", &["keyspace_id", "access_point_name", "type", "identity", "cluster_id", "description"]),
+    op("DeleteAccessPoint", "access_point", NONE),
+    op("EnableAccessPoint", "access_point", NONE),
+    op("DisableAccessPoint", "access_point", NONE),
+    // It hands out (and removes) the private key: the key itself is never recorded.
+    op("DownloadAccessPointPrivateKey", "access_point", NONE),
+    op("CreateKeyPolicy", "key_policy", &["keyspace_id", "policy_name", "policy", "description"]),
+    op("UpdateKeyPolicy", "key_policy", &["policy", "description"]),
+    op("DeleteKeyPolicy", "key_policy", NONE),
     op("UpdateKeyDescription", "key", &["key_id", "key_description", SEQ]),
     op("UpdateKeyAlias", "key", &["key_id", "key_alias", SEQ]),
     op("BatchCreateKmsTags", "key", TAGS),
@@ -228,6 +237,8 @@ pub const RESOURCE_PARAMS: &[&str] = &[
     "vpc_endpoint_service_id",
     "vpc_endpoint_id",
     "keystore_id",
+    "access_point_id",
+    "policy_id",
     "resource_id",
 ];
 
@@ -239,11 +250,21 @@ pub const RESOURCE_FIELDS: &[&str] = &[
     "key_info.key_id",
     "keystore.keystore_id",
     "secret.id",
+    "access_point_id",
+    "policy_id",
     "id",
 ];
 
 /// Body fields naming the resource by name.
-pub const NAME_FIELDS: &[&str] = &["key_alias", "alias", "name", "secret.name", "service_name"];
+pub const NAME_FIELDS: &[&str] = &[
+    "key_alias",
+    "alias",
+    "name",
+    "secret.name",
+    "service_name",
+    "access_point_name",
+    "policy_name",
+];
 
 /// The audit entry of an operation, if it is audited. Every request of the
 /// three services asks, audited or not: one hash lookup, not a scan.

@@ -32,6 +32,9 @@ pub struct Caller {
     pub project_id: Option<String>,
     /// Set for AK/SK callers.
     pub access_key: Option<String>,
+    /// The KMS access point the request proved it came through
+    /// (`kms::keyspaces::verify_access_point`); `None` until then.
+    pub access_point: Option<String>,
 }
 
 impl Caller {
@@ -236,6 +239,7 @@ async fn authenticate(
         user_id: principal.user_id,
         project_id: path_project,
         access_key,
+        access_point: None,
     });
     if unsigned_payload {
         parts.extensions.insert(UnsignedPayload);

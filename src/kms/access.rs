@@ -6,7 +6,9 @@
 //! now, and `newest` (the current version, held in the key record) and
 //! `material` (any version a ciphertext names; older ones are rows of their
 //! own, read only then) unseal a version. `key_named_by_blob` and
-//! `usable_key_tx` go through the same rule. Administration of the caller's
+//! `usable_key_tx` go through the same rule, which also evaluates the key
+//! policies of the key's key space (`policy_gate`, `domain::policy`): a key
+//! outside any key space costs one tag lookup, nothing more. Administration of the caller's
 //! own keys (rotation, import) reads and changes them with `own_key` and
 //! `change_own_key`.
 //!
@@ -23,10 +25,11 @@
 use crate::auth::Caller;
 use crate::kms::crypto::blob;
 use crate::kms::domain::grants::decide;
+use crate::kms::domain::policy;
 use crate::kms::domain::usable::check_usable;
 use crate::kms::domain::KeyUsage;
 use crate::kms::error::KmsError;
-use crate::kms::store::{self, grants, versions, KeyRecord, KeyVersion};
+use crate::kms::store::{self, grants, keyspaces, versions, KeyRecord, KeyVersion};
 use crate::server::state::AppState;
 use crate::store::Tx;
 use std::collections::HashMap;
@@ -55,11 +58,16 @@ pub struct Requester {
     user_id: String,
     domain_id: String,
     through_grants: bool,
+    /// The access point the caller proved it came through, if any.
+    access_point: Option<String>,
 }
 
 impl Requester {
     pub fn caller(caller: &Caller) -> Self {
-        Self::of(caller.project(), &caller.user_id, &caller.domain_id)
+        Self {
+            access_point: caller.access_point.clone(),
+            ..Self::of(caller.project(), &caller.user_id, &caller.domain_id)
+        }
     }
 
     /// A caller of `project`, known by its user and domain ids.
@@ -69,6 +77,7 @@ impl Requester {
             user_id: user_id.to_owned(),
             domain_id: domain_id.to_owned(),
             through_grants: true,
+            access_point: None,
         }
     }
 
@@ -78,6 +87,7 @@ impl Requester {
             user_id: String::new(),
             domain_id: String::new(),
             through_grants: false,
+            access_point: None,
         }
     }
 }
@@ -96,9 +106,10 @@ pub async fn usable_key(
 ) -> Result<KeyRecord, KmsError> {
     let who = who.clone();
     let key_id = key_id.to_owned();
+    let now_ms = app.clock.now().timestamp_millis();
     let key = app
         .db
-        .read(move |tx| usable_key_tx(tx, &who, &key_id, operation))
+        .read(move |tx| usable_key_tx(tx, &who, &key_id, operation, now_ms))
         .await?;
     if let Some(usage) = usage {
         check_usable(&key, usage)?;
@@ -108,6 +119,48 @@ pub async fn usable_key(
 
 /// `usable_key` inside a transaction that goes on to write (CreateGrant).
 pub fn usable_key_tx(
+    tx: &mut dyn Tx,
+    who: &Requester,
+    key_id: &str,
+    operation: &str,
+    now_ms: i64,
+) -> Result<KeyRecord, KmsError> {
+    let key = reachable_key(tx, who, key_id, operation)?;
+    policy_gate(tx, who, &key, operation, now_ms)?;
+    Ok(key)
+}
+
+/// The key policies of the key's space (named by its `keyspace_id` tag) in
+/// its owner's project decide; a key in no space is not restricted. The
+/// decision is read in the same snapshot as the key.
+fn policy_gate(
+    tx: &mut dyn Tx,
+    who: &Requester,
+    key: &KeyRecord,
+    operation: &str,
+    now_ms: i64,
+) -> Result<(), KmsError> {
+    let Some(space) = key.tags.get(policy::KEYSPACE_TAG) else {
+        return Ok(());
+    };
+    let space = space.to_ascii_lowercase();
+    let documents: Vec<policy::PolicyDocument> =
+        keyspaces::policies_of_space(tx, &key.project_id, &space)?
+            .into_iter()
+            .map(|p| p.document)
+            .collect();
+    let request = policy::Request {
+        operation,
+        key_id: &key.key_id,
+        key_domain: &key.domain_id,
+        access_point: who.access_point.as_deref(),
+        now_ms,
+    };
+    policy::evaluate(&documents, &request).check()
+}
+
+/// The key as `who` may reach it: its own project's, or another's through grants.
+fn reachable_key(
     tx: &mut dyn Tx,
     who: &Requester,
     key_id: &str,

@@ -42,7 +42,7 @@ async fn keys_of_other_projects_are_reached_only_through_grants() {
         async move {
             db.tx(move |tx| {
                 let who = Requester::of(project, user, "acme");
-                usable_key_tx(tx, &who, &id, op).map(|_| ())
+                usable_key_tx(tx, &who, &id, op, 0).map(|_| ())
             })
             .await
         }

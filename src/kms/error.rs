@@ -176,6 +176,29 @@ pub enum KmsError {
     KeystoreHasKeys,
     #[error("The HSM cannot be reached, retry later.")]
     HsmUnavailable,
+    // ---- key spaces: access points and key policies ----
+    #[error("The key policy of the key space does not allow this request.")]
+    PolicyDenied,
+    #[error("Invalid policy: {0}.")]
+    InvalidPolicy(&'static str),
+    #[error("The key policy does not exist.")]
+    PolicyNotFound,
+    #[error("The access point does not exist.")]
+    AccessPointNotFound,
+    #[error("The access point is not enabled.")]
+    AccessPointNotEnabled,
+    #[error("The access point is not disabled.")]
+    AccessPointNotDisabled,
+    #[error("A key policy with this name exists in the key space.")]
+    PolicyNameExists,
+    #[error("An access point with this name exists in the key space.")]
+    AccessPointNameExists,
+    #[error("The number of {0} has reached the upper limit.")]
+    KeyspaceQuotaExceeded(&'static str),
+    #[error("The private key of this access point has already been downloaded.")]
+    PrivateKeyGone,
+    #[error("The request could not be verified as coming through the access point: {0}.")]
+    AccessPointUnverified(&'static str),
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("KMS error.")]
@@ -280,6 +303,21 @@ impl KmsError {
             HsmClusterInUse => (bad, "KMS.9105"),
             KeystoreHasKeys => (bad, "KMS.9106"),
             HsmUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.9107"),
+            // The cloud's code for a caller without permission on the key
+            // (403, as a grantee refused by its grants gets); no separate code
+            // is published for a key policy's deny (dewstack's choice).
+            PolicyDenied => (StatusCode::FORBIDDEN, "KMS.0306"),
+            InvalidPolicy(_) => (bad, "KMS.0308"),
+            // Missing resources answer as any missing KMS resource does.
+            PolicyNotFound | AccessPointNotFound => (StatusCode::NOT_FOUND, "KMS.0207"),
+            // dewstack's own codes: the cloud publishes none for key spaces.
+            AccessPointNotEnabled => (bad, "KMS.9201"),
+            AccessPointNotDisabled => (bad, "KMS.9202"),
+            PolicyNameExists => (bad, "KMS.9203"),
+            AccessPointNameExists => (bad, "KMS.9204"),
+            KeyspaceQuotaExceeded(_) => (bad, "KMS.9205"),
+            PrivateKeyGone => (bad, "KMS.9206"),
+            AccessPointUnverified(_) => (StatusCode::UNAUTHORIZED, "KMS.9207"),
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "KMS.0102"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "KMS.0101"),
         }
@@ -343,6 +381,12 @@ mod tests {
             (KmsError::Throttled, 429, "APIGW.0308"),
             (KmsError::AliasQuotaExceeded, 400, "KMS.9001"),
             (KmsError::KeyVersionQuotaExceeded, 400, "KMS.9002"),
+            (KmsError::PolicyDenied, 403, "KMS.0306"),
+            (KmsError::InvalidPolicy("x"), 400, "KMS.0308"),
+            (KmsError::PolicyNotFound, 404, "KMS.0207"),
+            (KmsError::AccessPointNotFound, 404, "KMS.0207"),
+            (KmsError::PrivateKeyGone, 400, "KMS.9206"),
+            (KmsError::AccessPointUnverified("x"), 401, "KMS.9207"),
         ] {
             let (s, b) = body_of(e).await;
             assert_eq!(

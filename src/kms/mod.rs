@@ -29,6 +29,11 @@
 //! - Key stores (`keystores.rs`): CreateKeyStore, DeleteKeyStore,
 //!   EnableKeyStore, DisableKeyStore, ListKeyStores, ShowKeyStore; keys of a
 //!   key store live in a PKCS#11 token (`hsm/`).
+//! - Key spaces: CreateAccessPoint, DeleteAccessPoint, EnableAccessPoint,
+//!   DisableAccessPoint, ListAccessPoint, DownloadAccessPointPrivateKey
+//!   (`access_points.rs`, which also proves a request came through an access
+//!   point); CreateKeyPolicy, DeleteKeyPolicy, UpdateKeyPolicy, ListKeyPolicy,
+//!   ShowKeyPolicy (`policies.rs`), enforced by `access.rs` on every key use.
 //!
 //! Beneath the handlers: `access.rs` is the one way to a usable key (every
 //! cryptographic handler asks `access::usable_key`, naming the operation as
@@ -51,8 +56,8 @@ mod wire;
 use crate::auth;
 use crate::server::state::AppState;
 use api::{
-    aliases, capsule, data, datakeys, derive, grants, import, keypairs, keys, keystores, mac, pin,
-    reencrypt, regions, rotation, sign,
+    access_points, aliases, capsule, data, datakeys, derive, grants, import, keypairs, keys,
+    keystores, mac, pin, policies, reencrypt, regions, rotation, sign,
 };
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -146,6 +151,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(admin_routes())
         .merge(alias_region_routes())
         .merge(keystore_routes())
+        .merge(keyspace_routes())
+        // Innermost: a request's proof of its access point is checked once
+        // its caller is known, before any handler reads a key.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access_points::prove_access_point,
+        ))
         // Inside authentication: the trail sees the caller and the read body.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -236,6 +248,43 @@ fn keystore_routes() -> Router<AppState> {
         .route(
             &format!("{p}/{{keystore_id}}/disable"),
             post(keystores::disable_key_store),
+        )
+}
+
+/// Access points and key policies of key spaces.
+fn keyspace_routes() -> Router<AppState> {
+    let ap = "/v1.0/{project_id}/kms/access-points";
+    let kp = "/v1.0/{project_id}/kms/key-policies";
+    Router::new()
+        .route(
+            ap,
+            post(access_points::create_access_point).get(access_points::list_access_point),
+        )
+        .route(
+            &format!("{ap}/{{access_point_id}}"),
+            delete(access_points::delete_access_point),
+        )
+        .route(
+            &format!("{ap}/{{access_point_id}}/enable"),
+            post(access_points::enable_access_point),
+        )
+        .route(
+            &format!("{ap}/{{access_point_id}}/disable"),
+            post(access_points::disable_access_point),
+        )
+        .route(
+            &format!("{ap}/{{access_point_id}}/get-privatekey"),
+            post(access_points::download_access_point_private_key),
+        )
+        .route(
+            kp,
+            post(policies::create_key_policy).get(policies::list_key_policy),
+        )
+        .route(
+            &format!("{kp}/{{policy_id}}"),
+            get(policies::show_key_policy)
+                .put(policies::update_key_policy)
+                .delete(policies::delete_key_policy),
         )
 }
 

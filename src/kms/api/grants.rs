@@ -73,7 +73,7 @@ async fn grant(app: &AppState, caller: &Caller, new: NewGrant) -> Result<String,
     let id = grant_id.clone();
     app.db
         .tx(move |tx| {
-            let key = access::usable_key_tx(tx, &who, &new.key_id, op::CREATE_GRANT)?;
+            let key = access::usable_key_tx(tx, &who, &new.key_id, op::CREATE_GRANT, now)?;
             rules::check_grantable(&key)?;
             let existing = store::grants::for_key(tx, &key.project_id, &key.key_id)?;
             if key.project_id != project {

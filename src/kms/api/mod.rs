@@ -4,10 +4,12 @@
 //! `provision.rs`), aliases, regions, rotation, import, grants; data
 //! encryption (`data.rs`, on `encryption.rs`, which the cross-service entry
 //! points share), data keys, key pairs, re-encryption, signatures, MACs,
-//! derive, capsules and PINs; key stores (`keystores.rs`). (Tags are `kms/tags.rs`.) Every handler that uses a key
+//! derive, capsules and PINs; key stores (`keystores.rs`); access points
+//! (`access_points.rs`) and key policies (`policies.rs`) of key spaces. (Tags are `kms/tags.rs`.) Every handler that uses a key
 //! for a cryptographic operation gets it from `access::usable_key`, and runs
 //! the cryptography through `dispatch.rs` (in software or in the key's token).
 
+pub(crate) mod access_points;
 pub(crate) mod aliases;
 pub(crate) mod capsule;
 pub(crate) mod data;
@@ -23,6 +25,7 @@ pub(crate) mod keys;
 pub(crate) mod keystores;
 pub(crate) mod mac;
 pub(crate) mod pin;
+pub(crate) mod policies;
 pub(crate) mod provision;
 pub(crate) mod reencrypt;
 pub(crate) mod regions;

@@ -4,8 +4,10 @@
 //! (`asymmetric.rs`), signatures (`sign.rs`), MACs (`mac.rs`), ECDH
 //! (`derive.rs`), material generation (`material.rs`), and import wrapping
 //! (`import_token.rs`, `import_wrap.rs`); ECDSA by a bare public point
-//! (`ec_point.rs`, for keys in a PKCS#11 token).
+//! (`ec_point.rs`, for keys in a PKCS#11 token); access point key pairs
+//! (`access_point.rs`).
 
+pub(crate) mod access_point;
 pub(crate) mod asymmetric;
 pub(crate) mod blob;
 pub(crate) mod derive;

@@ -1,15 +1,18 @@
 //! Pure KMS rules: no I/O, no async, no `AppState`. Key specs, usages and
 //! states (`key.rs`), request field validation and CreateKey (`input.rs`),
 //! quotas and bounds (`limits.rs`), rotation (`rotation.rs`), imported
-//! material (`import.rs`), grant decisions (`grants.rs`) and key stores
-//! (`keystore.rs`).
+//! material (`import.rs`), grant decisions (`grants.rs`), key stores
+//! (`keystore.rs`), key spaces and access points (`keyspace.rs`) and key
+//! policies (`policy.rs`).
 
 pub(crate) mod grants;
 pub(crate) mod import;
 mod input;
 mod key;
+pub(crate) mod keyspace;
 pub(crate) mod keystore;
 pub(crate) mod limits;
+pub(crate) mod policy;
 pub(crate) mod rotation;
 pub(crate) mod usable;
 

@@ -1,12 +1,14 @@
 //! What KMS keeps, on the transactional key–value layer: key records and
 //! their indexes (`keys.rs`), older key versions (`versions.rs`), due-date schedules (`schedules.rs`), alias
 //! resources (`aliases.rs`), grants (`grants.rs`) and import parameters
-//! (`imports.rs`), key stores (`keystores.rs`). Store only stores: every rule is decided by the caller.
+//! (`imports.rs`), key stores (`keystores.rs`), access points and key policies
+//! (`keyspaces.rs`). Store only stores: every rule is decided by the caller.
 
 pub(crate) mod aliases;
 pub(crate) mod grants;
 pub(crate) mod imports;
 mod keys;
+pub(crate) mod keyspaces;
 pub(crate) mod keystores;
 pub(crate) mod schedules;
 pub(crate) mod versions;

@@ -2,13 +2,15 @@
 //! (`shared/api/kms.json`), by resource: keys, tags and quotas (`keys.rs`),
 //! cryptographic operations (`crypto.rs`), rotation, import and grants
 //! (`admin.rs`), aliases and regions (`aliases.rs`), derive, capsules and
-//! PINs (`derive.rs`), key stores (`keystores.rs`). Leaf types: nothing here knows records or rules.
+//! PINs (`derive.rs`), key stores (`keystores.rs`), access points
+//! and key policies (`keyspaces.rs`). Leaf types: nothing here knows records or rules.
 
 mod admin;
 mod aliases;
 mod crypto;
 mod derive;
 mod keys;
+mod keyspaces;
 mod keystores;
 
 pub use admin::*;
@@ -16,6 +18,7 @@ pub use aliases::*;
 pub use crypto::*;
 pub use derive::*;
 pub use keys::*;
+pub use keyspaces::*;
 pub use keystores::*;
 
 /// A JSON body whose rejection speaks KMS's error envelope.
