@@ -4,7 +4,8 @@
 //! neither is an error, so a route cannot be served undocumented.
 
 use super::catalog::{Catalog, CatalogOp};
-use super::{own, schema};
+use super::own;
+use super::schema::{self, Side};
 use crate::ops::operations::TABLE;
 use serde_json::{json, Map, Value};
 
@@ -121,7 +122,7 @@ fn from_catalog(service: &str, catalog: &Catalog, op: &CatalogOp, route: &str) -
             }
             parameters.push(json!({"name": p.name, "in": place,
                 "required": place == "path" || p.required,
-                "schema": schema::of_type(service, &p.ty)}));
+                "schema": schema::of_type(service, &p.ty, Side::Request)}));
         }
     }
     let mut out = json!({
@@ -136,7 +137,7 @@ fn from_catalog(service: &str, catalog: &Catalog, op: &CatalogOp, route: &str) -
                 .get(body)
                 .is_some_and(|m| m.fields.iter().any(|f| f.required));
         out["requestBody"] = json!({"required": required, "content": {
-            "application/json": {"schema": schema::reference(service, body)}}});
+            "application/json": {"schema": schema::reference(service, body, Side::Request)}}});
     }
     (path, out)
 }
@@ -146,8 +147,10 @@ fn responses(service: &str, catalog: &Catalog, op: &CatalogOp) -> Value {
     let model = catalog.models.get(&op.response_model);
     let body = match op.response_body.as_str() {
         "empty" => None,
-        "object" => model.map(|m| schema::of_model(service, m, &op.response_headers)),
-        whole => Some(schema::of_type(service, whole)),
+        "object" => {
+            model.map(|m| schema::of_model(service, m, &op.response_headers, Side::Response))
+        }
+        whole => Some(schema::of_type(service, whole, Side::Response)),
     };
     if let Some(body) = body {
         success["content"] = json!({"application/json": {"schema": body}});

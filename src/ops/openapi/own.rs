@@ -43,6 +43,7 @@ pub fn error_schema(service: &str) -> Value {
     let envelopes: &[&str] = match service {
         "vpcep" => &["VpcepError", "GatewayError"],
         "iam" => &["KeystoneError"],
+        "cts" => &["CtsError", "GatewayError"],
         _ => &["DewError", "GatewayError"],
     };
     let refs: Vec<Value> = envelopes
@@ -52,7 +53,7 @@ pub fn error_schema(service: &str) -> Value {
     json!({"anyOf": refs})
 }
 
-/// The envelopes of `common/envelope.rs`.
+/// The envelopes of `common/envelope.rs`, and CTS's flat one (`audit/query.rs`).
 pub fn envelope_components() -> Value {
     let text = json!({"type": "string"});
     json!({
@@ -65,6 +66,8 @@ pub fn envelope_components() -> Value {
         "KeystoneError": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "title", "message"],
             "properties": {"code": {"type": "integer"}, "title": text, "message": text}}}},
+        "CtsError": {"type": "object", "required": ["error_code", "error_msg"],
+            "properties": {"error_code": text, "error_msg": text}},
         "GatewayError": {"type": "object", "required": ["error_code", "error_msg", "request_id"],
             "properties": {"error_code": text, "error_msg": text, "request_id": text}},
     })

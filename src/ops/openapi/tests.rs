@@ -84,6 +84,10 @@ fn operations_carry_wire_names_required_fields_statuses_and_envelopes() {
     let body = &doc["components"]["schemas"]["kms.CreateKeyRequestBody"];
     assert_eq!(body["required"], serde_json::json!(["key_alias"]));
     assert_eq!(body["properties"]["key_spec"]["type"], "string");
+    // Response side: types, no required fields, null allowed.
+    let info = &doc["components"]["schemas"]["kms.out.KeyDetails"];
+    assert!(info.get("required").is_none());
+    assert_eq!(info["properties"]["key_id"]["anyOf"][0]["type"], "string");
     assert!(create["responses"]["200"]["content"]["application/json"].is_object());
     assert_eq!(
         create["responses"]["404"]["content"]["application/json"]["schema"]["anyOf"][0]["$ref"],
@@ -137,4 +141,20 @@ fn each_row_names_a_catalog_operation_of_its_method() {
             op.unwrap_or_else(|| panic!("{service} {name} ({route}) is not in api/{service}.json"));
         assert_eq!(op.method, method, "{service} {name}");
     }
+}
+
+/// Found by schemathesis: CTS refuses in its own flat envelope.
+#[test]
+fn each_service_refuses_in_its_own_envelope() {
+    let doc = document();
+    let traces = &doc["paths"]["/v3/{project_id}/traces"]["get"];
+    assert_eq!(
+        traces["responses"]["400"]["content"]["application/json"]["schema"]["anyOf"][0]["$ref"],
+        "#/components/schemas/CtsError"
+    );
+    let token = &doc["paths"]["/v3/auth/tokens"]["post"];
+    assert_eq!(
+        token["responses"]["401"]["content"]["application/json"]["schema"]["anyOf"][0]["$ref"],
+        "#/components/schemas/KeystoneError"
+    );
 }
