@@ -121,6 +121,7 @@ def test_schemathesis_over_every_operation(document, fuzz_identity, server):
             failures.append(f"{operation.label}: {type(e).__name__}: {str(e)[:1500]}")
         ran += 1
     assert ran > 140
-    # Signed requests get past authentication: many calls succeed.
-    assert statuses.get(2, 0) > 100, statuses
+    # Signed requests get past authentication: many calls succeed (with bad
+    # signatures, none would).
+    assert statuses.get(2, 0) > 50, statuses
     assert not failures, "\n\n".join(failures)
