@@ -1,6 +1,7 @@
 //! Operability: Prometheus metrics (`GET /metrics`), liveness and readiness
 //! (`GET /health`, `GET /ready`), the dev clock for tests
-//! (`GET`/`POST /_dewstack/clock`), JSON logs. docs/operations.md says how to
+//! (`GET`/`POST /_dewstack/clock`), JSON logs, the OpenAPI document
+//! (`GET /openapi.json`, `openapi/`). docs/operations.md says how to
 //! use each; none of it is part of the cloud's API.
 //!
 //! - `metrics.rs`: the one registry; `operations.rs`: which catalog
@@ -16,6 +17,7 @@ mod health;
 pub mod inventory;
 pub mod logs;
 pub mod metrics;
+mod openapi;
 pub mod operations;
 pub mod settings;
 
@@ -47,6 +49,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
         .route("/metrics", get(access::scrape_api))
+        .route("/openapi.json", get(openapi::serve))
         .merge(clock)
 }
 

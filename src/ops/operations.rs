@@ -192,6 +192,7 @@ pub const TABLE: &[(&str, &str, &str, &str)] = &[
     ("dewstack", "GET", "/health", "Health"),
     ("dewstack", "GET", "/ready", "Ready"),
     ("dewstack", "GET", "/metrics", "Metrics"),
+    ("dewstack", "GET", "/openapi.json", "OpenApi"),
     ("dewstack", "GET", "/_dewstack/clock", "ShowClock"),
     ("dewstack", "POST", "/_dewstack/clock", "AdvanceClock"),
     ("dewstack", "GET", "/console", "Console"),
