@@ -1,8 +1,8 @@
 //! Pure KMS rules: no I/O, no async, no `AppState`. Key specs, usages and
 //! states (`key.rs`), request field validation and CreateKey (`input.rs`),
 //! quotas and bounds (`limits.rs`), rotation (`rotation.rs`), imported
-//! material (`import.rs`), grant decisions (`grants.rs`) and key stores
-//! (`keystore.rs`).
+//! material (`import.rs`), grant decisions (`grants.rs`), key stores
+//! (`keystore.rs`) and multi-region keys (`multi_region.rs`).
 
 pub(crate) mod grants;
 pub(crate) mod import;
@@ -10,6 +10,7 @@ mod input;
 mod key;
 pub(crate) mod keystore;
 pub(crate) mod limits;
+pub(crate) mod multi_region;
 pub(crate) mod rotation;
 pub(crate) mod usable;
 

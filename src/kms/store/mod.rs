@@ -1,7 +1,8 @@
 //! What KMS keeps, on the transactional key–value layer: key records and
 //! their indexes (`keys.rs`), older key versions (`versions.rs`), due-date schedules (`schedules.rs`), alias
 //! resources (`aliases.rs`), grants (`grants.rs`) and import parameters
-//! (`imports.rs`), key stores (`keystores.rs`). Store only stores: every rule is decided by the caller.
+//! (`imports.rs`), key stores (`keystores.rs`); the records of a multi-region key are kept
+//! in step by `keys.rs` (`follow`, `leave`), the version migration and history are in `upkeep.rs`. Store only stores: every rule is decided by the caller.
 
 pub(crate) mod aliases;
 pub(crate) mod grants;
@@ -9,8 +10,11 @@ pub(crate) mod imports;
 mod keys;
 pub(crate) mod keystores;
 pub(crate) mod schedules;
+mod upkeep;
 pub(crate) mod versions;
 
 pub use keys::*;
 pub use keystores::KeystoreRecord;
+pub use schedules::due_deletions;
+pub use upkeep::{count_existing, upgrade_records, version_history};
 pub use versions::KeyVersion;

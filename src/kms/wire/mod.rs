@@ -1,7 +1,7 @@
 //! Serde request and response bodies with the cloud's exact field names
 //! (`shared/api/kms.json`), by resource: keys, tags and quotas (`keys.rs`),
 //! cryptographic operations (`crypto.rs`), rotation, import and grants
-//! (`admin.rs`), aliases and regions (`aliases.rs`), derive, capsules and
+//! (`admin.rs`), aliases (`aliases.rs`), regions and multi-region keys (`regions.rs`), derive, capsules and
 //! PINs (`derive.rs`), key stores (`keystores.rs`). Leaf types: nothing here knows records or rules.
 
 mod admin;
@@ -10,6 +10,7 @@ mod crypto;
 mod derive;
 mod keys;
 mod keystores;
+mod regions;
 
 pub use admin::*;
 pub use aliases::*;
@@ -17,6 +18,7 @@ pub use crypto::*;
 pub use derive::*;
 pub use keys::*;
 pub use keystores::*;
+pub use regions::*;
 
 /// A JSON body whose rejection speaks KMS's error envelope.
 pub type KmsBody<T> = crate::common::body::Body<T, crate::kms::error::KmsError>;
