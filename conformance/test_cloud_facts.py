@@ -74,3 +74,28 @@ def test_auth_failure_is_the_gateways_flat_body(server, tenant):
     assert sorted(body) == ["error_code", "error_msg", "request_id"], body
     assert body["error_code"] == support.APIGW_AUTH
     assert body["request_id"] == r.header("X-Request-Id")
+
+
+def _json_type(v):
+    return {str: "string", bool: "boolean", int: "number", float: "number"}.get(type(v), type(v).__name__)
+
+
+def test_list_keys_without_key_spec_as_custodians_filter_sends_it(kms, create_key):
+    """Custodian's KMS filter sets ``key_spec`` on the request object, not the body,
+    so the SDK sends ListKeys with no body at all: the cloud then lists AES_256
+    keys only (as documented; its recording lists default keys too), and every
+    field has the JSON type of the recording."""
+    facts = json.loads((support.REPO_ROOT / "tests/fixtures/cloud_facts.json").read_text())
+    recorded = facts["list_keys"]["response"]
+    aes = create_key()
+    other = create_key(key_spec="EC_P256")
+    resp = kms.list_keys(ListKeysRequest())
+    raw = json.loads(resp.raw_content)
+    assert aes in raw["keys"] and other not in raw["keys"]
+    assert {k["key_spec"] for k in raw["key_details"]} == {"AES_256"}
+    for field, value in recorded.items():
+        if field != "key_details":
+            assert _json_type(raw[field]) == _json_type(value), field
+    want = {f: _json_type(v) for f, v in recorded["key_details"][0].items()}
+    for detail in raw["key_details"]:
+        assert {f: _json_type(detail[f]) for f in want} == want

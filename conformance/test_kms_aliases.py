@@ -306,3 +306,48 @@ def test_update_primary_region_refused(kms, create_key, other_project):
         UpdatePrimaryRegionRequest(key_id=key, body=body)), 404, support.KMS_NOT_FOUND)
     expect_kms_error(lambda: kms.update_primary_region(UpdatePrimaryRegionRequest(
         key_id="bad", body=body)), 400, support.KMS_INVALID_KEY_ID)
+
+
+def test_an_alias_stands_in_for_the_key_id_in_crypto_calls(kms, create_key, other_project):
+    """The user guide: "you can use the alias as the key ID during API calling"."""
+    from huaweicloudsdkkms.v2 import (
+        CreateDatakeyRequest,
+        CreateDatakeyRequestBody,
+        DecryptDataRequest,
+        DecryptDataRequestBody,
+        EncryptDataRequest,
+        EncryptDataRequestBody,
+        SignRequest,
+        SignRequestBody,
+    )
+    key = create_key()
+    alias = new_alias()
+    create_alias(kms, key, alias)
+    enc = kms.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(key_id=alias, plain_text="by alias")))
+    assert enc.key_id == key
+    assert kms.decrypt_data(DecryptDataRequest(body=DecryptDataRequestBody(
+        cipher_text=enc.cipher_text))).plain_text == "by alias"
+    dk = kms.create_datakey(CreateDatakeyRequest(body=CreateDatakeyRequestBody(key_id=alias, datakey_length="256")))
+    assert dk.key_id == key
+    signing = create_key(key_spec="EC_P256", key_usage="SIGN_VERIFY")
+    sign_alias = new_alias()
+    create_alias(kms, signing, sign_alias)
+    signed = kms.sign(SignRequest(body=SignRequestBody(
+        key_id=sign_alias, message="aGVsbG8=", signing_algorithm="ECDSA_SHA_256", message_type="RAW")))
+    assert signed.key_id == signing
+    # Another project's alias names nothing there; an alias nobody made, neither.
+    expect_kms_error(lambda: other_project.encrypt_data(EncryptDataRequest(
+        body=EncryptDataRequestBody(key_id=alias, plain_text="x"))), 404, support.KMS_NOT_FOUND)
+    expect_kms_error(lambda: kms.encrypt_data(EncryptDataRequest(
+        body=EncryptDataRequestBody(key_id=new_alias(), plain_text="x"))), 404, support.KMS_NOT_FOUND)
+    expect_kms_error(lambda: kms.encrypt_data(EncryptDataRequest(
+        body=EncryptDataRequestBody(key_id="alias/", plain_text="x"))), 400, support.KMS_INVALID_KEY_ID)
+
+
+def test_a_key_has_at_most_50_aliases(kms, create_key):
+    """The user guide: "A maximum of 50 aliases can be created for a key"."""
+    key = create_key()
+    for _ in range(50):
+        create_alias(kms, key, new_alias())
+    expect_kms_error(lambda: create_alias(kms, key, new_alias()), 400, "KMS.9001")
+    assert len(all_aliases(kms, key_id=key)) == 50

@@ -90,6 +90,9 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub region: Option<String>,
+    /// Further regions served besides `region` (see [`regions`]).
+    #[serde(default)]
+    pub regions: Vec<String>,
     /// Seconds between sweeps for due background work (scheduled deletions).
     pub sweep_interval_secs: Option<u64>,
     /// URL prefixes CSMS may POST event notifications to, e.g.
@@ -132,6 +135,7 @@ impl std::fmt::Debug for FileConfig {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact(&self.database_url))
             .field("region", &self.region)
+            .field("regions", &self.regions)
             .field("sweep_interval_secs", &self.sweep_interval_secs)
             .field("notification_urls", &self.notification_urls)
             .field("rotation_functions", &self.rotation_functions)
@@ -255,6 +259,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// default "cn-north-4"
     pub region: String,
+    /// default: `[region]`; `region` first, then the file's `regions`
+    pub regions: Vec<String>,
     /// default 30 s
     pub sweep_interval: std::time::Duration,
     /// default: none (CSMS notifications are recorded, never sent)
@@ -284,6 +290,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact(&self.database_url))
             .field("region", &self.region)
+            .field("regions", &self.regions)
             .field("sweep_interval", &self.sweep_interval)
             .field("notification_urls", &self.notification_urls)
             .field("rotation_functions", &self.rotation_functions)
@@ -304,6 +311,10 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let region = args
+            .region
+            .or(file.region)
+            .unwrap_or_else(|| "cn-north-4".into());
         let data_dir = args
             .data_dir
             .or(file.data_dir)
@@ -318,10 +329,8 @@ impl Config {
                 .unwrap_or_else(|| "127.0.0.1:8100".into()),
             data_dir,
             database_url: args.database_url.or(file.database_url),
-            region: args
-                .region
-                .or(file.region)
-                .unwrap_or_else(|| "cn-north-4".into()),
+            regions: regions::resolve(region.clone(), &file.regions)?,
+            region,
             sweep_interval: std::time::Duration::from_secs(file.sweep_interval_secs.unwrap_or(30)),
             notification_urls: file.notification_urls,
             rotation_functions: file.rotation_functions.checked()?,
@@ -350,6 +359,7 @@ mod commands;
 pub mod hsm;
 mod limits;
 mod lockout;
+pub mod regions;
 mod rotation;
 pub mod tls;
 pub use commands::{BackupArgs, CheckArgs, MigrateArgs, RestoreArgs, StorageArgs};

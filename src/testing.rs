@@ -73,6 +73,7 @@ pub fn state_from_config(
     let identity = RootIdentity::load_or_create(config, &rng)?;
     let directory =
         Directory::build(&identity, &config.region, &config.domains)?.with_lockout(config.lockout);
+    let directory = directory.with_regions(&config.regions)?;
     let db = Db::open(&config.data_dir, None)?;
     Ok(AppState::new(
         db,

@@ -71,7 +71,9 @@ async fn sample_decryptions(config: &Config, from: Db, to: Db) -> anyhow::Result
     let rng = Rng::system();
     let root = RootKey::load_or_create(&config.data_dir, config.root.root_key.as_deref(), &rng)?;
     let identity = RootIdentity::load_or_create(config, &rng)?;
-    let directory = || Directory::build(&identity, &config.region, &config.domains);
+    let directory = || {
+        Directory::build(&identity, &config.region, &config.domains)?.with_regions(&config.regions)
+    };
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(crate::clock::SystemClock);
     let source = AppState::new(
         from,

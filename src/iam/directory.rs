@@ -75,6 +75,8 @@ pub struct Directory {
     access_keys: HashMap<String, AccessKey>,
     /// Failed password logins and locked users.
     pub lockout: Lockout,
+    /// The served regions, the default first (`regions.rs`).
+    regions: Vec<String>,
 }
 
 /// The persisted root identity.
@@ -185,6 +187,7 @@ impl Directory {
             domains: Vec::new(),
             access_keys: HashMap::new(),
             lockout: Lockout::new(LockoutPolicy::default()),
+            regions: vec![region.to_owned()],
         };
         dir.domains.push(Domain {
             id: root.domain_id.clone(),
@@ -346,5 +349,6 @@ fn derived_id(domain_id: &str, name: &str) -> String {
     hex::encode(&digest[..16])
 }
 
+mod regions;
 #[cfg(test)]
 mod tests;

@@ -166,6 +166,13 @@ fn reachable_key(
     key_id: &str,
     operation: &str,
 ) -> Result<KeyRecord, KmsError> {
+    if key_id.starts_with(crate::kms::domain::ALIAS_NAME_PREFIX) {
+        // An alias names a key of its own project only (dewstack's choice,
+        // as grants name keys by id): no grant is looked at.
+        let alias = store::aliases::find(tx, &who.project, key_id)?;
+        let target = alias.ok_or(KmsError::KeyNotFound)?.key_id;
+        return store::load(tx, &who.project, &target);
+    }
     if let Some(key) = store::find(tx, &who.project, key_id)? {
         return Ok(key);
     }

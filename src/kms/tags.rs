@@ -99,6 +99,17 @@ fn raw_items(items: Vec<TagItem>) -> impl Iterator<Item = batch::RawItem> {
     items.into_iter().map(|t| (t.key, t.value))
 }
 
+/// The tags a new key (a replica) starts with, validated as a create batch.
+pub fn initial(items: Option<Vec<TagItem>>) -> Result<Tags, KmsError> {
+    let mut tags = Tags::new();
+    let Some(items) = items.filter(|i| !i.is_empty()) else {
+        return Ok(tags);
+    };
+    let action = batch::parse::<KmsError>(Some("create"), raw_items(items))?;
+    crate::common::tags::rules::apply(&mut tags, action)?;
+    Ok(tags)
+}
+
 fn key_values(tags: &Tags) -> Vec<KeyValue> {
     ops::key_values(tags, |key, value| KeyValue { key, value })
 }
@@ -207,7 +218,10 @@ pub async fn list_kms_by_tags(
     let resources = found.page.map(|page| {
         page.into_iter()
             .map(|r| ActionResources {
-                key_details: KeyDetails::from_record(&r.record, &app.region),
+                key_details: KeyDetails::from_record(
+                    &r.record,
+                    super::api::provision::realm(&app, caller.project()),
+                ),
                 tags: key_values(&r.tags),
                 resource_id: r.id,
                 resource_name: r.name,

@@ -27,6 +27,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let identity = RootIdentity::load_or_create(&config, &rng)?;
     let directory =
         Directory::build(&identity, &config.region, &config.domains)?.with_lockout(config.lockout);
+    let directory = directory.with_regions(&config.regions)?;
     let (dir, url) = (config.data_dir.clone(), config.database_url.clone());
     let db = tokio::task::spawn_blocking(move || Db::open(&dir, url.as_deref())).await??;
     let (clock, settings) = ops_settings(&config);
@@ -70,7 +71,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Some(l) => format!("http://{}/metrics", l.local_addr()?),
         None => format!("{}/metrics", endpoints.main),
     };
-    print_banner(&endpoints, &config, &identity, state.db.engine_name());
+    let regions = other_regions(&state.directory, &identity.domain_id);
+    print_banner(
+        &endpoints,
+        &config,
+        &identity,
+        state.db.engine_name(),
+        &regions,
+    );
     println!("  metrics     {metrics_url}");
     if config.ops.dev_clock {
         println!("  dev clock   ON: POST /_dewstack/clock moves time ahead (tests only)");
@@ -149,7 +157,30 @@ fn tokio_util_shutdown() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
-fn print_banner(endpoints: &tls::Endpoints, config: &Config, id: &RootIdentity, engine: &str) {
+/// The banner's line for the regions served besides the default one, with
+/// the root domain's project in each: empty when only one is served.
+fn other_regions(dir: &Directory, domain_id: &str) -> String {
+    let others: Vec<String> = (dir.regions().iter().skip(1))
+        .filter_map(|r| {
+            Some(format!(
+                "{r} (project {})",
+                dir.project_in_region(domain_id, r)?.id
+            ))
+        })
+        .collect();
+    match others.is_empty() {
+        true => String::new(),
+        false => format!("  also       {}\n", others.join(", ")),
+    }
+}
+
+fn print_banner(
+    endpoints: &tls::Endpoints,
+    config: &Config,
+    id: &RootIdentity,
+    engine: &str,
+    other_regions: &str,
+) {
     let endpoint = &endpoints.main;
     // Unchanged applications get HTTPS when it is on: the Go SDK reaches IAM
     // over HTTPS only.
@@ -163,7 +194,7 @@ fn print_banner(endpoints: &tls::Endpoints, config: &Config, id: &RootIdentity, 
 
   endpoint    {endpoint}
   region      {region}
-  domain id   {domain}
+{other_regions}  domain id   {domain}
   project id  {project}
   access key  {ak}
   secret key  {sk}

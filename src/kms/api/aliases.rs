@@ -115,7 +115,10 @@ pub async fn create_alias(
             Ok(record)
         })
         .await?;
-    Ok(Json(entity(&record, &app.region)))
+    Ok(Json(entity(
+        &record,
+        super::provision::realm(&app, caller.project()),
+    )))
 }
 
 pub async fn associate_alias(
@@ -144,7 +147,10 @@ pub async fn associate_alias(
             Ok::<_, KmsError>(record)
         })
         .await?;
-    Ok(Json(entity(&record, &app.region)))
+    Ok(Json(entity(
+        &record,
+        super::provision::realm(&app, caller.project()),
+    )))
 }
 
 pub async fn delete_alias(
@@ -200,7 +206,11 @@ pub async fn list_aliases(
         })
         .await?;
     let page = paging::page(all, offset, limit);
-    let aliases: Vec<AliasEntity> = page.items.iter().map(|a| entity(a, &app.region)).collect();
+    let aliases: Vec<AliasEntity> = page
+        .items
+        .iter()
+        .map(|a| entity(a, super::provision::realm(&app, caller.project())))
+        .collect();
     Ok(Json(vec![ListAliasResponseBody {
         page_info: PageInfo {
             next_marker: page.next.map(|n| n.to_string()).unwrap_or_default(),

@@ -73,7 +73,7 @@ pub async fn encrypt_data(
 ) -> Result<Json<EncryptDataResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
     let alg = EncAlg::parse(req.encryption_algorithm.as_deref())?;
-    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let key_id = domain::parse_key_ref(req.key_id.as_deref())?;
     let plain = Zeroizing::new(
         req.plain_text
             .ok_or(KmsError::MissingParameter("plain_text"))?,
@@ -95,7 +95,7 @@ pub async fn encrypt_data(
         .run()
         .await?;
     Ok(Json(EncryptDataResponse {
-        key_id,
+        key_id: key.key_id.clone(),
         cipher_text: base64::engine::general_purpose::STANDARD.encode(blob),
     }))
 }

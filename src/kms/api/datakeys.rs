@@ -79,7 +79,7 @@ pub(super) async fn wrapping_key(
     raw_id: Option<&str>,
     operation: &'static str,
 ) -> Result<KeyRecord, KmsError> {
-    let key_id = domain::parse_key_id(raw_id)?;
+    let key_id = domain::parse_key_ref(raw_id)?;
     let key = access::usable_key(
         app,
         &Requester::caller(caller),

@@ -59,7 +59,7 @@ pub async fn create_key(
         key_info: KekInfo {
             key_id: key.key_id,
             domain_id: key.domain_id,
-            region_id: app.region.to_string(),
+            region_id: super::provision::realm(&app, caller.project()).to_owned(),
         },
     }))
 }
@@ -103,7 +103,7 @@ pub async fn list_key_detail(
     )
     .await?;
     Ok(Json(KeyInfoResponse {
-        key_info: KeyDetails::from_record(&key, &app.region),
+        key_info: KeyDetails::from_record(&key, super::provision::realm(&app, caller.project())),
     }))
 }
 
@@ -143,7 +143,7 @@ pub async fn list_keys(
         key_details: page
             .items
             .iter()
-            .map(|k| KeyDetails::from_record(k, &app.region))
+            .map(|k| KeyDetails::from_record(k, super::provision::realm(&app, caller.project())))
             .collect(),
         next_marker: page.next.map(|n| n.to_string()).unwrap_or_default(),
         truncated: page.next.is_some().to_string(),
@@ -199,6 +199,7 @@ pub async fn delete_key(
         if key.default_key {
             return Err(KmsError::DefaultKey);
         }
+        domain::multi_region::check_deletable(key.multi_region.as_ref(), &key.project_id)?;
         key.key_state = key.key_state.schedule_deletion()?;
         key.scheduled_deletion_ms = Some(due_ms);
         Ok(())

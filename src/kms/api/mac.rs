@@ -36,7 +36,7 @@ async fn prepare(
     algorithm: Option<&str>,
     operation: &'static str,
 ) -> Result<(String, KeyRecord), KmsError> {
-    let key_id = domain::parse_key_id(key_id)?;
+    let key_id = domain::parse_key_ref(key_id)?;
     let spec = parse_algorithm(algorithm)?;
     let key = access::usable_key(
         app,
@@ -49,7 +49,7 @@ async fn prepare(
     if key.key_spec != spec {
         return Err(KmsError::InvalidParameter("mac_algorithm"));
     }
-    Ok((key_id, key))
+    Ok((key.key_id.clone(), key))
 }
 
 pub async fn generate_mac(

@@ -4,10 +4,11 @@
 
 use crate::kms::crypto::material;
 use crate::kms::domain::keystore::DEFAULT_KEYSTORE;
+use crate::kms::domain::multi_region;
 use crate::kms::domain::{self, KeySpec, NewKey, Origin};
 use crate::kms::error::KmsError;
 use crate::kms::store::{self, KeyRecord};
-use crate::kms::wire::{KeyDetails, KeyStatusInfo};
+use crate::kms::wire::{KeyDetails, KeyStatusInfo, MultiRegionConfiguration, RegionKey};
 use crate::server::state::AppState;
 
 /// Builds the record of a new key with fresh, sealed material (none for imported keys).
@@ -62,6 +63,7 @@ pub(crate) async fn new_record(
         current,
         legacy_versions: Vec::new(),
         admin: Default::default(),
+        multi_region: None,
     })
 }
 
@@ -202,16 +204,33 @@ impl KeyDetails {
             // days asked for, so this stays "" as the cloud shows it for keys
             // not pending deletion; scheduled_deletion_date says when.
             pending_days: String::new(),
-            // Only single-region keys exist here.
             keystore_type: if k.keystore_id == DEFAULT_KEYSTORE {
                 "DEFAULT"
             } else {
                 domain::keystore::KEYSTORE_TYPE
             }
             .to_owned(),
-            multi_region_key_type: "SINGLE".to_owned(),
+            multi_region_key_type: multi_region::key_type(k.multi_region.as_ref(), &k.project_id)
+                .to_owned(),
+            multi_region_configuration: k.multi_region.as_ref().map(|g| {
+                let entry = |p: &multi_region::Peer| RegionKey {
+                    key_id: k.key_id.clone(),
+                    region: p.region.clone(),
+                    project_id: p.project_id.clone(),
+                };
+                MultiRegionConfiguration {
+                    multi_region_key_type: multi_region::key_type(Some(g), &k.project_id).into(),
+                    primary_key: entry(&g.primary),
+                    replica_keys: g.replicas.iter().map(entry).collect(),
+                }
+            }),
         }
     }
+}
+
+/// The region keys of `project` report as their `realm`: the project's region.
+pub fn realm<'a>(app: &'a AppState, project: &str) -> &'a str {
+    app.directory.region_of(project).unwrap_or(&app.region)
 }
 
 impl KeyStatusInfo {

@@ -60,14 +60,14 @@ pub async fn sign(
     Body(req, _): Body<SignRequest, KmsError>,
 ) -> Result<Json<SignResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
-    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let key_id = domain::parse_key_ref(req.key_id.as_deref())?;
     let alg = SignAlg::parse(req.signing_algorithm.as_deref())?;
     let kind = MessageType::parse(req.message_type.as_deref())?;
     let msg = message(req.message.as_deref())?;
     let key = signing_key(&app, &caller, &key_id, alg, op::SIGN).await?;
     let sig = super::dispatch::sign(&app, &key, alg, kind, msg).await?;
     Ok(Json(SignResponse {
-        key_id,
+        key_id: key.key_id.clone(),
         signature: base64::engine::general_purpose::STANDARD.encode(sig),
     }))
 }
@@ -78,7 +78,7 @@ pub async fn validate_signature(
     Body(req, _): Body<VerifyRequest, KmsError>,
 ) -> Result<Json<ValidateSignatureResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
-    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let key_id = domain::parse_key_ref(req.key_id.as_deref())?;
     let alg = SignAlg::parse(req.signing_algorithm.as_deref())?;
     let kind = MessageType::parse(req.message_type.as_deref())?;
     let msg = message(req.message.as_deref())?;
@@ -86,7 +86,7 @@ pub async fn validate_signature(
     let key = signing_key(&app, &caller, &key_id, alg, op::VERIFY).await?;
     let valid = super::dispatch::verify(&app, &key, alg, kind, &msg, &sig).await?;
     Ok(Json(ValidateSignatureResponse {
-        key_id,
+        key_id: key.key_id.clone(),
         signature_valid: valid.to_string(),
     }))
 }
@@ -99,7 +99,7 @@ pub async fn show_public_key(
     Body(req, _): Body<PublicKeyRequest, KmsError>,
 ) -> Result<Json<ShowPublicKeyResponse>, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;
-    let key_id = domain::parse_key_id(req.key_id.as_deref())?;
+    let key_id = domain::parse_key_ref(req.key_id.as_deref())?;
     let key = access::usable_key(
         &app,
         &Requester::caller(&caller),
@@ -114,7 +114,7 @@ pub async fn show_public_key(
     check_usable(&key, key.key_usage)?;
     let spki = super::dispatch::public_der(&app, &key).await?;
     Ok(Json(ShowPublicKeyResponse {
-        key_id,
+        key_id: key.key_id.clone(),
         public_key: asymmetric::pem("PUBLIC KEY", &spki),
     }))
 }

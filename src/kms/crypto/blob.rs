@@ -309,6 +309,7 @@ mod tests {
             version_count: 1,
             legacy_versions: Vec::new(),
             admin: Default::default(),
+            multi_region: None,
         }
     }
 
@@ -341,6 +342,7 @@ mod tests {
             version_count: 1,
             legacy_versions: Vec::new(),
             admin: Default::default(),
+            multi_region: None,
         }
     }
 

@@ -23,6 +23,26 @@ pub fn parse_key_id(raw: Option<&str>) -> Result<String, KmsError> {
     }
 }
 
+/// Where the cloud lets an alias stand in for a key id (its user guide: "you
+/// can use the alias as the key ID during API calling"): a key id, or an
+/// alias name (`alias/…`, the characters CreateAlias allows, at most 255),
+/// which `access::usable_key` resolves in the caller's own project.
+pub fn parse_key_ref(raw: Option<&str>) -> Result<String, KmsError> {
+    match raw {
+        Some(r) if r.starts_with(ALIAS_NAME_PREFIX) => {
+            let ok = r.len() > ALIAS_NAME_PREFIX.len()
+                && r.len() <= 255
+                && r.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'_' | b'-'));
+            ok.then(|| r.to_owned()).ok_or(KmsError::InvalidKeyId)
+        }
+        _ => parse_key_id(raw),
+    }
+}
+
+/// How an alias name starts (CreateAlias).
+pub const ALIAS_NAME_PREFIX: &str = "alias/";
+
 pub const DEFAULT_SUFFIX: &str = "/default";
 
 /// A user alias: `^[a-zA-Z0-9:/_-]{1,255}$`, never a service default alias.

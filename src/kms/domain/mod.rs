@@ -2,8 +2,8 @@
 //! states (`key.rs`), request field validation and CreateKey (`input.rs`),
 //! quotas and bounds (`limits.rs`), rotation (`rotation.rs`), imported
 //! material (`import.rs`), grant decisions (`grants.rs`), key stores
-//! (`keystore.rs`), key spaces and access points (`keyspace.rs`) and key
-//! policies (`policy.rs`).
+//! (`keystore.rs`), key spaces and access points (`keyspace.rs`), key
+//! policies (`policy.rs`) and multi-region keys (`multi_region.rs`).
 
 pub(crate) mod grants;
 pub(crate) mod import;
@@ -12,6 +12,7 @@ mod key;
 pub(crate) mod keyspace;
 pub(crate) mod keystore;
 pub(crate) mod limits;
+pub(crate) mod multi_region;
 pub(crate) mod policy;
 pub(crate) mod rotation;
 pub(crate) mod usable;

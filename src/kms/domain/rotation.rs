@@ -16,8 +16,9 @@ pub fn parse_interval(raw: Option<&str>) -> Result<i64, KmsError> {
 }
 
 /// Only the user's own symmetric keys with generated material rotate, and
-/// only while enabled.
+/// only while enabled; replicas of multi-region keys follow their primary.
 pub fn check_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
+    super::multi_region::check_rotatable(key.multi_region.as_ref(), &key.project_id)?;
     if key.default_key {
         return Err(KmsError::DefaultKey);
     }
@@ -153,6 +154,7 @@ mod tests {
             version_count: 0,
             legacy_versions: Vec::new(),
             admin: Default::default(),
+            multi_region: None,
         }
     }
 

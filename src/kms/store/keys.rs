@@ -8,18 +8,19 @@
 use super::schedules::{self, DELETIONS, EXPIRIES, ROTATIONS};
 use super::versions::{self, KeyVersion};
 use crate::kms::domain::limits::{DAY_MS, DEFAULT_INTERVAL_DAYS, MAX_KEY_VERSIONS};
+use crate::kms::domain::multi_region::{self, MultiRegion};
 use crate::kms::domain::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::kms::error::KmsError;
 use crate::store::{counts, DecodeCache, Tx, TxExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-const KEYS: &str = "kms_keys";
+pub(super) const KEYS: &str = "kms_keys";
 const ALIASES: &str = "kms_aliases";
 /// Global `key_id → project_id`, so a grantee can find a key of another project.
 const KEY_INDEX: &str = "kms_key_index";
 /// Per project: its keys, default keys not counted (the CMK quota).
-const KEY_COUNT: &str = "kms_keys";
+pub(super) const KEY_COUNT: &str = "kms_keys";
 
 /// A key as stored. Each version's material is sealed under the root key with
 /// the key id as associated data; it is never plaintext outside memory. The
@@ -59,6 +60,9 @@ pub struct KeyRecord {
     /// Rotation schedule and import state.
     #[serde(default)]
     pub admin: KeyAdmin,
+    /// The multi-region group it belongs to; `None`: a single-region key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_region: Option<MultiRegion>,
 }
 
 /// Administration state of a key; absent in records written before it existed.
@@ -148,7 +152,7 @@ impl KeyRecord {
 
     /// A record as read: one written before versions had rows takes its
     /// current version and count from the versions it lists.
-    fn upgraded(mut self) -> Self {
+    pub(super) fn upgraded(mut self) -> Self {
         if self.current.is_none() && self.version_count == 0 {
             self.current = self.legacy_versions.last().cloned();
             self.version_count = self.legacy_versions.len();
@@ -208,6 +212,7 @@ pub fn save(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     }
     reindex(tx, old.as_ref(), Some(key))?;
     store_versions(tx, old.as_ref(), key)?;
+    follow(tx, old.as_ref(), key)?;
     if old.is_none() {
         index_owner(tx, key)?;
         if !key.default_key {
@@ -240,16 +245,6 @@ pub fn count(tx: &mut dyn Tx, project: &str) -> Result<u64, KmsError> {
     Ok(counts::get(tx, KEY_COUNT, project)?)
 }
 
-/// Computes the key counts of keys stored before they were counted (once).
-pub fn count_existing(tx: &mut dyn Tx) -> Result<usize, KmsError> {
-    Ok(counts::rebuild(tx, KEY_COUNT, KEYS, |row, bytes| {
-        let key: KeyRecord = serde_json::from_slice(bytes).ok()?;
-        (!key.default_key)
-            .then(|| counts::project_prefix(row))
-            .flatten()
-    })?)
-}
-
 /// All keys of a project, oldest first.
 pub fn list(tx: &mut dyn Tx, project: &str) -> Result<Vec<KeyRecord>, KmsError> {
     let mut keys: Vec<KeyRecord> = tx
@@ -276,26 +271,7 @@ pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     super::aliases::remove_for_key(tx, &key.project_id, &key.key_id)?;
     versions::purge(tx, &key.project_id, &key.key_id)?;
     tx.delete(KEY_INDEX, &key.key_id)?;
-    Ok(())
-}
-
-/// The number and creation time of every version of `key`, oldest first.
-pub fn version_history(tx: &mut dyn Tx, key: &KeyRecord) -> Result<Vec<(usize, i64)>, KmsError> {
-    let older = key.version_count.saturating_sub(1);
-    let mut out: Vec<(usize, i64)> = if key.legacy_versions.is_empty() {
-        versions::list(tx, &key.project_id, &key.key_id)?
-            .into_iter()
-            .filter(|(i, _)| *i < older)
-            .map(|(i, v)| (i, v.created_ms))
-            .collect()
-    } else {
-        let legacy = key.legacy_versions.iter().take(older);
-        legacy.map(|v| v.created_ms).enumerate().collect()
-    };
-    if let (Some(index), Some(version)) = (key.current_index(), &key.current) {
-        out.push((index, version.created_ms));
-    }
-    Ok(out)
+    leave(tx, key)
 }
 
 /// Keeps the version rows in step with a key going from `old` to `new`.
@@ -322,41 +298,14 @@ fn store_versions(
             }
         }
         0 | 1 => versions::purge(tx, project, id),
+        // A new record arriving with all its versions (a replica): the
+        // older ones got their rows just above.
+        _ if old.is_none() && new.legacy_versions.len() >= older => Ok(()),
         _ => Err(KmsError::Internal(format!(
             "key {id}: versions went from {before} to {}",
             new.version_count
         ))),
     }
-}
-
-/// One step of the startup migration: gives the older versions of records
-/// written before versions had rows their own rows, for up to `limit`
-/// records after `after`. Returns where to go on from (`None`: done) and
-/// how many records changed. A record found already migrated is left alone,
-/// so several nodes may run this at once.
-pub fn upgrade_records(
-    tx: &mut dyn Tx,
-    after: Option<&str>,
-    limit: usize,
-) -> Result<(Option<String>, usize), KmsError> {
-    let page = tx.scan(KEYS, "", after, limit)?;
-    let next = (page.len() == limit)
-        .then(|| page.last().map(|(k, _)| k.clone()))
-        .flatten();
-    let mut changed = 0;
-    for (row, bytes) in page {
-        let Ok(record) = serde_json::from_slice::<KeyRecord>(&bytes) else {
-            // Requests naming it fail as before; one bad record must not
-            // keep the whole service from starting.
-            tracing::warn!(record = %row, "key record does not decode; not migrated");
-            continue;
-        };
-        if !record.legacy_versions.is_empty() {
-            save(tx, &record.upgraded())?;
-            changed += 1;
-        }
-    }
-    Ok((next, changed))
 }
 
 /// Records which project owns `key` in the global key index.
@@ -372,18 +321,6 @@ pub fn owner_project(tx: &mut dyn Tx, key_id: &str) -> Result<Option<String>, Km
         .map(|p| String::from_utf8_lossy(&p).into_owned()))
 }
 
-/// (project, key_id) of keys whose deletion date is at or before `now_ms`.
-pub fn due_deletions(
-    tx: &mut dyn Tx,
-    now_ms: i64,
-    limit: usize,
-) -> Result<Vec<(String, String)>, KmsError> {
-    Ok(schedules::due(tx, DELETIONS, now_ms, limit)?
-        .into_iter()
-        .map(|(_, project, id)| (project, id))
-        .collect())
-}
-
 /// Keeps the rotation and material-expiry indexes in step with a key going
 /// from `old` to `new`.
 pub fn reindex(
@@ -397,4 +334,66 @@ pub fn reindex(
     let expiry = |k: Option<&KeyRecord>| k.and_then(|k| entry(k, k.material_expiry_ms()));
     schedules::shift(tx, ROTATIONS, rotation(old), rotation(new))?;
     schedules::shift(tx, EXPIRIES, expiry(old), expiry(new))
+}
+
+// ---- multi-region keys: the records of one key kept in step (domain/multi_region.rs) ----
+
+/// After `key` was saved (it was `old`): if it is a primary that gained a
+/// version (a rotation), each replica gains the same one, so the newest
+/// ciphertexts open in every region. Replicas never rotate themselves.
+pub fn follow(tx: &mut dyn Tx, old: Option<&KeyRecord>, key: &KeyRecord) -> Result<(), KmsError> {
+    let Some(group) = key.multi_region.as_ref() else {
+        return Ok(());
+    };
+    let grew = old.is_some_and(|o| key.version_count == o.version_count + 1);
+    if group.primary.project_id != key.project_id || !grew {
+        return Ok(());
+    }
+    let Some(version) = key.current.clone() else {
+        return Ok(());
+    };
+    for peer in &group.replicas {
+        let Some(mut replica) = find(tx, &peer.project_id, &key.key_id)? else {
+            continue;
+        };
+        if replica.version_count + 1 == key.version_count {
+            replica.push_version(version.clone());
+            save(tx, &replica)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `group` into every record of it that exists (`skip`: one the
+/// caller saves itself).
+pub fn spread(
+    tx: &mut dyn Tx,
+    key_id: &str,
+    group: &MultiRegion,
+    skip: &str,
+) -> Result<(), KmsError> {
+    for peer in group.members().filter(|p| p.project_id != skip) {
+        if let Some(mut record) = find(tx, &peer.project_id, key_id)? {
+            record.multi_region = Some(group.clone());
+            save(tx, &record)?;
+        }
+    }
+    Ok(())
+}
+
+/// After `key` was purged: the others forget it, and the owner index (which
+/// grantees of other projects go through) names the group's primary.
+pub fn leave(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
+    let Some(group) = key.multi_region.as_ref() else {
+        return Ok(());
+    };
+    let rest = multi_region::without(group, &key.project_id);
+    if rest.primary.project_id == key.project_id {
+        return Ok(());
+    }
+    spread(tx, &key.key_id, &rest, &key.project_id)?;
+    if let Some(primary) = find(tx, &rest.primary.project_id, &key.key_id)? {
+        index_owner(tx, &primary)?;
+    }
+    Ok(())
 }

@@ -2,7 +2,9 @@
 //! their indexes (`keys.rs`), older key versions (`versions.rs`), due-date schedules (`schedules.rs`), alias
 //! resources (`aliases.rs`), grants (`grants.rs`) and import parameters
 //! (`imports.rs`), key stores (`keystores.rs`), access points and key policies
-//! (`keyspaces.rs`). Store only stores: every rule is decided by the caller.
+//! (`keyspaces.rs`); the records of a multi-region key are kept in step by
+//! `keys.rs` (`follow`, `leave`), the version migration and history are in
+//! `upkeep.rs`. Store only stores: every rule is decided by the caller.
 
 pub(crate) mod aliases;
 pub(crate) mod grants;
@@ -11,8 +13,11 @@ mod keys;
 pub(crate) mod keyspaces;
 pub(crate) mod keystores;
 pub(crate) mod schedules;
+mod upkeep;
 pub(crate) mod versions;
 
 pub use keys::*;
 pub use keystores::KeystoreRecord;
+pub use schedules::due_deletions;
+pub use upkeep::{count_existing, upgrade_records, version_history};
 pub use versions::KeyVersion;

@@ -87,3 +87,15 @@ pub fn due(
     }
     Ok(due)
 }
+
+/// (project, key_id) of keys whose deletion date is at or before `now_ms`.
+pub fn due_deletions(
+    tx: &mut dyn Tx,
+    now_ms: i64,
+    limit: usize,
+) -> Result<Vec<(String, String)>, KmsError> {
+    Ok(due(tx, DELETIONS, now_ms, limit)?
+        .into_iter()
+        .map(|(_, project, id)| (project, id))
+        .collect())
+}

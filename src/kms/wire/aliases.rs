@@ -1,4 +1,4 @@
-//! Wire types of the alias and region operations (field names as the SDK models them).
+//! Wire types of the alias operations (field names as the SDK models them).
 
 use serde::{Deserialize, Serialize};
 
@@ -50,28 +50,4 @@ pub struct PageInfo {
 pub struct ListAliasResponseBody {
     pub aliases: Vec<AliasEntity>,
     pub page_info: PageInfo,
-}
-
-#[derive(Deserialize, Default)]
-pub struct ListRegionsQuery {
-    pub limit: Option<String>,
-    pub offset: Option<String>,
-}
-
-#[derive(Serialize)]
-pub struct ListSupportRegionsResponse {
-    pub regions: Vec<String>,
-}
-
-/// Only the region is read: the other fields (key_id, key_alias,
-/// key_description, enterprise_project_id, replica_project_id, tags) would
-/// shape a replica that a one-region dewstack never makes; the path names the key.
-#[derive(Deserialize, Default)]
-pub struct ReplicateKeyRequest {
-    pub replica_region: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-pub struct UpdatePrimaryRegionRequest {
-    pub primary_region: Option<String>,
 }

@@ -93,6 +93,25 @@ pub struct KeyDetails {
     pub pending_days: String,
     pub keystore_type: String,
     pub multi_region_key_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<MultiRegionConfiguration>,
+}
+
+/// In key details of a multi-region key only (dewstack's choice: the SDK
+/// models no such field; the cloud's console shows the primary and replica
+/// regions). Each entry names the region and the project holding a record.
+#[derive(Serialize, Clone)]
+pub struct MultiRegionConfiguration {
+    pub multi_region_key_type: String,
+    pub primary_key: RegionKey,
+    pub replica_keys: Vec<RegionKey>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct RegionKey {
+    pub key_id: String,
+    pub region: String,
+    pub project_id: String,
 }
 
 #[derive(Serialize)]

@@ -1,9 +1,10 @@
 //! Serde request and response bodies with the cloud's exact field names
 //! (`shared/api/kms.json`), by resource: keys, tags and quotas (`keys.rs`),
 //! cryptographic operations (`crypto.rs`), rotation, import and grants
-//! (`admin.rs`), aliases and regions (`aliases.rs`), derive, capsules and
-//! PINs (`derive.rs`), key stores (`keystores.rs`), access points
-//! and key policies (`keyspaces.rs`). Leaf types: nothing here knows records or rules.
+//! (`admin.rs`), aliases (`aliases.rs`), regions and multi-region keys
+//! (`regions.rs`), derive, capsules and PINs (`derive.rs`), key stores
+//! (`keystores.rs`), access points and key policies (`keyspaces.rs`). Leaf
+//! types: nothing here knows records or rules.
 
 mod admin;
 mod aliases;
@@ -12,6 +13,7 @@ mod derive;
 mod keys;
 mod keyspaces;
 mod keystores;
+mod regions;
 
 pub use admin::*;
 pub use aliases::*;
@@ -20,6 +22,7 @@ pub use derive::*;
 pub use keys::*;
 pub use keyspaces::*;
 pub use keystores::*;
+pub use regions::*;
 
 /// A JSON body whose rejection speaks KMS's error envelope.
 pub type KmsBody<T> = crate::common::body::Body<T, crate::kms::error::KmsError>;
