@@ -4,7 +4,8 @@
 //! (`asymmetric.rs`), signatures (`sign.rs`), MACs (`mac.rs`), ECDH
 //! (`derive.rs`), material generation (`material.rs`), and import wrapping
 //! (`import_token.rs`, `import_wrap.rs`); ECDSA by a bare public point
-//! (`ec_point.rs`, for keys in a PKCS#11 token).
+//! (`ec_point.rs`, for keys in a PKCS#11 token); a private key parsed once
+//! and kept ready to sign (`parsed.rs`).
 
 pub(crate) mod asymmetric;
 pub(crate) mod blob;
@@ -14,4 +15,5 @@ pub(crate) mod import_token;
 pub(crate) mod import_wrap;
 pub(crate) mod mac;
 pub(crate) mod material;
+pub(crate) mod parsed;
 pub(crate) mod sign;

@@ -1,9 +1,9 @@
-//! Key records: one per key (`kms_keys`, keyed `project/key_id`), the
-//! `key_alias` index (`kms_aliases`, `project/alias`) that makes aliases unique
-//! inside the transaction, the global owner index (`kms_key_index`), and the
-//! due-date indexes (`schedules.rs`) kept in step on every save, and the rows
-//! of older key versions (`versions.rs`). Purging a key also drops its
-//! versions, alias resources, grants and import parameters.
+//! Key records (`kms_keys`, `project/key_id`), the `key_alias` index (`kms_aliases`,
+//! `project/alias`) that makes aliases unique inside the transaction, the global owner
+//! index (`kms_key_index`), the due-date indexes (`schedules.rs`) kept in step on every
+//! save, and the rows of older versions (`versions.rs`). Every save trims the material
+//! cache to what the key may still use (`key_cache`); a purge drops its versions, alias
+//! resources, grants, import parameters and cached material.
 
 use super::schedules::{self, DELETIONS, EXPIRIES, ROTATIONS};
 use super::versions::{self, KeyVersion};
@@ -14,7 +14,7 @@ use crate::store::{counts, DecodeCache, Tx, TxExt};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-const KEYS: &str = "kms_keys";
+pub(super) const KEYS: &str = "kms_keys";
 const ALIASES: &str = "kms_aliases";
 /// Global `key_id → project_id`, so a grantee can find a key of another project.
 const KEY_INDEX: &str = "kms_key_index";
@@ -148,7 +148,7 @@ impl KeyRecord {
 
     /// A record as read: one written before versions had rows takes its
     /// current version and count from the versions it lists.
-    fn upgraded(mut self) -> Self {
+    pub(super) fn upgraded(mut self) -> Self {
         if self.current.is_none() && self.version_count == 0 {
             self.current = self.legacy_versions.last().cloned();
             self.version_count = self.legacy_versions.len();
@@ -218,6 +218,11 @@ pub fn save(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
         schedules::add(tx, DELETIONS, due, &key.project_id, &key.key_id)?;
     }
     tx.put_json(KEYS, &key_of(&key.project_id, &key.key_id), key)?;
+    let usable = key
+        .current
+        .as_ref()
+        .filter(|_| key.key_state == KeyState::Enabled);
+    crate::kms::key_cache::keep_only(&key.key_id, usable.map(|v| v.sealed.as_slice()));
     Ok(())
 }
 
@@ -276,6 +281,7 @@ pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     super::aliases::remove_for_key(tx, &key.project_id, &key.key_id)?;
     versions::purge(tx, &key.project_id, &key.key_id)?;
     tx.delete(KEY_INDEX, &key.key_id)?;
+    crate::kms::key_cache::keep_only(&key.key_id, None);
     Ok(())
 }
 
@@ -327,36 +333,6 @@ fn store_versions(
             new.version_count
         ))),
     }
-}
-
-/// One step of the startup migration: gives the older versions of records
-/// written before versions had rows their own rows, for up to `limit`
-/// records after `after`. Returns where to go on from (`None`: done) and
-/// how many records changed. A record found already migrated is left alone,
-/// so several nodes may run this at once.
-pub fn upgrade_records(
-    tx: &mut dyn Tx,
-    after: Option<&str>,
-    limit: usize,
-) -> Result<(Option<String>, usize), KmsError> {
-    let page = tx.scan(KEYS, "", after, limit)?;
-    let next = (page.len() == limit)
-        .then(|| page.last().map(|(k, _)| k.clone()))
-        .flatten();
-    let mut changed = 0;
-    for (row, bytes) in page {
-        let Ok(record) = serde_json::from_slice::<KeyRecord>(&bytes) else {
-            // Requests naming it fail as before; one bad record must not
-            // keep the whole service from starting.
-            tracing::warn!(record = %row, "key record does not decode; not migrated");
-            continue;
-        };
-        if !record.legacy_versions.is_empty() {
-            save(tx, &record.upgraded())?;
-            changed += 1;
-        }
-    }
-    Ok((next, changed))
 }
 
 /// Records which project owns `key` in the global key index.

@@ -9,8 +9,10 @@ pub(crate) mod imports;
 mod keys;
 pub(crate) mod keystores;
 pub(crate) mod schedules;
+mod upgrade;
 pub(crate) mod versions;
 
 pub use keys::*;
 pub use keystores::KeystoreRecord;
+pub use upgrade::upgrade_records;
 pub use versions::KeyVersion;
