@@ -15,4 +15,6 @@ pub(crate) mod versions;
 pub use keys::*;
 pub use keystores::KeystoreRecord;
 pub use upgrade::upgrade_records;
+#[cfg(test)]
+pub use upgrade::upgraded_all;
 pub use versions::KeyVersion;
