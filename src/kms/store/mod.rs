@@ -4,6 +4,7 @@
 //! (`imports.rs`), key stores (`keystores.rs`). Store only stores: every rule is decided by the caller.
 
 pub(crate) mod aliases;
+mod grant_counts;
 pub(crate) mod grants;
 pub(crate) mod imports;
 mod keys;
