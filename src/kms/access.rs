@@ -17,10 +17,8 @@
 //! checking the key store is enabled), and `newest`/`material` refuse such
 //! keys, so an operation not written for tokens cannot use one by mistake.
 //!
-//! Unsealed material is kept in a small in-process cache keyed by the key id
-//! and the *sealed* bytes of the version. Sealed bytes are immutable: a new or
-//! re-imported version is sealed afresh (new nonce), so it can never hit an old
-//! entry. The cache therefore needs no invalidation, on this node or any other.
+//! Unsealed material (and its parsed private key) is kept in the bounded
+//! in-process `key_cache`, found by key id and the version's sealed bytes.
 
 use crate::auth::Caller;
 use crate::kms::crypto::blob;
@@ -29,26 +27,13 @@ use crate::kms::domain::policy;
 use crate::kms::domain::usable::check_usable;
 use crate::kms::domain::KeyUsage;
 use crate::kms::error::KmsError;
+use crate::kms::key_cache;
 use crate::kms::store::{self, grants, keyspaces, versions, KeyRecord, KeyVersion};
 use crate::server::state::AppState;
 use crate::store::Tx;
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
-use zeroize::Zeroizing;
+use std::sync::Arc;
 
-pub type Material = Arc<Zeroizing<Vec<u8>>>;
-
-/// Entries beyond this empty the cache (keys are few; this only bounds memory).
-const CACHE_LIMIT: usize = 4096;
-
-/// Sealed bytes → (key id, material). Looked up by the sealed bytes alone so
-/// that a hit allocates nothing; the key id is checked on the hit.
-type Cache = HashMap<Vec<u8>, (String, Material)>;
-
-fn cache() -> &'static RwLock<Cache> {
-    static CACHE: OnceLock<RwLock<Cache>> = OnceLock::new();
-    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
-}
+pub use key_cache::Material;
 
 /// Who asks for a key: a caller (grants may admit keys of other projects),
 /// or another service acting within its own project, where grants play no part.
@@ -214,21 +199,11 @@ pub fn hidden_as(e: KmsError, invalid: KmsError) -> KmsError {
 
 /// The plaintext material of `version` of `key`, through the cache.
 fn unseal(app: &AppState, key: &KeyRecord, version: &KeyVersion) -> Result<Material, KmsError> {
-    if let Ok(map) = cache().read() {
-        if let Some((key_id, m)) = map.get(version.sealed.as_slice()) {
-            if *key_id == key.key_id {
-                return Ok(m.clone());
-            }
-        }
+    if let Some(m) = key_cache::get(&key.key_id, &version.sealed) {
+        return Ok(m);
     }
-    let opened: Material = Arc::new(blob::open_version(&app.keyring, key, version)?);
-    if let Ok(mut map) = cache().write() {
-        if map.len() >= CACHE_LIMIT {
-            map.clear();
-        }
-        map.insert(version.sealed.clone(), (key.key_id.clone(), opened.clone()));
-    }
-    Ok(opened)
+    let opened = blob::open_version(&app.keyring, key, version)?;
+    Ok(key_cache::put(&key.key_id, &version.sealed, opened))
 }
 
 /// A key of a key store (its material is in a token).

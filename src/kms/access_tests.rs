@@ -96,3 +96,82 @@ fn only_an_unseen_key_is_hidden_behind_the_ciphertext_error() {
         KmsError::KeyNotEnabled
     ));
 }
+
+/// Sign caches the version's material and parsed key; every write of the
+/// key trims the cache to what it may still use, and a purge empties it.
+#[tokio::test]
+async fn signing_keys_are_cached_per_version_and_dropped_when_unusable() {
+    use crate::kms::crypto::sign::{Hash, MessageType, SignAlg};
+    use crate::kms::domain::{KeySpec, KeyState, NewKey, Origin};
+    use crate::kms::key_cache::cached_versions;
+    let (app, _dir) = crate::testing::embedded_state().unwrap();
+    let new = NewKey {
+        alias: "signer".into(),
+        description: String::new(),
+        spec: KeySpec::EcP256,
+        usage: KeySpec::EcP256.default_usage(),
+        origin: Origin::Kms,
+        enterprise_project_id: "0".into(),
+        keystore_id: "0".into(),
+    };
+    let key = crate::kms::api::provision::new_record(&app, "d0", "p", new, false)
+        .await
+        .unwrap();
+    let id = key.key_id.clone();
+    let k = key.clone();
+    app.db.tx(move |tx| store::insert(tx, &k)).await.unwrap();
+    assert_eq!(cached_versions(&id), 0);
+    let alg = SignAlg::Ecdsa(Hash::Sha256);
+    let sign = |key: KeyRecord| {
+        let app = app.clone();
+        async move {
+            crate::kms::api::dispatch::sign(&app, &key, alg, MessageType::Raw, b"m".to_vec()).await
+        }
+    };
+    let first = sign(key.clone()).await.unwrap();
+    assert_eq!(cached_versions(&id), 1);
+    let (_, m1) = newest(&app, &key).unwrap();
+    let (_, m2) = newest(&app, &key).unwrap();
+    assert!(Arc::ptr_eq(&m1, &m2), "one unsealed copy per version");
+    let p1 = m1.parsed(KeySpec::EcP256).unwrap();
+    assert!(Arc::ptr_eq(&p1, &m2.parsed(KeySpec::EcP256).unwrap()));
+    assert_eq!(
+        sign(key.clone()).await.unwrap(),
+        first,
+        "RFC 6979: same key, same bytes"
+    );
+    drop((m1, m2, p1));
+
+    let save = |key: KeyRecord| {
+        let db = app.db.clone();
+        async move { db.tx(move |tx| store::save(tx, &key)).await.unwrap() }
+    };
+    // A write that leaves the key usable keeps its current version.
+    save(key.clone()).await;
+    assert_eq!(cached_versions(&id), 1);
+    // Disabled: nothing of it stays.
+    let mut disabled = key.clone();
+    disabled.key_state = KeyState::Disabled;
+    save(disabled).await;
+    assert_eq!(cached_versions(&id), 0);
+    // Rotation: the old version's entry goes; the new one signs (other bytes).
+    sign(key.clone()).await.unwrap();
+    let mut rotated = key.clone();
+    let sealed = crate::kms::api::provision::sealed_material(&app, &id, KeySpec::EcP256)
+        .await
+        .unwrap();
+    rotated.push_version(KeyVersion {
+        created_ms: 1,
+        sealed,
+    });
+    save(rotated.clone()).await;
+    assert_eq!(cached_versions(&id), 0);
+    assert_ne!(sign(rotated.clone()).await.unwrap(), first);
+    assert_eq!(cached_versions(&id), 1);
+    // Purged: gone.
+    app.db
+        .tx(move |tx| store::purge(tx, &rotated))
+        .await
+        .unwrap();
+    assert_eq!(cached_versions(&id), 0);
+}

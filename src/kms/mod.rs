@@ -49,6 +49,7 @@ mod domain;
 mod error;
 pub(crate) mod hsm;
 mod jobs;
+mod key_cache;
 pub mod store;
 mod tags;
 mod wire;

@@ -177,8 +177,10 @@ pub async fn inventory(
         .collect())
 }
 
-/// Reopens the forwarders of accepted loopback endpoints after a restart.
+/// Counts services and endpoints of older databases (once), and reopens
+/// the forwarders of accepted loopback endpoints after a restart.
 pub async fn bootstrap(app: &AppState) -> Result<(), VpcepError> {
+    app.db.tx(store::count_existing).await?;
     let pairs = app
         .db
         .tx(|tx| {

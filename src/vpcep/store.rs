@@ -9,10 +9,14 @@
 //! | `vpcep_connections` | `service_id/endpoint_id` | endpoint's project |
 //! | `vpcep_addresses` | `pool/ip` | endpoint_id (no address twice in a pool) |
 //! | `vpcep_markers` | `marker_id` (10 digits) | endpoint_id (marker ids are unique) |
+//!
+//! The quotas read kept per-project counts (`store::counts`, counters
+//! `vpcep_services` and `vpcep_endpoints`), moved here in the write's own
+//! transaction and computed once at start-up for older databases.
 
 use super::domain::{EndpointStatus, PortMapping};
 use super::error::VpcepError;
-use crate::store::{Tx, TxExt};
+use crate::store::{counts, Tx, TxExt};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -141,15 +145,38 @@ pub fn find_service_anywhere(
 }
 
 pub fn save_service(tx: &mut dyn Tx, s: &ServiceRecord) -> Result<(), VpcepError> {
+    let row = key_of(&s.project_id, &s.id);
+    if tx.get(SERVICES, &row)?.is_none() {
+        counts::add(tx, SERVICES, &s.project_id, 1)?;
+    }
     tx.put(SERVICES_BY_ID, &s.id, s.project_id.as_bytes())?;
-    tx.put_json(SERVICES, &key_of(&s.project_id, &s.id), s)?;
+    tx.put_json(SERVICES, &row, s)?;
     Ok(())
 }
 
 pub fn delete_service(tx: &mut dyn Tx, s: &ServiceRecord) -> Result<(), VpcepError> {
     tx.delete(SERVICES_BY_ID, &s.id)?;
-    tx.delete(SERVICES, &key_of(&s.project_id, &s.id))?;
+    if tx.delete(SERVICES, &key_of(&s.project_id, &s.id))? {
+        counts::add(tx, SERVICES, &s.project_id, -1)?;
+    }
     Ok(())
+}
+
+/// The project's endpoint services, from the kept count.
+pub fn count_services(tx: &mut dyn Tx, project: &str) -> Result<usize, VpcepError> {
+    Ok(counts::get(tx, SERVICES, project)? as usize)
+}
+
+/// The project's endpoints, from the kept count.
+pub fn count_endpoints(tx: &mut dyn Tx, project: &str) -> Result<usize, VpcepError> {
+    Ok(counts::get(tx, ENDPOINTS, project)? as usize)
+}
+
+/// Counts the services and endpoints stored before they were counted (once).
+pub fn count_existing(tx: &mut dyn Tx) -> Result<usize, VpcepError> {
+    let services = counts::rebuild(tx, SERVICES, SERVICES, |k, _| counts::project_prefix(k))?;
+    let endpoints = counts::rebuild(tx, ENDPOINTS, ENDPOINTS, |k, _| counts::project_prefix(k))?;
+    Ok(services + endpoints)
 }
 
 pub fn list_services(tx: &mut dyn Tx, project: &str) -> Result<Vec<ServiceRecord>, VpcepError> {
@@ -232,7 +259,11 @@ pub fn insert_endpoint(tx: &mut dyn Tx, e: &EndpointRecord) -> Result<(), VpcepE
 }
 
 pub fn save_endpoint(tx: &mut dyn Tx, e: &EndpointRecord) -> Result<(), VpcepError> {
-    tx.put_json(ENDPOINTS, &key_of(&e.project_id, &e.id), e)?;
+    let row = key_of(&e.project_id, &e.id);
+    if tx.get(ENDPOINTS, &row)?.is_none() {
+        counts::add(tx, ENDPOINTS, &e.project_id, 1)?;
+    }
+    tx.put_json(ENDPOINTS, &row, e)?;
     Ok(())
 }
 
@@ -244,7 +275,9 @@ pub fn delete_endpoint(tx: &mut dyn Tx, e: &EndpointRecord) -> Result<(), VpcepE
         tx.delete(ADDRESSES, &key_of(pool, ip))?;
     }
     tx.delete(MARKERS, &marker_key(e.marker_id))?;
-    tx.delete(ENDPOINTS, &key_of(&e.project_id, &e.id))?;
+    if tx.delete(ENDPOINTS, &key_of(&e.project_id, &e.id))? {
+        counts::add(tx, ENDPOINTS, &e.project_id, -1)?;
+    }
     Ok(())
 }
 
@@ -309,3 +342,7 @@ impl<T: Tx + ?Sized> ScanAll for T {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

@@ -294,8 +294,8 @@ pub async fn list_quota_details(
     let (services, endpoints) = app
         .db
         .tx(move |tx| {
-            let s = store::list_services(tx, &project)?.len() as i64;
-            let e = store::list_endpoints(tx, &project)?.len() as i64;
+            let s = store::count_services(tx, &project)? as i64;
+            let e = store::count_endpoints(tx, &project)? as i64;
             Ok::<_, VpcepError>((s, e))
         })
         .await?;

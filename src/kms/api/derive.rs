@@ -8,7 +8,6 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::kms::access::{self, Requester};
-use crate::kms::crypto::asymmetric;
 use crate::kms::crypto::derive::{ecdh, public_key_der};
 use crate::kms::domain::grants::op;
 use crate::kms::domain::{self, KeyUsage};
@@ -47,8 +46,8 @@ pub async fn derive_shared_secret(
     )
     .await?;
     let (_, material) = access::newest(&app, &key)?;
-    let private = asymmetric::parse_private(key.key_spec, &material)?;
-    let secret = ecdh(&private, &spki)?;
+    let private = material.parsed(key.key_spec)?;
+    let secret = ecdh(private.key(), &spki)?;
     Ok(Json(DeriveSharedSecretResponse {
         key_id: key.key_id,
         key_agreement_algorithm: ALGORITHM.to_owned(),

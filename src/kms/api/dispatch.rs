@@ -168,15 +168,15 @@ pub async fn sign(
     let spec = key.key_spec;
     match access::newest_held(app, key).await?.1 {
         Held::Soft(m) => {
-            let private = asymmetric::parse_private(spec, &m)?;
+            let private = m.parsed(spec)?;
             let rng = app.rng.clone();
             // RSA signing takes milliseconds: keep it off the async workers.
             // An elliptic-curve signature takes tens of microseconds, less
             // than the hop to a blocking thread and back costs under load.
-            if matches!(private, asymmetric::PrivateKey::Rsa(_)) {
-                blocking(move || sign::sign(&rng, &private, alg, kind, &message)).await
+            if matches!(private.key(), asymmetric::PrivateKey::Rsa(_)) {
+                blocking(move || private.sign(&rng, alg, kind, &message)).await
             } else {
-                sign::sign(&rng, &private, alg, kind, &message)
+                private.sign(&rng, alg, kind, &message)
             }
         }
         Held::Token(TokenKey { token, key_id }) => {
@@ -199,13 +199,7 @@ pub async fn verify(
 ) -> Result<bool, KmsError> {
     let spec = key.key_spec;
     match access::newest_held(app, key).await?.1 {
-        Held::Soft(m) => sign::verify(
-            &asymmetric::parse_private(spec, &m)?,
-            alg,
-            kind,
-            message,
-            sig,
-        ),
+        Held::Soft(m) => m.parsed(spec)?.verify(alg, kind, message, sig),
         Held::Token(token_key) => {
             let digest = sign::ecdsa_digest(alg, kind, message)?;
             let point = token_point(token_key).await?;
@@ -222,7 +216,7 @@ async fn token_point(TokenKey { token, key_id }: TokenKey) -> Result<Vec<u8>, Km
 pub async fn public_der(app: &AppState, key: &KeyRecord) -> Result<Vec<u8>, KmsError> {
     let spec: KeySpec = key.key_spec;
     match access::newest_held(app, key).await?.1 {
-        Held::Soft(m) => asymmetric::parse_private(spec, &m)?.public_der(),
+        Held::Soft(m) => m.parsed(spec)?.public_der(),
         Held::Token(token_key) => ec_point::ec_spki(spec, &token_point(token_key).await?),
     }
 }

@@ -39,11 +39,11 @@ pub async fn encrypt_under(
     }
     no_aad_for_asymmetric(aad)?;
     let (_, material) = access::newest(app, key)?;
-    let private = asymmetric::parse_private(key.key_spec, &material)?;
+    let private = material.parsed(key.key_spec)?;
     let plaintext = Zeroizing::new(plaintext.to_vec());
     let rng = app.rng.clone();
     Ok(EncryptJob::Asymmetric(Box::new(move || {
-        asymmetric::encrypt(&rng, &private, alg, &plaintext)
+        asymmetric::encrypt(&rng, private.key(), alg, &plaintext)
     })))
 }
 
@@ -97,10 +97,10 @@ pub async fn decrypt_under(
     }
     no_aad_for_asymmetric(aad)?;
     let (_, material) = access::newest(app, key)?;
-    let private = asymmetric::parse_private(key.key_spec, &material)?;
+    let private = material.parsed(key.key_spec)?;
     let ct = ciphertext.to_vec();
     let rng = app.rng.clone();
-    super::dispatch::blocking(move || asymmetric::decrypt(&rng, &private, alg, &ct)).await
+    super::dispatch::blocking(move || asymmetric::decrypt(&rng, private.key(), alg, &ct)).await
 }
 
 /// The key a ciphertext is for: symmetric blobs name their key (a given

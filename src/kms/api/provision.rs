@@ -116,6 +116,14 @@ pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
     if counted > 0 {
         tracing::info!(keys = counted, "counted the keys of every project");
     }
+    let grants = app
+        .db
+        .tx(store::grants::count_existing)
+        .await
+        .map_err(|e: KmsError| anyhow::anyhow!("cannot count grants: {e}"))?;
+    if grants > 0 {
+        tracing::info!(grants, "counted the grants of every key");
+    }
     let moved = upgrade_key_records(app)
         .await
         .map_err(|e| anyhow::anyhow!("cannot migrate key versions: {e}"))?;

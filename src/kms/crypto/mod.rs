@@ -5,7 +5,8 @@
 //! (`derive.rs`), material generation (`material.rs`), and import wrapping
 //! (`import_token.rs`, `import_wrap.rs`); ECDSA by a bare public point
 //! (`ec_point.rs`, for keys in a PKCS#11 token); access point key pairs
-//! (`access_point.rs`).
+//! (`access_point.rs`); a private key parsed once and kept ready to sign
+//! (`parsed.rs`).
 
 pub(crate) mod access_point;
 pub(crate) mod asymmetric;
@@ -16,4 +17,5 @@ pub(crate) mod import_token;
 pub(crate) mod import_wrap;
 pub(crate) mod mac;
 pub(crate) mod material;
+pub(crate) mod parsed;
 pub(crate) mod sign;

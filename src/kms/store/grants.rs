@@ -2,6 +2,7 @@
 //! project), and `kms_grants_retirable` keyed
 //! `retiring_principal/project/key_id/grant_id` for ListRetirableGrants.
 
+use super::grant_counts;
 use crate::kms::error::KmsError;
 use crate::store::{Tx, TxExt};
 use serde::{Deserialize, Serialize};
@@ -66,7 +67,11 @@ fn retirable_key(g: &GrantRecord, retiree: &str) -> String {
 }
 
 pub fn insert(tx: &mut dyn Tx, g: &GrantRecord) -> Result<(), KmsError> {
-    tx.put_json(GRANTS, &grant_key(&g.project_id, &g.key_id, &g.grant_id), g)?;
+    let row = grant_key(&g.project_id, &g.key_id, &g.grant_id);
+    if tx.get(GRANTS, &row)?.is_none() {
+        grant_counts::moved(tx, &g.project_id, &g.key_id, 1)?;
+    }
+    tx.put_json(GRANTS, &row, g)?;
     if let Some(r) = &g.retiring_principal {
         tx.put(RETIRABLE, &retirable_key(g, r), b"")?;
     }
@@ -83,7 +88,9 @@ pub fn find(
 }
 
 pub fn remove(tx: &mut dyn Tx, g: &GrantRecord) -> Result<(), KmsError> {
-    tx.delete(GRANTS, &grant_key(&g.project_id, &g.key_id, &g.grant_id))?;
+    if tx.delete(GRANTS, &grant_key(&g.project_id, &g.key_id, &g.grant_id))? {
+        grant_counts::moved(tx, &g.project_id, &g.key_id, -1)?;
+    }
     if let Some(r) = &g.retiring_principal {
         tx.delete(RETIRABLE, &retirable_key(g, r))?;
     }
@@ -101,26 +108,20 @@ pub fn for_key(tx: &mut dyn Tx, project: &str, key_id: &str) -> Result<Vec<Grant
     Ok(all)
 }
 
-/// The most grants any one key of `project` has (0 without grants).
+/// The most grants any one key of `project` has (0 without grants), from
+/// the kept counts.
 pub fn most_on_one_key(tx: &mut dyn Tx, project: &str) -> Result<usize, KmsError> {
-    let prefix = format!("{project}/");
-    let mut rows = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = tx.scan(GRANTS, &prefix, after.as_deref(), 500)?;
-        let done = page.len() < 500;
-        after = page.last().map(|(k, _)| k.clone());
-        rows.extend(page.into_iter().map(|(k, _)| k));
-        if done {
-            break;
-        }
-    }
-    Ok(largest_group(
-        rows.iter().filter_map(|k| k.strip_prefix(&prefix)),
-    ))
+    grant_counts::most_on_one_key(tx, project)
 }
 
-/// Size of the largest group of `key_id/grant_id` rows sharing a key id.
+/// Counts the grants stored before grants were counted (once).
+pub fn count_existing(tx: &mut dyn Tx) -> Result<usize, KmsError> {
+    grant_counts::rebuild(tx, GRANTS)
+}
+
+/// Size of the largest group of `key_id/grant_id` rows sharing a key id
+/// (what the kept counts answer without reading the rows; the tests' oracle).
+#[cfg(test)]
 pub fn largest_group<'a>(rows: impl Iterator<Item = &'a str>) -> usize {
     let mut per_key: std::collections::HashMap<&str, usize> = Default::default();
     for row in rows {
@@ -182,5 +183,106 @@ mod tests {
         assert_eq!(largest_group(rows.into_iter()), 3);
         let rows = ["k1/g1", "k2/g1", "k1/g2", "k2/g2", "k1/g3"];
         assert_eq!(largest_group(rows.into_iter()), 3);
+    }
+
+    fn grant(project: &str, key: &str, id: &str) -> GrantRecord {
+        GrantRecord {
+            grant_id: id.into(),
+            key_id: key.into(),
+            project_id: project.into(),
+            name: String::new(),
+            grantee_principal: "u".into(),
+            grantee_principal_type: PrincipalType::User,
+            operations: vec!["encrypt-data".into()],
+            issuing_principal: "i".into(),
+            retiring_principal: Some("r".into()),
+            creation_ms: 0,
+        }
+    }
+
+    /// The kept counts answer what scanning the grants would, after every
+    /// insert, remove and purge; another project's grants never count.
+    fn counts_follow_writes(db: &crate::store::Db) {
+        db.tx_blocking(|tx| {
+            let scanned = |tx: &mut dyn Tx, p: &str| -> Result<usize, KmsError> {
+                let prefix = format!("{p}/");
+                let rows = tx.scan(GRANTS, &prefix, None, 10_000)?;
+                let keys: Vec<String> = rows.into_iter().map(|(k, _)| k).collect();
+                Ok(largest_group(
+                    keys.iter().filter_map(|k| k.strip_prefix(&prefix)),
+                ))
+            };
+            let check = |tx: &mut dyn Tx| -> Result<(), KmsError> {
+                for p in ["gp1", "gp2"] {
+                    assert_eq!(most_on_one_key(tx, p)?, scanned(tx, p)?, "{p}");
+                }
+                Ok(())
+            };
+            assert_eq!(count_existing(tx)?, 0);
+            check(tx)?;
+            let plan = [("k1", 3), ("k2", 5), ("k3", 1)];
+            for (key, n) in plan {
+                for i in 0..n {
+                    insert(tx, &grant("gp1", key, &format!("g{i}")))?;
+                    check(tx)?;
+                }
+            }
+            insert(tx, &grant("gp2", "k9", "g0"))?;
+            // Writing a grant again does not count it twice.
+            insert(tx, &grant("gp1", "k2", "g0"))?;
+            assert_eq!(most_on_one_key(tx, "gp1")?, 5);
+            assert_eq!(most_on_one_key(tx, "gp2")?, 1);
+            for i in 0..3 {
+                remove(tx, &grant("gp1", "k2", &format!("g{i}")))?;
+                check(tx)?;
+            }
+            assert_eq!(most_on_one_key(tx, "gp1")?, 3);
+            remove(tx, &grant("gp1", "k2", "g0"))?; // already gone: no change
+            purge_key(tx, "gp1", "k1")?;
+            check(tx)?;
+            assert_eq!(most_on_one_key(tx, "gp1")?, 2);
+            purge_key(tx, "gp1", "k2")?;
+            purge_key(tx, "gp1", "k3")?;
+            assert_eq!(most_on_one_key(tx, "gp1")?, 0);
+            assert_eq!(most_on_one_key(tx, "gp2")?, 1);
+            Ok::<_, KmsError>(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn grant_counts_follow_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        counts_follow_writes(&crate::store::Db::open(dir.path(), None).unwrap());
+    }
+
+    #[test]
+    fn grant_counts_follow_writes_on_postgres() {
+        let Some(url) = crate::store::testing::fresh_database("grant_counts") else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        counts_follow_writes(&crate::store::Db::open(dir.path(), Some(&url)).unwrap());
+    }
+
+    /// Grants stored before they were counted are counted once at start-up.
+    #[test]
+    fn grants_stored_before_counting_are_counted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::Db::open(dir.path(), None).unwrap();
+        db.tx_blocking(|tx| {
+            for (key, id) in [("k1", "a"), ("k1", "b"), ("k2", "a")] {
+                // As an older dewstack wrote them: the record alone.
+                tx.put_json(GRANTS, &grant_key("gp", key, id), &grant("gp", key, id))?;
+            }
+            assert_eq!(most_on_one_key(tx, "gp")?, 0);
+            assert_eq!(count_existing(tx)?, 3);
+            assert_eq!(most_on_one_key(tx, "gp")?, 2);
+            assert_eq!(count_existing(tx)?, 0, "done once");
+            remove(tx, &grant("gp", "k1", "a"))?;
+            assert_eq!(most_on_one_key(tx, "gp")?, 1);
+            Ok::<_, KmsError>(())
+        })
+        .unwrap();
     }
 }

@@ -1,9 +1,9 @@
-//! Key records: one per key (`kms_keys`, keyed `project/key_id`), the
-//! `key_alias` index (`kms_aliases`, `project/alias`) that makes aliases unique
-//! inside the transaction, the global owner index (`kms_key_index`), and the
-//! due-date indexes (`schedules.rs`) kept in step on every save, and the rows
-//! of older key versions (`versions.rs`). Purging a key also drops its
-//! versions, alias resources, grants and import parameters.
+//! Key records (`kms_keys`, `project/key_id`), the `key_alias` index (`kms_aliases`,
+//! `project/alias`) that makes aliases unique inside the transaction, the global owner
+//! index (`kms_key_index`), the due-date indexes (`schedules.rs`) kept in step on every
+//! save, and the rows of older versions (`versions.rs`). Every save trims the material
+//! cache to what the key may still use (`key_cache`); a purge drops its versions, alias
+//! resources, grants, import parameters and cached material.
 
 use super::schedules::{self, DELETIONS, EXPIRIES, ROTATIONS};
 use super::versions::{self, KeyVersion};
@@ -223,6 +223,11 @@ pub fn save(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
         schedules::add(tx, DELETIONS, due, &key.project_id, &key.key_id)?;
     }
     tx.put_json(KEYS, &key_of(&key.project_id, &key.key_id), key)?;
+    let usable = key
+        .current
+        .as_ref()
+        .filter(|_| key.key_state == KeyState::Enabled);
+    crate::kms::key_cache::keep_only(&key.key_id, usable.map(|v| v.sealed.as_slice()));
     Ok(())
 }
 
@@ -271,6 +276,7 @@ pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
     super::aliases::remove_for_key(tx, &key.project_id, &key.key_id)?;
     versions::purge(tx, &key.project_id, &key.key_id)?;
     tx.delete(KEY_INDEX, &key.key_id)?;
+    crate::kms::key_cache::keep_only(&key.key_id, None);
     leave(tx, key)
 }
 

@@ -7,17 +7,22 @@
 //! `upkeep.rs`. Store only stores: every rule is decided by the caller.
 
 pub(crate) mod aliases;
+mod grant_counts;
 pub(crate) mod grants;
 pub(crate) mod imports;
 mod keys;
 pub(crate) mod keyspaces;
 pub(crate) mod keystores;
 pub(crate) mod schedules;
+mod upgrade;
 mod upkeep;
 pub(crate) mod versions;
 
 pub use keys::*;
 pub use keystores::KeystoreRecord;
 pub use schedules::due_deletions;
-pub use upkeep::{count_existing, upgrade_records, version_history};
+pub use upgrade::upgrade_records;
+#[cfg(test)]
+pub use upgrade::upgraded_all;
+pub use upkeep::{count_existing, version_history};
 pub use versions::KeyVersion;

@@ -15,6 +15,7 @@ use crate::kms::store::{self, versions, KeyRecord, KeyVersion};
 use crate::server::state::AppState;
 use crate::store::{Db, Tx};
 use crate::testing::{DOMAIN_ID, PROJECT_ID};
+use std::ops::Not;
 use std::sync::Arc;
 
 fn state(db: Db) -> AppState {
@@ -161,6 +162,13 @@ async fn write_old_shape(app: &AppState, key: &KeyRecord, all: &[KeyVersion]) {
     obj.remove("version_count");
     obj.insert("versions".into(), serde_json::to_value(all).unwrap());
     put_raw(app, key, serde_json::to_vec(&json).unwrap()).await;
+    // A database holding such records was written before the migration's
+    // done mark existed.
+    let unmark = app.db.tx(|tx| {
+        tx.delete("kms_migrations", "key_versions_in_rows")
+            .map_err(KmsError::from)
+    });
+    unmark.await.unwrap();
 }
 
 /// A second version for `key` and a ciphertext under it, made the way
@@ -311,6 +319,73 @@ async fn the_same_holds_on_postgres() {
     hot_record_scenario(&app).await;
     old_shape_scenario(&app).await;
     purge_scenario(&app).await;
+    runs_once_scenario(&app).await;
+}
+
+/// The start-up migration reads every key record, so it runs to its end
+/// once: the mark commits with its last page, and a start that finds the
+/// mark reads no record (a record put in the old shape behind its back
+/// stays as it is, and still reads right).
+#[tokio::test]
+async fn the_migration_runs_once_and_its_mark_is_honoured() {
+    let (app, _dir) = app();
+    runs_once_scenario(&app).await;
+}
+
+async fn runs_once_scenario(app: &AppState) {
+    let (a, b) = (stored(app).await, stored(app).await);
+    for key in [&a, &b] {
+        let (v1, _) = second_version(app, key);
+        write_old_shape(app, key, &[key.current.clone().unwrap(), v1]).await;
+    }
+    let step = |after: Option<String>| {
+        let db = app.db.clone();
+        async move {
+            db.tx(move |tx| {
+                let r = store::upgrade_records(tx, after.as_deref(), 1)?;
+                Ok::<_, KmsError>((r, store::upgraded_all(tx)?))
+            })
+            .await
+            .unwrap()
+        }
+    };
+    // Page by page: no mark until the page that finds the end.
+    let (mut after, mut moved) = (None, 0);
+    loop {
+        let ((next, n), marked) = step(after.clone()).await;
+        moved += n;
+        assert_eq!(marked, next.is_none(), "marked only with the last page");
+        match next {
+            Some(row) => after = Some(row),
+            None => break,
+        }
+    }
+    assert!(moved >= 2, "moved {moved}");
+    assert!(raw_has_versions(app, &a).await.not());
+    // Marked: a record in the old shape now is not even read at start-up...
+    let (v1, ct1) = second_version(app, &a);
+    let current = reload(app, &a).await.current.unwrap();
+    let mut json: serde_json::Value = serde_json::from_slice(&raw_record(app, &a).await).unwrap();
+    let obj = json.as_object_mut().unwrap();
+    obj.remove("current");
+    obj.remove("version_count");
+    obj.insert(
+        "versions".into(),
+        serde_json::to_value([current, v1]).unwrap(),
+    );
+    put_raw(app, &a, serde_json::to_vec(&json).unwrap()).await;
+    provision::bootstrap(app).await.unwrap();
+    assert!(raw_has_versions(app, &a).await);
+    assert_eq!(step(None).await, ((None, 0), true));
+    // ...and still works, as every such record does.
+    let old = reload(app, &a).await;
+    assert_eq!(old.version_count, 2);
+    assert_eq!(decrypt(app, &old, &ct1).await, b"v1");
+}
+
+async fn raw_has_versions(app: &AppState, key: &KeyRecord) -> bool {
+    let raw: serde_json::Value = serde_json::from_slice(&raw_record(app, key).await).unwrap();
+    raw.get("versions").is_some()
 }
 
 /// The CMK count (the quota check's one row) follows inserts, saves and

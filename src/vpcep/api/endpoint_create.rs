@@ -107,7 +107,7 @@ impl EndpointDraft {
         if self.has_policy && !enable_policy(&s) {
             return Err(VpcepError::InvalidPolicy);
         }
-        if store::list_endpoints(tx, &e.project_id)?.len() >= ENDPOINT_QUOTA {
+        if store::count_endpoints(tx, &e.project_id)? >= ENDPOINT_QUOTA {
             return Err(VpcepError::QuotaExceeded);
         }
         if s.service_type == "interface" {

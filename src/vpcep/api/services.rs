@@ -111,7 +111,7 @@ pub async fn create_endpoint_service(
     let saved = record.clone();
     app.db
         .tx(move |tx| {
-            if store::list_services(tx, &saved.project_id)?.len() >= SERVICE_QUOTA {
+            if store::count_services(tx, &saved.project_id)? >= SERVICE_QUOTA {
                 return Err(VpcepError::QuotaExceeded);
             }
             store::save_service(tx, &saved)
