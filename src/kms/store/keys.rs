@@ -161,7 +161,7 @@ impl KeyRecord {
     }
 }
 
-fn key_of(project: &str, id: &str) -> String {
+pub(super) fn key_of(project: &str, id: &str) -> String {
     format!("{project}/{id}")
 }
 
@@ -243,22 +243,6 @@ pub fn rename(tx: &mut dyn Tx, key: &mut KeyRecord, new_alias: String) -> Result
     tx.put(ALIASES, &new_key, key.key_id.as_bytes())?;
     key.key_alias = new_alias;
     save(tx, key)
-}
-
-/// The project's keys that count against its quota (default keys do not).
-pub fn count(tx: &mut dyn Tx, project: &str) -> Result<u64, KmsError> {
-    Ok(counts::get(tx, KEY_COUNT, project)?)
-}
-
-/// All keys of a project, oldest first.
-pub fn list(tx: &mut dyn Tx, project: &str) -> Result<Vec<KeyRecord>, KmsError> {
-    let mut keys: Vec<KeyRecord> = tx
-        .scan_json::<KeyRecord>(KEYS, &format!("{project}/"))?
-        .into_iter()
-        .map(|(_, k)| k.upgraded())
-        .collect();
-    keys.sort_by(|a, b| (a.creation_ms, &a.key_id).cmp(&(b.creation_ms, &b.key_id)));
-    Ok(keys)
 }
 
 /// Removes a key, its alias, its alias resources and its index entries for good.

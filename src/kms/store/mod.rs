@@ -24,5 +24,5 @@ pub use schedules::due_deletions;
 pub use upgrade::upgrade_records;
 #[cfg(test)]
 pub use upgrade::upgraded_all;
-pub use upkeep::{count_existing, version_history};
+pub use upkeep::{count, count_existing, list, version_history};
 pub use versions::KeyVersion;

@@ -1,12 +1,29 @@
-//! Upkeep of key records: counting records written before keys were counted,
-//! and the version history of a key (the startup migration of old-shape
-//! records is `upgrade.rs`).
+//! Reads over a project's key records and their upkeep: the key list and
+//! count, counting records written before keys were counted, and the version
+//! history of a key (the startup migration of old-shape records is
+//! `upgrade.rs`).
 
 use super::keys::{KeyRecord, KEYS, KEY_COUNT};
 use super::versions;
 use crate::kms::error::KmsError;
 use crate::store::counts;
-use crate::store::Tx;
+use crate::store::{Tx, TxExt};
+
+/// The project's keys that count against its quota (default keys do not).
+pub fn count(tx: &mut dyn Tx, project: &str) -> Result<u64, KmsError> {
+    Ok(counts::get(tx, KEY_COUNT, project)?)
+}
+
+/// All keys of a project, oldest first.
+pub fn list(tx: &mut dyn Tx, project: &str) -> Result<Vec<KeyRecord>, KmsError> {
+    let mut keys: Vec<KeyRecord> = tx
+        .scan_json::<KeyRecord>(KEYS, &format!("{project}/"))?
+        .into_iter()
+        .map(|(_, k)| k.upgraded())
+        .collect();
+    keys.sort_by(|a, b| (a.creation_ms, &a.key_id).cmp(&(b.creation_ms, &b.key_id)));
+    Ok(keys)
+}
 
 /// The number and creation time of every version of `key`, oldest first.
 pub fn version_history(tx: &mut dyn Tx, key: &KeyRecord) -> Result<Vec<(usize, i64)>, KmsError> {
