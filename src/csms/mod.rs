@@ -10,15 +10,18 @@
 //! DeleteSecretTag, ListSecretTags, ListProjectSecretsTags,
 //! ListResourceInstances, DownloadSecretBlob, UploadSecretBlob,
 //! BatchImportSecrets,
-//! GenerateRandomPassword, RotateSecret and ListSecretTask.
+//! GenerateRandomPassword, RotateSecret, ListSecretTask, CreateGrants,
+//! ListGrants, UpdateGrant and DeleteGrant.
 //!
 //! Secret values are encrypted by dewstack's KMS under the secret's key
 //! (`values.rs`); handlers are in `api/`, background work in `jobs/` (the sweep
 //! of deletions and expiries, notification delivery).
 
+pub mod access;
 mod api;
 pub mod domain;
 pub mod error;
+pub mod grants;
 pub mod jobs;
 mod notify_url;
 pub mod stages;
@@ -29,7 +32,7 @@ pub mod wire;
 
 use crate::auth;
 use crate::server::state::AppState;
-use api::{backup, events, ops, secret_import, secrets, versions};
+use api::{backup, events, grants as grant_api, ops, secret_import, secrets, versions};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -126,6 +129,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(events::show_secret_event)
                 .put(events::update_secret_event)
                 .delete(events::delete_secret_event),
+        )
+        .route(
+            &format!("{c}/grants"),
+            post(grant_api::create_grants)
+                .get(grant_api::list_grants)
+                .put(grant_api::update_grant)
+                .delete(grant_api::delete_grant),
         )
         .route(
             &format!("{c}/notification-records"),

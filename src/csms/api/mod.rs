@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod events;
+pub mod grants;
 pub mod ops;
 mod secret_create;
 pub mod secret_import;
