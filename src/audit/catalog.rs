@@ -162,6 +162,8 @@ pub const AUDITED: &[Audited] = &[
     op("CreateGrants", "grant", GRANT_FIELDS),
     op("UpdateGrant", "grant", GRANT_FIELDS),
     op("DeleteGrant", "grant", NONE),
+    // Never the passwords: no request field is recorded.
+    op("UpdateUserPassword", "user", NONE),
     op("BatchCreateOrDeleteTags", "secret", TAGS),
     op("CreateSecretTag", "secret", TAGS),
     op("DeleteSecretTag", "secret", NONE),

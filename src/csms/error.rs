@@ -59,6 +59,8 @@ pub enum CsmsError {
     EventInUse,
     #[error("The number of events has reached the upper limit.")]
     EventQuota,
+    #[error("The user does not exist.")]
+    UserNotFound,
     #[error("The grant does not exist.")]
     GrantNotFound,
     #[error("The grantee user does not exist.")]
@@ -88,7 +90,7 @@ impl CsmsError {
             // A key or grantee named in a request body: the published status.
             KmsKeyNotFound | GranteeNotFound => (bad, "CSMS.0005"),
             // Named by the query of UpdateGrant/DeleteGrant, like a URL resource.
-            GrantNotFound => (missing, "CSMS.0005"),
+            GrantNotFound | UserNotFound => (missing, "CSMS.0005"),
             GrantGroupUnsupported => (bad, "CSMS.0002"),
             SecretPendingDeletionUnusable => (bad, "CSMS.0103"),
             SecretPendingDeletion => (bad, "CSMS.0107"),

@@ -11,7 +11,8 @@
 //! ListResourceInstances, DownloadSecretBlob, UploadSecretBlob,
 //! BatchImportSecrets,
 //! GenerateRandomPassword, RotateSecret, ListSecretTask, CreateGrants,
-//! ListGrants, UpdateGrant and DeleteGrant.
+//! ListGrants, UpdateGrant, DeleteGrant, ListUsers, ShowUserDetail and
+//! UpdateUserPassword.
 //!
 //! Secret values are encrypted by dewstack's KMS under the secret's key
 //! (`values.rs`); handlers are in `api/`, background work in `jobs/` (the sweep
@@ -32,7 +33,7 @@ pub mod wire;
 
 use crate::auth;
 use crate::server::state::AppState;
-use api::{backup, events, grants as grant_api, ops, secret_import, secrets, versions};
+use api::{backup, events, grants as grant_api, ops, secret_import, secrets, users, versions};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -157,6 +158,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/v1/csms/agencies",
             post(ops::create_agency).get(ops::show_agency),
+        )
+        .route("/v1/csms/users", get(users::list_users))
+        .route("/v1/csms/users/{user_id}", get(users::show_user_detail))
+        .route(
+            "/v1/csms/users/change-password",
+            post(users::update_user_password),
         )
         .route(
             &format!("{c}/{{secret_id}}/tags/action"),

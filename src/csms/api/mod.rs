@@ -9,4 +9,5 @@ pub mod ops;
 mod secret_create;
 pub mod secret_import;
 pub mod secrets;
+pub mod users;
 pub mod versions;

@@ -83,3 +83,65 @@ pub struct GrantDto {
 pub struct ListGrantsResponse {
     pub data: GrantDto,
 }
+
+#[derive(Deserialize, Default)]
+pub struct ListUsersQuery {
+    pub org_id: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number::deserialize")]
+    pub offset: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number::deserialize")]
+    pub limit: Option<String>,
+    pub user_info: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct OrgRelation {
+    pub org_id: String,
+    pub relation_type: &'static str,
+}
+
+/// One user as ListUsers (`UsersDetailsResult`) and ShowUserDetail show it.
+/// `disabled` and `grade` are strings in the list and a boolean and an
+/// integer in the detail, as the published pages type them.
+#[derive(Serialize)]
+pub struct UserDetail<D: Serialize, G: Serialize> {
+    pub user_id: String,
+    pub org_id: String,
+    pub user_name: String,
+    pub name: String,
+    pub mobile: String,
+    pub email: String,
+    pub pwd_must_modify: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pwd_change_at: Option<String>,
+    pub disabled: D,
+    pub grade: G,
+    pub locked: String,
+    pub extension: serde_json::Map<String, serde_json::Value>,
+    pub user_org_relation_list: Vec<OrgRelation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ListUsersResponse {
+    pub total: i64,
+    pub users: Vec<UserDetail<String, String>>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ChangePasswordRequest {
+    pub password: Option<String>,
+    pub old_password: Option<String>,
+}
+
+impl std::fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangePasswordRequest { .. }")
+    }
+}
+
+#[derive(Serialize)]
+pub struct ChangePasswordResponse {
+    pub user_id: String,
+}
