@@ -109,7 +109,7 @@ def test_grants_go_with_their_secret(csms, make_csms, acme_identity, acme_user_i
     assert grantees(csms, again.id) == {}
 
 
-def test_grant_input_is_checked(csms, make_csms, acme_identity, acme_user_id, tenant, raw):
+def test_grant_input_is_checked(csms, make_csms, acme_user_id, tenant, raw, pool_identity, pool_projects):
     s = create_secret(csms, name=support.unique("checked"))
     err(lambda: grant(csms, s.id, acme_user_id, grantee_type="2"), 400, INVALID)
     err(lambda: grant(csms, s.id, acme_user_id, grantee_type="7"), 400, INVALID)
@@ -121,13 +121,15 @@ def test_grant_input_is_checked(csms, make_csms, acme_identity, acme_user_id, te
     err(lambda: grant(csms, None, acme_user_id), 400, INVALID)
     err(lambda: grant(csms, support.rand_uuid(), acme_user_id), 404, SECRET_NOT_FOUND)
     err(lambda: csms.list_grants(ListGrantsRequest()), 400, INVALID)
-    # Another project's secret cannot be granted, listed or revoked.
-    acme = make_csms(acme_identity)
-    theirs = create_secret(acme, name=support.unique("acme"))
+    # Another project's secret cannot be granted, listed or revoked (a fresh pool
+    # project: the acme project must keep no CSMS key, test_iam_auth counts its keys).
+    other_project, _ = next(pool_projects["next"])
+    other = make_csms(pool_identity, other_project)
+    theirs = create_secret(other, name=support.unique("other"))
     err(lambda: grant(csms, theirs.id, acme_user_id), 404, SECRET_NOT_FOUND)
     err(lambda: csms.list_grants(ListGrantsRequest(resource_id=theirs.id)), 404, SECRET_NOT_FOUND)
     err(lambda: csms.delete_grant(DeleteGrantRequest(resource_id=theirs.id)), 404, SECRET_NOT_FOUND)
-    acme.delete_secret(DeleteSecretRequest(secret_name=theirs.name))
+    other.delete_secret(DeleteSecretRequest(secret_name=theirs.name))
     # Malformed bodies answer in the CSMS envelope.
     for body in (b"{not json", b'{"resource_id": 5}', b"[]"):
         r = raw(tenant, "POST", "/v1/{project_id}/csms/grants", body=body)
