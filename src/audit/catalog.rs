@@ -27,6 +27,13 @@ const SIGN: &[&str] = &["key_id", "signing_algorithm", "message_type", SEQ];
 const MAC: &[&str] = &["key_id", "mac_algorithm"];
 const GRANT: &[&str] = &["key_id", "grant_id", SEQ];
 const NONE: &[&str] = &[];
+const GRANT_FIELDS: &[&str] = &[
+    "resource_id",
+    "type",
+    "grantee_type",
+    "grantee_target_id",
+    "validity_time",
+];
 const EVENT: &[&str] = &[
     "name",
     "event_types",
@@ -161,6 +168,11 @@ pub const AUDITED: &[Audited] = &[
     op("RotateSecret", "secret", NONE),
     read("GenerateRandomPassword", "password", &["password_policy_name", "length", "exclude_lowercase", "exclude_uppercase", "exclude_numbers", "exclude_punctuation", "include_space", "require_each_included_type"]),
     op("CreateAgency", "agency", &["secret_type"]),
+    op("CreateGrants", "grant", GRANT_FIELDS),
+    op("UpdateGrant", "grant", GRANT_FIELDS),
+    op("DeleteGrant", "grant", NONE),
+    // Never the passwords: no request field is recorded.
+    op("UpdateUserPassword", "user", NONE),
     op("BatchCreateOrDeleteTags", "secret", TAGS),
     op("CreateSecretTag", "secret", TAGS),
     op("DeleteSecretTag", "secret", NONE),

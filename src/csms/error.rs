@@ -59,6 +59,16 @@ pub enum CsmsError {
     EventInUse,
     #[error("The number of events has reached the upper limit.")]
     EventQuota,
+    #[error("The user does not exist.")]
+    UserNotFound,
+    #[error("The grant does not exist.")]
+    GrantNotFound,
+    #[error("The grantee user does not exist.")]
+    GranteeNotFound,
+    #[error("Grants to user groups are not supported: dewstack has no user groups.")]
+    GrantGroupUnsupported,
+    #[error("The number of grants of the secret has reached the upper limit.")]
+    GrantQuota,
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("CSMS error.")]
@@ -77,8 +87,11 @@ impl CsmsError {
             // Published as 400; 404 here for lookups by name (see the module doc).
             SecretNotFound => (missing, "CSMS.0106"),
             EventNotFound | VersionNotFound | StageNotFound | TagNotFound => (missing, "CSMS.0005"),
-            // A key named in a request body: the published status.
-            KmsKeyNotFound => (bad, "CSMS.0005"),
+            // A key or grantee named in a request body: the published status.
+            KmsKeyNotFound | GranteeNotFound => (bad, "CSMS.0005"),
+            // Named by the query of UpdateGrant/DeleteGrant, like a URL resource.
+            GrantNotFound | UserNotFound => (missing, "CSMS.0005"),
+            GrantGroupUnsupported => (bad, "CSMS.0002"),
             SecretPendingDeletionUnusable => (bad, "CSMS.0103"),
             SecretPendingDeletion => (bad, "CSMS.0107"),
             SecretNotPendingDeletion => (bad, "CSMS.0108"),
@@ -92,6 +105,7 @@ impl CsmsError {
             EventExists => (bad, "CSMS.9002"),
             EventInUse => (bad, "CSMS.9003"),
             EventQuota => (bad, "CSMS.9004"),
+            GrantQuota => (bad, "CSMS.9005"),
             // dewstack's own choice: no published CSMS code for internal errors.
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "CSMS.0001"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "CSMS.0001"),

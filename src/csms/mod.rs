@@ -10,15 +10,19 @@
 //! DeleteSecretTag, ListSecretTags, ListProjectSecretsTags,
 //! ListResourceInstances, DownloadSecretBlob, UploadSecretBlob,
 //! BatchImportSecrets,
-//! GenerateRandomPassword, RotateSecret and ListSecretTask.
+//! GenerateRandomPassword, RotateSecret, ListSecretTask, CreateGrants,
+//! ListGrants, UpdateGrant, DeleteGrant, ListUsers, ShowUserDetail and
+//! UpdateUserPassword.
 //!
 //! Secret values are encrypted by dewstack's KMS under the secret's key
 //! (`values.rs`); handlers are in `api/`, background work in `jobs/` (the sweep
 //! of deletions and expiries, notification delivery).
 
+pub mod access;
 mod api;
 pub mod domain;
 pub mod error;
+pub mod grants;
 pub mod jobs;
 mod notify_url;
 pub mod stages;
@@ -29,7 +33,7 @@ pub mod wire;
 
 use crate::auth;
 use crate::server::state::AppState;
-use api::{backup, events, ops, secret_import, secrets, versions};
+use api::{backup, events, grants as grant_api, ops, secret_import, secrets, users, versions};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -128,6 +132,13 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 .delete(events::delete_secret_event),
         )
         .route(
+            &format!("{c}/grants"),
+            post(grant_api::create_grants)
+                .get(grant_api::list_grants)
+                .put(grant_api::update_grant)
+                .delete(grant_api::delete_grant),
+        )
+        .route(
             &format!("{c}/notification-records"),
             get(events::list_notification_records),
         )
@@ -147,6 +158,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/v1/csms/agencies",
             post(ops::create_agency).get(ops::show_agency),
+        )
+        .route("/v1/csms/users", get(users::list_users))
+        .route("/v1/csms/users/{user_id}", get(users::show_user_detail))
+        .route(
+            "/v1/csms/users/change-password",
+            post(users::update_user_password),
         )
         .route(
             &format!("{c}/{{secret_id}}/tags/action"),

@@ -10,6 +10,7 @@
 //! | `csms_rotations` | `due_ms/project/name` | next scheduled rotation (`jobs/rotate/`) |
 //! | `csms_events` | `project/name` | `EventRecord` |
 //! | `csms_event_refs` | `project/event/secret` | which secrets subscribe to an event |
+//! | `csms_grants`, `csms_grantees` | see `grants.rs` | grants, removed with their secret |
 //!
 //! Notification records and the delivery outbox live in `notify.rs`, the
 //! reading of the due-date indexes in `sweep.rs`.
@@ -189,6 +190,7 @@ pub fn purge_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsEr
         tx.delete(VERSIONS, &version_key(p, &secret.name, v.number))?;
     }
     unindex(tx, secret)?;
+    super::grants::delete_all(tx, p, &secret.id)?;
     tx.delete(SECRET_IDS, &key2(p, &secret.id))?;
     if tx.delete(SECRETS, &key2(p, &secret.name))? {
         counts::add(tx, SECRET_COUNT, p, -1)?;

@@ -26,6 +26,14 @@ pub struct User {
     password: Zeroizing<String>,
 }
 
+impl User {
+    /// Whether `password` is the one the config file (or environment) gives
+    /// this user, compared in constant time.
+    pub fn configured_password_is(&self, password: &str) -> bool {
+        ct_eq(self.password.as_bytes(), password.as_bytes())
+    }
+}
+
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("User")

@@ -5,10 +5,17 @@
 //! - `GET  /v3/projects?name=` and `GET /v3/auth/projects` → the caller's projects
 //! - `GET  /v3/auth/domains` → the caller's domain
 
+mod accounts;
 pub mod directory;
 pub mod lockout;
+pub mod passwords;
 mod routes;
 mod wire;
+
+pub use accounts::{
+    change_password, is_locked, password_changed_ms, password_matches, PasswordChangeError,
+};
+pub use directory::{Domain, User};
 
 use crate::auth;
 use crate::server::state::AppState;

@@ -109,9 +109,21 @@ pub async fn create_token(State(app): State<AppState>, req: axum::extract::Reque
         }
         Err(e) => return unavailable(e),
     }
-    let user = domain
+    // A password changed through CSMS UpdateUserPassword (stored, hashed)
+    // replaces the configured one.
+    let named = domain
         .zip(name.as_deref())
-        .and_then(|(d, n)| dir.check_password(d, n, &user_ref.password));
+        .and_then(|(d, n)| d.users.iter().find(|u| u.name == n).map(|u| (d, u)));
+    let user = match named {
+        Some((d, u)) => {
+            match super::accounts::password_matches(&app, &d.id, &u.id, &user_ref.password).await {
+                Ok(true) => Some(u),
+                Ok(false) => None,
+                Err(e) => return unavailable(e),
+            }
+        }
+        None => None,
+    };
     let counted = {
         let (dir, d, u, ok) = (
             app.directory.clone(),

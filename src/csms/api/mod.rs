@@ -4,8 +4,10 @@
 
 pub mod backup;
 pub mod events;
+pub mod grants;
 pub mod ops;
 mod secret_create;
 pub mod secret_import;
 pub mod secrets;
+pub mod users;
 pub mod versions;

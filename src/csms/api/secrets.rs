@@ -5,6 +5,7 @@ use super::secret_create::{create, NewSecret};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::query::Query;
+use crate::csms::access::{readable_secret, Reader};
 use crate::csms::domain::{self, EventType};
 use crate::csms::error::CsmsError;
 use crate::csms::jobs::notify;
@@ -47,10 +48,11 @@ pub async fn show_secret(
     caller: Caller,
     Path(path): Path<SecretPath>,
 ) -> Result<Json<SecretResponse>, CsmsError> {
-    let project = caller.project().to_owned();
+    let who = Reader::of(&caller);
+    let now = app.clock.now().timestamp_millis();
     let secret = app
         .db
-        .tx(move |tx| store::load_secret(tx, &project, &path.secret_name))
+        .read(move |tx| readable_secret(tx, &who, &path.secret_name, now))
         .await?;
     Ok(Json(SecretResponse {
         secret: Secret::of(&secret),

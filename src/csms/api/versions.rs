@@ -6,6 +6,7 @@ use super::secrets::{parse_limit, SecretPath};
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::query::Query;
+use crate::csms::access::{readable_secret, Reader};
 use crate::csms::domain::{self, EventType, SecretValue};
 use crate::csms::error::CsmsError;
 use crate::csms::jobs::notify;
@@ -154,12 +155,13 @@ pub async fn list_secret_versions(
         Some(m) => Some(stages::version_number(m).ok_or(CsmsError::InvalidParameter("marker"))?),
         None => None,
     };
-    let project = caller.project().to_owned();
+    let who = Reader::of(&caller);
+    let now = app.clock.now().timestamp_millis();
     let (secret, mut page) = app
         .db
-        .tx(move |tx| {
-            let s = store::load_secret(tx, &project, &path.secret_name)?;
-            let page = store::list_versions_after(tx, &project, &s.name, after, limit + 1)?;
+        .read(move |tx| {
+            let s = readable_secret(tx, &who, &path.secret_name, now)?;
+            let page = store::list_versions_after(tx, &s.project_id, &s.name, after, limit + 1)?;
             Ok::<_, CsmsError>((s, page))
         })
         .await?;
@@ -184,19 +186,20 @@ pub async fn show_secret_version(
     caller: Caller,
     Path(path): Path<VersionPath>,
 ) -> Result<Json<ShowSecretVersionResponse>, CsmsError> {
-    let project = caller.project().to_owned();
+    let who = Reader::of(&caller);
+    let now = app.clock.now().timestamp_millis();
     // A read snapshot, not a write transaction: on the embedded engine it
     // runs on this thread and never queues behind a commit.
     let (secret, version) = app
         .db
         .read(move |tx| {
-            let s = store::load_secret(tx, &project, &path.secret_name)?;
+            let s = readable_secret(tx, &who, &path.secret_name, now)?;
             let v = load_version(tx, &s, &path.version_id)?;
             Ok::<_, CsmsError>((s, v))
         })
         .await?;
     secret.state.check_usable()?;
-    let plain = values::open(&app, caller.project(), &secret.name, &version).await?;
+    let plain = values::open(&app, &secret.project_id, &secret.name, &version).await?;
     let (secret_string, secret_binary) = values::to_wire(version.binary, &plain);
     Ok(Json(ShowSecretVersionResponse {
         version: Version {
@@ -280,11 +283,12 @@ pub async fn show_secret_stage(
     caller: Caller,
     Path(path): Path<StagePath>,
 ) -> Result<Json<StageResponse>, CsmsError> {
-    let project = caller.project().to_owned();
+    let who = Reader::of(&caller);
+    let now = app.clock.now().timestamp_millis();
     let name = path.secret_name.clone();
     let secret = app
         .db
-        .tx(move |tx| store::load_secret(tx, &project, &name))
+        .read(move |tx| readable_secret(tx, &who, &name, now))
         .await?;
     Ok(Json(StageResponse {
         stage: stage_of(&secret, &path.stage_name)?,

@@ -3,6 +3,9 @@
 //! responses they are milliseconds since the epoch (the docstrings say
 //! seconds, the published response examples show milliseconds).
 
+mod access;
+pub use access::*;
+
 use super::domain::EventType;
 use super::error::CsmsError;
 use super::jobs::notify::NotificationRecord;
