@@ -114,11 +114,8 @@ pub async fn list_access_point(
         .db
         .read(move |tx| store::access_points(tx, &project))
         .await?;
-    let all = all
-        .into_iter()
-        .filter(|a| list.in_space(&a.keyspace_id))
-        .collect();
-    let (page, next_marker) = list.page(all, |a| &a.access_point_id)?;
+    let (page, next_marker) =
+        list.page_in_space(all, |a| &a.keyspace_id, |a| &a.access_point_id)?;
     Ok(Json(ListAccessPointResponse {
         page_info: KeyspacePageInfo {
             next_marker,

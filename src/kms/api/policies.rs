@@ -126,11 +126,7 @@ pub async fn list_key_policy(
     )?;
     let project = caller.project().to_owned();
     let all = app.db.read(move |tx| store::policies(tx, &project)).await?;
-    let all = all
-        .into_iter()
-        .filter(|p| list.in_space(&p.keyspace_id))
-        .collect();
-    let (page, next_marker) = list.page(all, |p| &p.policy_id)?;
+    let (page, next_marker) = list.page_in_space(all, |p| &p.keyspace_id, |p| &p.policy_id)?;
     Ok(Json(ListKeyPolicyResponse {
         page_info: KeyspacePageInfo {
             next_marker,

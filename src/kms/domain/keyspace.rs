@@ -220,8 +220,23 @@ impl ListParams {
         })
     }
 
-    pub fn in_space(&self, space: &str) -> bool {
+    fn in_space(&self, space: &str) -> bool {
         self.keyspace.as_deref().is_none_or(|k| k == space)
+    }
+
+    /// The page of those of `all` in the asked key space (all when none was
+    /// asked), and the marker of the next page if any.
+    pub fn page_in_space<T>(
+        &self,
+        all: Vec<T>,
+        space: impl Fn(&T) -> &str,
+        id: impl Fn(&T) -> &str,
+    ) -> Result<(Vec<T>, Option<String>), KmsError> {
+        let wanted = all
+            .into_iter()
+            .filter(|t| self.in_space(space(t)))
+            .collect();
+        self.page(wanted, id)
     }
 
     /// The page after the marker, and the marker of the next one if any.
@@ -288,6 +303,30 @@ mod tests {
         assert!(name(Some(""), "n").is_err());
         assert!(name(Some("a b"), "n").is_err());
         assert!(name(Some(&"a".repeat(256)), "n").is_err());
+    }
+
+    #[test]
+    fn a_page_holds_only_the_asked_key_space() {
+        let (a, b) = (
+            "0f0e1d2c-3b4a-5968-7766-55443322110a",
+            "0f0e1d2c-3b4a-5968-7766-55443322110b",
+        );
+        let items: Vec<(&str, String)> = (0..4)
+            .map(|i| {
+                let space = if i % 2 == 0 { a } else { b };
+                (space, format!("0f0e1d2c-3b4a-5968-7766-55443322110{i}"))
+            })
+            .collect();
+        let in_b = ListParams::parse(Some(b), None, None).unwrap();
+        let (page, next) = in_b
+            .page_in_space(items.clone(), |t| t.0, |t| &t.1)
+            .unwrap();
+        assert_eq!(page, vec![items[1].clone(), items[3].clone()]);
+        assert_eq!(next, None);
+        let any = ListParams::parse(None, Some("3"), None).unwrap();
+        let (page, next) = any.page_in_space(items.clone(), |t| t.0, |t| &t.1).unwrap();
+        assert_eq!(page, items[..3]);
+        assert_eq!(next.as_deref(), Some(items[2].1.as_str()));
     }
 
     #[test]
