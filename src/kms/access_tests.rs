@@ -104,7 +104,14 @@ async fn signing_keys_are_cached_per_version_and_dropped_when_unusable() {
     use crate::kms::crypto::sign::{Hash, MessageType, SignAlg};
     use crate::kms::domain::{KeySpec, KeyState, NewKey, Origin};
     use crate::kms::key_cache::cached_versions;
-    let (app, _dir) = crate::testing::embedded_state().unwrap();
+    // The key cache is per process and other tests run alongside, all of
+    // them on seed 0 and so minting the same key ids: this one needs ids of
+    // its own, or another test's disable or purge empties its entries.
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::store::Db::open(dir.path(), None).unwrap();
+    let clock = Arc::new(crate::clock::FixedClock::new(crate::testing::fixed_time()));
+    let seed = crate::rng::Rng::system().in_range(1..u64::MAX);
+    let app = crate::testing::state_with_seed(db, clock, seed);
     let new = NewKey {
         alias: "signer".into(),
         description: String::new(),
