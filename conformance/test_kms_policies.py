@@ -48,6 +48,8 @@ from support import expect_kms_error
 
 KMS_NO_PERMISSION = "KMS.0306"       # 403, the deny of a key policy
 KMS_AP_NOT_DISABLED = "KMS.9202"
+KMS_POLICY_NAME_EXISTS = "KMS.9203"
+KMS_AP_NAME_EXISTS = "KMS.9204"
 KMS_KEY_GONE = "KMS.9206"
 KMS_AP_UNVERIFIED = "KMS.9207"       # 401
 
@@ -133,6 +135,17 @@ def test_access_point_list_pages_by_marker(kms):
     assert [p.access_point_id for p in rest.access_points] == ids[2:]
     assert rest.page_info.next_marker is None
     assert kms.list_access_point(ListAccessPointRequest(keyspace_id=_space())).access_points == []
+
+
+def test_names_are_unique_within_a_key_space(kms):
+    space, other = _space(), _space()
+    _access_point(kms, space, name="same")
+    _policy(kms, space, {"version": "1.0"}, name="same")
+    expect_kms_error(lambda: _access_point(kms, space, name="same"), 400, KMS_AP_NAME_EXISTS)
+    expect_kms_error(lambda: _policy(kms, space, {"version": "1.0"}, name="same"),
+                     400, KMS_POLICY_NAME_EXISTS)
+    # The same name in another key space is another member.
+    assert _access_point(kms, other, name="same") and _policy(kms, other, {"version": "1.0"}, name="same")
 
 
 def test_key_policy_crud(kms):

@@ -82,15 +82,10 @@ pub async fn create_access_point(
     app.db
         .tx(move |tx| {
             let all = store::access_points(tx, &record.project_id)?;
-            if all.len() >= ACCESS_POINTS_PER_PROJECT {
-                return Err(KmsError::KeyspaceQuotaExceeded("access points"));
-            }
-            if all
+            let held = all
                 .iter()
-                .any(|a| a.keyspace_id == record.keyspace_id && a.name == record.name)
-            {
-                return Err(KmsError::AccessPointNameExists);
-            }
+                .map(|a| (a.keyspace_id.as_str(), a.name.as_str()));
+            keyspace::admit(Member::AccessPoint, held, &record.keyspace_id, &record.name)?;
             store::save_access_point(tx, &record)
         })
         .await?;

@@ -5,7 +5,7 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::query::Query;
-use crate::kms::domain::keyspace::{self, ListParams, POLICIES_PER_PROJECT};
+use crate::kms::domain::keyspace::{self, ListParams, Member};
 use crate::kms::domain::policy::{self, Effect, PolicyDocument};
 use crate::kms::error::KmsError;
 use crate::kms::store::keyspaces::{self as store, PolicyRecord};
@@ -86,15 +86,10 @@ pub async fn create_key_policy(
     app.db
         .tx(move |tx| {
             let all = store::policies(tx, &record.project_id)?;
-            if all.len() >= POLICIES_PER_PROJECT {
-                return Err(KmsError::KeyspaceQuotaExceeded("key policies"));
-            }
-            if all
+            let held = all
                 .iter()
-                .any(|p| p.keyspace_id == record.keyspace_id && p.name == record.name)
-            {
-                return Err(KmsError::PolicyNameExists);
-            }
+                .map(|p| (p.keyspace_id.as_str(), p.name.as_str()));
+            keyspace::admit(Member::Policy, held, &record.keyspace_id, &record.name)?;
             store::save_policy(tx, &record)
         })
         .await?;

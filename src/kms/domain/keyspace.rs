@@ -10,6 +10,40 @@ use serde::{Deserialize, Serialize};
 pub const ACCESS_POINTS_PER_PROJECT: usize = 100;
 pub const POLICIES_PER_PROJECT: usize = 100;
 
+/// What a key space holds per project: each kind has its quota and its
+/// own names (an access point and a policy may share a name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Member {
+    AccessPoint,
+    Policy,
+}
+
+/// The one rule for adding a member to a key space: the project's quota of
+/// that kind, then a name unique within its key space. `existing` is every
+/// member of that kind in the project, as `(keyspace_id, name)`.
+pub fn admit<'a>(
+    member: Member,
+    existing: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+    keyspace_id: &str,
+    name: &str,
+) -> Result<(), KmsError> {
+    let (quota, plural) = match member {
+        Member::AccessPoint => (ACCESS_POINTS_PER_PROJECT, "access points"),
+        Member::Policy => (POLICIES_PER_PROJECT, "key policies"),
+    };
+    let mut existing = existing;
+    if existing.len() >= quota {
+        return Err(KmsError::KeyspaceQuotaExceeded(plural));
+    }
+    if existing.any(|(space, n)| space == keyspace_id && n == name) {
+        return Err(match member {
+            Member::AccessPoint => KmsError::AccessPointNameExists,
+            Member::Policy => KmsError::PolicyNameExists,
+        });
+    }
+    Ok(())
+}
+
 /// Page size of ListAccessPoint and ListKeyPolicy (SDK: 1-100, default 50).
 pub const LIST_DEFAULT: usize = 50;
 pub const LIST_MAX: usize = 100;
@@ -348,6 +382,40 @@ mod tests {
         assert!(ListParams::parse(None, Some("101"), None).is_err());
         assert!(ListParams::parse(Some("nope"), None, None).is_err());
         assert!(ListParams::parse(None, None, Some("nope")).is_err());
+    }
+
+    #[test]
+    fn a_member_needs_room_in_the_project_and_a_free_name_in_its_space() {
+        let (a, b) = (
+            "0f0e1d2c-3b4a-5968-7766-55443322110a",
+            "0f0e1d2c-3b4a-5968-7766-55443322110b",
+        );
+        let code = |r: Result<(), KmsError>| r.map_err(|e| e.status_and_code().1);
+        let held = [(a, "app"), (b, "other")];
+        for member in [Member::AccessPoint, Member::Policy] {
+            let taken = match member {
+                Member::AccessPoint => "KMS.9204",
+                Member::Policy => "KMS.9203",
+            };
+            assert_eq!(
+                code(admit(member, held.iter().copied(), a, "app")),
+                Err(taken)
+            );
+            // The same name in another space, or another name: admitted.
+            assert_eq!(code(admit(member, held.iter().copied(), b, "app")), Ok(()));
+            assert_eq!(code(admit(member, held.iter().copied(), a, "new")), Ok(()));
+            let quota = match member {
+                Member::AccessPoint => ACCESS_POINTS_PER_PROJECT,
+                Member::Policy => POLICIES_PER_PROJECT,
+            };
+            let names: Vec<String> = (0..quota).map(|i| format!("n{i}")).collect();
+            let full = || names.iter().map(|n| (b, n.as_str()));
+            assert_eq!(code(admit(member, full(), a, "app")), Err("KMS.9205"));
+            let one_less = || names[1..].iter().map(|n| (b, n.as_str()));
+            assert_eq!(code(admit(member, one_less(), a, "app")), Ok(()));
+            // The quota is checked first, even for a taken name.
+            assert_eq!(code(admit(member, full(), b, "n0")), Err("KMS.9205"));
+        }
     }
 
     #[test]
