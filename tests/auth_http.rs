@@ -196,3 +196,14 @@ async fn projects_are_listed_for_sdk_discovery() {
         .await;
     assert_eq!(body["projects"][0]["id"], OTHER_PROJECT);
 }
+
+#[tokio::test]
+async fn another_domains_project_is_forbidden_in_csms_with_a_code_of_its_own() {
+    let server = TestServer::start().await;
+    let path = format!("/v1/{PROJECT}/secrets");
+    let (status, body) = server
+        .send(signed(&server.clock, "GET", &path, "", OTHER_AK, OTHER_SK))
+        .await;
+    // Not CSMS.0004, which means a malformed body (tests/error_codes.rs).
+    assert_eq!((status, code(&body)), (403, "CSMS.9006"));
+}

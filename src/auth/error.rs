@@ -67,7 +67,9 @@ impl AuthError {
     pub fn code(&self, service: Service) -> &'static str {
         match (self, service) {
             (AuthError::ForeignProject, Service::Kms) => "KMS.0321",
-            (AuthError::ForeignProject, Service::Csms) => "CSMS.0004",
+            // dewstack's own code: CSMS publishes none for this, and
+            // CSMS.0004 (which answered it before) means a malformed body.
+            (AuthError::ForeignProject, Service::Csms) => "CSMS.9006",
             (AuthError::ForeignProject, Service::Vpcep) => "EndPoint.0004",
             (AuthError::ForeignProject, Service::Iam) => "IAM.0003",
             // dewstack's choice: the cloud documents no code for a stalled
