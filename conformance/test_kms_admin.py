@@ -251,6 +251,62 @@ def test_import_with_oaep_sha1_and_sm4(kms, create_key, describe):
     assert decrypt(kms, encrypt(kms, key_id, "sm4")) == "sm4"
 
 
+def sm2_wrap(params, material: bytes) -> str:
+    """Material wrapped outside with gmssl under the SM2 wrapping key (raw C1C3C2,
+    GB/T 32918.4's order), as a user's own tool would."""
+    from gmssl import sm2 as gm
+    der = base64.b64decode(params.public_key)
+    assert der[-65] == 0x04  # SubjectPublicKeyInfo ending in the uncompressed point
+    point = der[-64:].hex()
+    crypt = gm.CryptSM2(private_key="00", public_key=point, mode=1)
+    crypt.public_key = point  # the constructor strips leading "04" digits of x
+    return base64.b64encode(crypt.encrypt(material)).decode()
+
+
+def test_import_wrapped_with_sm2(kms, create_key, describe):
+    key_id = create_key(origin="external")
+    params = import_params(kms, key_id, "SM2_ENCRYPT")
+    # An SM2 SubjectPublicKeyInfo: curve sm2p256v1 (1.2.156.10197.1.301).
+    assert bytes.fromhex("06082a811ccf5501822d") in base64.b64decode(params.public_key)
+    material = os.urandom(32)
+    body = ImportKeyMaterialRequestBody(key_id=key_id, import_token=params.import_token,
+                                        encrypted_key_material=sm2_wrap(params, material))
+    kms.import_key_material(ImportKeyMaterialRequest(body=body))
+    assert describe(key_id).key_state == "2"
+    ct = encrypt(kms, key_id, "wrapped with SM2")
+    assert decrypt(kms, ct) == "wrapped with SM2"
+    # The material is the one wrapped: a re-import must bring the same bytes.
+    delete_material(kms, key_id)
+    retry = import_params(kms, key_id, "SM2_ENCRYPT")
+    body = ImportKeyMaterialRequestBody(key_id=key_id, import_token=retry.import_token,
+                                        encrypted_key_material=sm2_wrap(retry, os.urandom(32)))
+    expect_kms_error(lambda: kms.import_key_material(ImportKeyMaterialRequest(body=body)), 400, "KMS.2606")
+    body = ImportKeyMaterialRequestBody(key_id=key_id, import_token=retry.import_token,
+                                        encrypted_key_material=sm2_wrap(retry, material))
+    kms.import_key_material(ImportKeyMaterialRequest(body=body))
+    assert decrypt(kms, ct) == "wrapped with SM2"
+
+
+def test_sm2_import_refusals(kms, create_key):
+    key_id = create_key(origin="external")
+    params = import_params(kms, key_id, "SM2_ENCRYPT")
+    wrapped = bytearray(base64.b64decode(sm2_wrap(params, os.urandom(32))))
+    wrapped[-1] ^= 1
+    for bad in (bytes(wrapped), os.urandom(200)):
+        body = ImportKeyMaterialRequestBody(key_id=key_id, import_token=params.import_token,
+                                            encrypted_key_material=base64.b64encode(bad).decode())
+        expect_kms_error(lambda: kms.import_key_material(ImportKeyMaterialRequest(body=body)), 400, "KMS.0311")
+    # A new set replaces the SM2 one: SM2-wrapped material does not open under the RSA
+    # token, and the SM2 token is no longer live.
+    rsa = import_params(kms, key_id)
+    body = ImportKeyMaterialRequestBody(key_id=key_id, import_token=rsa.import_token,
+                                        encrypted_key_material=sm2_wrap(params, os.urandom(32)))
+    expect_kms_error(lambda: kms.import_key_material(ImportKeyMaterialRequest(body=body)), 400, "KMS.0311")
+    body = ImportKeyMaterialRequestBody(key_id=key_id, import_token=params.import_token,
+                                        encrypted_key_material=sm2_wrap(params, os.urandom(32)))
+    expect_kms_error(lambda: kms.import_key_material(ImportKeyMaterialRequest(body=body)), 400, "KMS.2601")
+
+
 def test_import_refusals(kms, create_key):
     generated = create_key()
     expect_kms_error(lambda: import_params(kms, generated), 400, "KMS.0309")

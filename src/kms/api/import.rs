@@ -28,7 +28,8 @@ pub async fn create_parameters_for_import(
     rules::check_importable(&access::own_key(&app, &caller, &key_id).await?)?;
     let (keyring, rng, kid) = (app.keyring.clone(), app.rng.clone(), key_id.clone());
     let (sealed, public) =
-        super::keygen::generate(move || token::wrapping_pair(&keyring, &rng, &kid)).await?;
+        super::keygen::generate(move || token::wrapping_pair(&keyring, &rng, &kid, algorithm))
+            .await?;
     let expires_ms = app.clock.now().timestamp_millis() + TOKEN_TTL_MS;
     let token_id = hex::encode(crate::common::crypto::random_bytes(&app.rng, 16).as_slice());
     let project = caller.project().to_owned();

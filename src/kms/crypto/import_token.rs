@@ -1,4 +1,4 @@
-//! Import wrapping: the RSA wrapping key pair of CreateParametersForImport
+//! Import wrapping: the RSA or SM2 wrapping key pair of CreateParametersForImport
 //! (its private key sealed under the root key, associated data
 //! `"{key_id}:wrapping"`), the sealed import token ({key id, project, token
 //! id, expiry}) that ties an upload to that set, unwrapping the upload, and
@@ -22,6 +22,8 @@ const WRAPPING_BITS: usize = 2048;
 pub enum WrapAlg {
     OaepSha256,
     OaepSha1,
+    /// SM2 public-key encryption (GB/T 32918.4) under an SM2 wrapping key.
+    Sm2,
 }
 
 impl WrapAlg {
@@ -30,7 +32,7 @@ impl WrapAlg {
             None | Some("") => Err(KmsError::MissingParameter("wrapping_algorithm")),
             Some("RSAES_OAEP_SHA_256") => Ok(WrapAlg::OaepSha256),
             Some("RSAES_OAEP_SHA_1") => Ok(WrapAlg::OaepSha1),
-            Some("SM2_ENCRYPT") => Err(KmsError::Unsupported("SM2_ENCRYPT key import")),
+            Some("SM2_ENCRYPT") => Ok(WrapAlg::Sm2),
             Some(_) => Err(KmsError::InvalidParameter("wrapping_algorithm")),
         }
     }
@@ -151,30 +153,46 @@ fn wrapping_aad(key_id: &str) -> Vec<u8> {
     format!("{key_id}:wrapping").into_bytes()
 }
 
-/// A fresh wrapping key pair: (sealed PKCS#8 private key, SPKI DER public key).
+/// A fresh wrapping key pair for `alg`: (sealed PKCS#8 private key, SPKI
+/// DER public key). One pair per import token, as the cloud hands out.
 pub fn wrapping_pair(
     keyring: &Sealer,
     rng: &Rng,
     key_id: &str,
+    alg: WrapAlg,
 ) -> Result<(Vec<u8>, Vec<u8>), KmsError> {
     use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
     let internal = |e: String| KmsError::Internal(e);
-    let private = rsa::RsaPrivateKey::new(&mut rng.csprng(), WRAPPING_BITS)
-        .map_err(|e| internal(e.to_string()))?;
-    let der = private
-        .to_pkcs8_der()
-        .map_err(|e| internal(e.to_string()))?;
-    let public = rsa::RsaPublicKey::from(&private)
-        .to_public_key_der()
-        .map_err(|e| internal(e.to_string()))?;
-    Ok((
-        keyring.seal(der.as_bytes(), &wrapping_aad(key_id)),
-        public.as_bytes().to_vec(),
-    ))
+    let (der, public) = match alg {
+        WrapAlg::Sm2 => {
+            let der = super::material::generate(rng, KeySpec::Sm2)
+                .map_err(|e| internal(e.to_string()))?;
+            let public = super::asymmetric::parse_private(KeySpec::Sm2, &der)?.public_der()?;
+            (der, public)
+        }
+        WrapAlg::OaepSha256 | WrapAlg::OaepSha1 => {
+            let private = rsa::RsaPrivateKey::new(&mut rng.csprng(), WRAPPING_BITS)
+                .map_err(|e| internal(e.to_string()))?;
+            let der = private
+                .to_pkcs8_der()
+                .map_err(|e| internal(e.to_string()))?;
+            let public = rsa::RsaPublicKey::from(&private)
+                .to_public_key_der()
+                .map_err(|e| internal(e.to_string()))?;
+            (
+                Zeroizing::new(der.as_bytes().to_vec()),
+                public.as_bytes().to_vec(),
+            )
+        }
+    };
+    Ok((keyring.seal(&der, &wrapping_aad(key_id)), public))
 }
 
-/// Unwraps uploaded material with the sealed wrapping private key, blinded
-/// with `rng` (the uploaded ciphertext is the caller's input).
+/// Unwraps uploaded material with the sealed wrapping private key. RSA is
+/// blinded with `rng` (the uploaded ciphertext is the caller's input). An
+/// SM2 upload is ASN.1 DER (GM/T 0009) or raw C1C3C2, as
+/// `asymmetric::decrypt` reads SM2 ciphertexts (dewstack's choice: the
+/// cloud does not say which encoding it expects).
 pub fn unwrap_material(
     rng: &Rng,
     keyring: &Sealer,
@@ -187,12 +205,19 @@ pub fn unwrap_material(
     let der = keyring
         .open(sealed_private, &wrapping_aad(key_id))
         .map_err(|_| KmsError::Internal("wrapping key does not authenticate".into()))?;
-    let private = rsa::RsaPrivateKey::from_pkcs8_der(&der)
-        .map_err(|_| KmsError::Internal("wrapping key is corrupt".into()))?;
     let padding = match alg {
+        WrapAlg::Sm2 => {
+            let private = super::asymmetric::parse_private(KeySpec::Sm2, &der)
+                .map_err(|_| KmsError::Internal("wrapping key is corrupt".into()))?;
+            let sm2 = super::asymmetric::EncAlg::Sm2;
+            return super::asymmetric::decrypt(rng, &private, sm2, wrapped)
+                .map_err(|_| KmsError::UnwrapFailed);
+        }
         WrapAlg::OaepSha256 => rsa::Oaep::new::<sha2::Sha256>(),
         WrapAlg::OaepSha1 => rsa::Oaep::new::<sha1::Sha1>(),
     };
+    let private = rsa::RsaPrivateKey::from_pkcs8_der(&der)
+        .map_err(|_| KmsError::Internal("wrapping key is corrupt".into()))?;
     private
         .decrypt_blinded(&mut rng.csprng(), padding, wrapped)
         .map(Zeroizing::new)

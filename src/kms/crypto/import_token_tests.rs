@@ -32,7 +32,7 @@ fn token_round_trip_and_expiry() {
 fn wrap_with_public_key_unwrap_with_sealed_private() {
     let rng = Rng::seeded(5);
     let keyring = Sealer::new(&[5; 32], rng.clone());
-    let (sealed, public_der) = wrapping_pair(&keyring, &rng, KEY).unwrap();
+    let (sealed, public_der) = wrapping_pair(&keyring, &rng, KEY, WrapAlg::OaepSha256).unwrap();
     let public = rsa::RsaPublicKey::from_public_key_der(&public_der).unwrap();
     let mut rng = rng.csprng();
     for (alg, pad) in [
@@ -72,6 +72,39 @@ fn wrap_with_public_key_unwrap_with_sealed_private() {
 }
 
 #[test]
+fn sm2_wrapping_keys_unwrap_what_their_public_half_wrapped() {
+    use crate::kms::crypto::asymmetric::{self, EncAlg};
+    let rng = Rng::seeded(7);
+    let keyring = Sealer::new(&[7; 32], rng.clone());
+    let (sealed, public_der) = wrapping_pair(&keyring, &rng, KEY, WrapAlg::Sm2).unwrap();
+    // The public key is an SM2 SubjectPublicKeyInfo (id-ecPublicKey, curve sm2p256v1).
+    let sm2_curve = [0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d];
+    assert!(public_der.windows(10).any(|w| w == sm2_curve));
+    let der = keyring.open(&sealed, &wrapping_aad(KEY)).unwrap();
+    let pair = asymmetric::parse_private(KeySpec::Sm2, &der).unwrap();
+    assert_eq!(pair.public_der().unwrap(), public_der);
+    let wrapped = asymmetric::encrypt(&rng, &pair, EncAlg::Sm2, &[9u8; 32]).unwrap();
+    let unwrap = |alg, ct: &[u8]| unwrap_material(&rng, &keyring, KEY, &sealed, alg, ct);
+    assert_eq!(
+        unwrap(WrapAlg::Sm2, &wrapped).unwrap().as_slice(),
+        &[9u8; 32]
+    );
+    let mut bad = wrapped.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(matches!(
+        unwrap(WrapAlg::Sm2, &bad),
+        Err(KmsError::UnwrapFailed)
+    ));
+    // Another token's SM2 pair does not open it.
+    let (other, _) = wrapping_pair(&keyring, &rng, KEY, WrapAlg::Sm2).unwrap();
+    assert!(matches!(
+        unwrap_material(&rng, &keyring, KEY, &other, WrapAlg::Sm2, &wrapped),
+        Err(KmsError::UnwrapFailed)
+    ));
+}
+
+#[test]
 fn lengths_and_algorithms() {
     assert_eq!(material_len(KeySpec::Aes256), Some(32));
     assert_eq!(material_len(KeySpec::Sm4), Some(16));
@@ -81,7 +114,8 @@ fn lengths_and_algorithms() {
         WrapAlg::parse(Some("RSAES_OAEP_SHA_256")).unwrap(),
         WrapAlg::OaepSha256
     );
-    assert!(WrapAlg::parse(Some("SM2_ENCRYPT")).is_err());
+    assert_eq!(WrapAlg::parse(Some("SM2_ENCRYPT")).unwrap(), WrapAlg::Sm2);
+    assert!(WrapAlg::parse(Some("SM2")).is_err());
     assert!(matches!(
         WrapAlg::parse(None),
         Err(KmsError::MissingParameter(_))
