@@ -20,6 +20,10 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkkms.v2 import (
     CreateAccessPointRequest,
+    CreateDatakeyCapsuleRequest,
+    CreateDatakeyCapsuleRequestBody,
+    DecryptDatakeyCapsuleRequest,
+    DecryptDatakeyCapsuleRequestBody,
     CreateAccessPointRequestBody,
     CreateKeyPolicyRequest,
     CreateKeyPolicyRequestBody,
@@ -261,3 +265,54 @@ def test_malformed_list_queries(kms):
                      400, support.KMS_INVALID_PARAM)
     expect_kms_error(lambda: kms.show_key_policy(ShowKeyPolicyRequest(policy_id=support.rand_uuid())),
                      404, support.KMS_NOT_FOUND)
+
+
+def _capsule(client, key_id, **kw):
+    return client.create_datakey_capsule(CreateDatakeyCapsuleRequest(body=CreateDatakeyCapsuleRequestBody(
+        key_id=key_id, datakey_length="256", **kw)))
+
+
+def _open(client, key_id, capsule):
+    return client.decrypt_datakey_capsule(DecryptDatakeyCapsuleRequest(body=DecryptDatakeyCapsuleRequestBody(
+        key_id=key_id, datakey_capsule=capsule))).datakey
+
+
+def test_a_capsule_opens_only_as_its_key_policy_allows(server, tenant, kms, create_key):
+    """CreateDatakeyCapsule ``policy_id`` (a key policy id, or an inline ``key_policy``):
+    DecryptDatakeyCapsule opens the capsule only as that policy allows, read when the
+    capsule is opened (docs/kms-policies.md)."""
+    space, key_id = _space(), create_key()  # the key itself is in no key space
+    ap = _access_point(kms, space)
+    via = _through(server, tenant, ap, kms.download_access_point_private_key(
+        DownloadAccessPointPrivateKeyRequest(access_point_id=ap)).private_key)
+    pid = _policy(kms, space, {"allowed_access_point": [ap]})
+    made = _capsule(kms, key_id, policy_id=pid)
+    expect_kms_error(lambda: _open(kms, key_id, made.datakey_capsule), 403, KMS_NO_PERMISSION)
+    assert _open(via, key_id, made.datakey_capsule) == made.datakey
+    # The policy as it is now decides: opened up, then gone.
+    kms.update_key_policy(UpdateKeyPolicyRequest(policy_id=pid, body=UpdateKeyPolicyRequestBody(
+        policy=json.dumps({"allowed_access_point": []}))))
+    assert _open(kms, key_id, made.datakey_capsule) == made.datakey
+    kms.delete_key_policy(DeleteKeyPolicyRequest(policy_id=pid))
+    expect_kms_error(lambda: _open(via, key_id, made.datakey_capsule), 403, KMS_NO_PERMISSION)
+    # An inline policy travels in the capsule.
+    inline = _capsule(kms, key_id, key_policy=json.dumps({"allowed_access_point": [ap]}))
+    expect_kms_error(lambda: _open(kms, key_id, inline.datakey_capsule), 403, KMS_NO_PERMISSION)
+    assert _open(via, key_id, inline.datakey_capsule) == inline.datakey
+    # A capsule without a policy opens as before.
+    plain = _capsule(kms, key_id)
+    assert _open(kms, key_id, plain.datakey_capsule) == plain.datakey
+
+
+def test_capsule_policy_refusals(kms, acme_kms, create_key):
+    key_id = create_key()
+    expect_kms_error(lambda: _capsule(kms, key_id, policy_id=support.rand_uuid()), 404, support.KMS_NOT_FOUND)
+    # Another project's policy is not found either.
+    theirs = _policy(acme_kms, _space(), {"version": "1.0"})
+    expect_kms_error(lambda: _capsule(kms, key_id, policy_id=theirs), 404, support.KMS_NOT_FOUND)
+    mine = _policy(kms, _space(), {"version": "1.0"})
+    expect_kms_error(lambda: _capsule(kms, key_id, policy_id=mine, key_policy="{}"),
+                     400, support.KMS_INVALID_PARAM)
+    e = expect_kms_error(lambda: _capsule(kms, key_id, key_policy="not json"), 400, support.KMS_INVALID_PARAM)
+    assert "Invalid policy" in e.error_msg
+    expect_kms_error(lambda: _capsule(kms, key_id, policy_id="not-a-uuid"), 400, support.KMS_INVALID_PARAM)

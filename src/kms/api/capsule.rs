@@ -13,14 +13,17 @@
 //! gives an RSA public key, RSAES-OAEP-SHA-256-encrypted to it
 //! (`datakey_cipher`); both base64, like every binary value of these APIs.
 //!
-//! The cloud ties capsules to its key-space features: key policies
-//! (`policy_id`, `key_policy`) on creation, an access point's attestation
-//! (`attestation_document`) on decryption. dewstack has neither, and
-//! ignoring a policy the caller relies on would hand out keys it meant to
-//! restrict, so these fields are refused when present. For the same reason
-//! the decryption answer has no `instance_id`: the docstring defines it as
-//! the ECS, CCE cluster or access point the attestation names, and without
-//! one there is no instance to name.
+//! The cloud ties capsules to its key-space features: a key policy
+//! (`policy_id` or an inline `key_policy`) on creation, which then decides
+//! who may open the capsule (`domain::capsule`: the binding is sealed inside
+//! the capsule, the policy evaluated on DecryptDatakeyCapsule), and an access
+//! point's attestation (`attestation_document`) on decryption. dewstack has
+//! no attestation service, and ignoring an attestation the caller relies on
+//! would hand out keys it meant to restrict, so that field is refused when
+//! present; a request proves its access point as every KMS request does
+//! (`access_points::prove_access_point`). For the same reason the decryption
+//! answer has no `instance_id`: the docstring defines it as the ECS, CCE
+//! cluster or access point the attestation names.
 
 use crate::auth::Caller;
 use crate::common::body::Body;
@@ -28,8 +31,11 @@ use crate::common::crypto::random_bytes;
 use crate::kms::api::datakeys;
 use crate::kms::crypto::blob::{self, Purpose};
 use crate::kms::crypto::derive::public_key_der;
+use crate::kms::domain::capsule::{self, Binding};
 use crate::kms::domain::grants::op;
+use crate::kms::domain::policy;
 use crate::kms::error::KmsError;
+use crate::kms::store::keyspaces;
 use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::rng::Rng;
@@ -89,9 +95,38 @@ fn hand_out(
     }
 }
 
-/// A new capsule of `dek` under the newest version of `key`.
-async fn seal_capsule(app: &AppState, key: &KeyRecord, dek: &[u8]) -> Result<Vec<u8>, KmsError> {
-    datakeys::seal_wrapped_as(app, key, dek, b"", Purpose::Capsule).await
+/// A new capsule of `dek`, bound to `binding`, under the newest version of `key`.
+async fn seal_capsule(
+    app: &AppState,
+    key: &KeyRecord,
+    binding: &Binding,
+    dek: &[u8],
+) -> Result<Vec<u8>, KmsError> {
+    let text = binding.seal_text(dek);
+    datakeys::seal_wrapped_as(app, key, &text, b"", Purpose::Capsule).await
+}
+
+/// The document a capsule of `key` is bound to, as it is now (None: a
+/// policy id that no longer names a policy of the key's project).
+async fn bound_document(
+    app: &AppState,
+    key: &KeyRecord,
+    binding: Binding,
+) -> Result<Option<policy::PolicyDocument>, KmsError> {
+    match binding {
+        Binding::None => Ok(None),
+        Binding::Inline(doc) => policy::parse(&doc)
+            .map(Some)
+            .map_err(|_| KmsError::InvalidDatakeyCiphertext),
+        Binding::Policy(id) => {
+            let project = key.project_id.clone();
+            let found = app
+                .db
+                .read(move |tx| keyspaces::find_policy(tx, &project, &id))
+                .await?;
+            Ok(found.map(|p| p.document))
+        }
+    }
 }
 
 /// The data key in a capsule of `key`: one of its own purpose, or one made
@@ -109,20 +144,12 @@ async fn open_capsule(
     datakeys::open_wrapped_as(app, key, wrapped, legacy, Purpose::Datakey).await
 }
 
-fn present(v: Option<&str>) -> bool {
-    v.is_some_and(|s| !s.is_empty())
-}
-
 pub async fn create_datakey_capsule(
     State(app): State<AppState>,
     caller: Caller,
     Body(req, _): Body<CreateDatakeyCapsuleRequest, KmsError>,
 ) -> Result<Json<CreateDatakeyCapsuleResponse>, KmsError> {
-    if present(req.policy_id.as_deref()) || present(req.key_policy.as_deref()) {
-        return Err(KmsError::Unsupported(
-            "key policies (policy_id, key_policy)",
-        ));
-    }
+    let binding = Binding::from_request(req.policy_id.as_deref(), req.key_policy.as_deref())?;
     let len = datakey_bytes(req.datakey_length.as_deref())?;
     let to = recipient_key(req.public_key.as_deref())?;
     let key = datakeys::wrapping_key(
@@ -132,8 +159,15 @@ pub async fn create_datakey_capsule(
         op::CREATE_DATAKEY_CAPSULE,
     )
     .await?;
+    if let Binding::Policy(id) = &binding {
+        // The policy must exist in the key's project (404 otherwise).
+        let (project, id) = (key.project_id.clone(), id.clone());
+        app.db
+            .read(move |tx| keyspaces::load_policy(tx, &project, &id))
+            .await?;
+    }
     let dek = random_bytes(&app.rng, len);
-    let capsule = seal_capsule(&app, &key, &dek).await?;
+    let capsule = seal_capsule(&app, &key, &binding, &dek).await?;
     let (datakey, datakey_cipher) = hand_out(&app.rng, &dek, to.as_ref())?;
     Ok(Json(CreateDatakeyCapsuleResponse {
         key_id: key.key_id,
@@ -173,7 +207,18 @@ pub async fn decrypt_datakey_capsule(
         op::DECRYPT_DATAKEY_CAPSULE,
     )
     .await?;
-    let dek = open_capsule(&app, &key, &wrapped).await?;
+    let (binding, dek) = Binding::open_text(&open_capsule(&app, &key, &wrapped).await?)?;
+    if binding != Binding::None {
+        let document = bound_document(&app, &key, binding).await?;
+        let request = policy::Request {
+            operation: op::DECRYPT_DATAKEY_CAPSULE,
+            key_id: &key.key_id,
+            key_domain: &key.domain_id,
+            access_point: caller.access_point.as_deref(),
+            now_ms: app.clock.now().timestamp_millis(),
+        };
+        capsule::may_open(document.as_ref(), &request)?;
+    }
     let (datakey, datakey_cipher) = hand_out(&app.rng, &dek, to.as_ref())?;
     Ok(Json(DecryptDatakeyCapsuleResponse {
         key_id: key.key_id,

@@ -42,7 +42,9 @@ const AADS: [&[u8]; 4] = [b"", b"dewstack/datakey-capsule/v1", b"x", b"capsule"]
 #[tokio::test]
 async fn a_capsule_does_not_open_as_a_data_key_whatever_the_aad() {
     let (app, key, _dir) = app_and_key().await;
-    let capsule = seal_capsule(&app, &key, &[0x11; 32]).await.unwrap();
+    let capsule = seal_capsule(&app, &key, &Binding::None, &[0x11; 32])
+        .await
+        .unwrap();
     assert_eq!(
         open_capsule(&app, &key, &capsule).await.unwrap().as_slice(),
         &[0x11; 32]

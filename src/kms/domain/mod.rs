@@ -3,8 +3,10 @@
 //! quotas and bounds (`limits.rs`), rotation (`rotation.rs`), imported
 //! material (`import.rs`), grant decisions (`grants.rs`), key stores
 //! (`keystore.rs`), key spaces and access points (`keyspace.rs`), key
-//! policies (`policy.rs`) and multi-region keys (`multi_region.rs`).
+//! policies (`policy.rs`), the policy a data key capsule is bound to
+//! (`capsule.rs`) and multi-region keys (`multi_region.rs`).
 
+pub(crate) mod capsule;
 pub(crate) mod grants;
 pub(crate) mod import;
 mod input;
