@@ -680,6 +680,35 @@ def test_versions_serve_both_sdks(provider, make_kms, tenant):
     assert kms.show_version(ShowVersionRequest(version_id="v1.0")).version["id"] == "v1.0"
 
 
+def test_version_discovery_needs_no_credentials(server, tenant):
+    """VPCEP's API reference asks no X-Auth-Token of GET / and GET /{version}: dewstack
+    answers them without credentials, and a client with a wrong secret key too."""
+    import dataclasses
+    import json
+    import urllib.error
+    import urllib.request
+
+    with urllib.request.urlopen(server.endpoint + "/") as resp:
+        assert resp.status == 200
+        ids = {v["id"] for v in json.load(resp)["versions"]}
+    assert {"v1", "v1.0"} <= ids
+    with urllib.request.urlopen(server.endpoint + "/v1") as resp:
+        one = json.load(resp)["version"]
+    assert (one["id"], one["status"], one["links"][0]["type"]) == ("v1", "CURRENT", "application/json")
+    stranger = vpcep_client(server.endpoint, dataclasses.replace(tenant, sk="0" * 40))
+    assert "v1" in {v.id for v in stranger.list_version_details(ListVersionDetailsRequest()).versions}
+    assert stranger.list_specified_version_details(ListSpecifiedVersionDetailsRequest(version="v1")).version.id == "v1"
+    # The rest of VPCEP still needs them.
+    expect_err(lambda: stranger.list_endpoints(ListEndpointsRequest()), 401, "APIGW.0301")
+    # An unknown version: a 400 envelope, never a 5xx (the route is shared with KMS,
+    # whose answer it gives: dewstack's choice, the cloud documents none).
+    try:
+        urllib.request.urlopen(server.endpoint + "/v9")
+        raise AssertionError("an unknown version was answered")
+    except urllib.error.HTTPError as e:
+        assert e.code == 400 and json.load(e)["error"]["error_code"] == "KMS.0201"
+
+
 # ------------------------------------------------------------------ real traffic over loopback
 def _echo_server():
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

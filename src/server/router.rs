@@ -13,7 +13,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::kms::routes(state.clone()))
         .merge(crate::csms::routes(state.clone()))
         .merge(crate::vpcep::routes(state.clone()))
-        .merge(super::versions::routes(state.clone()))
+        .merge(super::versions::routes())
         .merge(crate::console::routes())
         .merge(crate::audit::routes(state.clone()))
         // After routing, so every matched route is labelled with its
