@@ -13,12 +13,22 @@ What is checked (docs/kms-multi-region.md):
   another domain's project is no replica target and sees nothing.
 """
 
+import base64
 import dataclasses
 import json
+import os
+import time
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from huaweicloudsdkkms.v2 import (
     CreateKeyRequest,
+    CreateParametersForImportRequest,
+    DeleteImportedKeyMaterialRequest,
+    GetParametersForImportRequestBody,
+    ImportKeyMaterialRequest,
+    ImportKeyMaterialRequestBody,
     CreateKeyRequestBody,
     DecryptDataRequest,
     DecryptDataRequestBody,
@@ -196,3 +206,43 @@ def test_malformed_bodies_answer_the_kms_envelope(mr):
         srv.endpoint, acme, "PUT", path, body=b'{"primary_region": 7}'))
     assert r.status == 400, r.body
     assert r.json()["error"]["error_code"].startswith("KMS."), r.body
+
+
+def import_material(client, key_id, material, expires):
+    params = client.create_parameters_for_import(CreateParametersForImportRequest(
+        body=GetParametersForImportRequestBody(key_id=key_id, wrapping_algorithm="RSAES_OAEP_SHA_256")))
+    public = serialization.load_der_public_key(base64.b64decode(params.public_key))
+    wrapped = public.encrypt(material, padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()),
+                                                    algorithm=hashes.SHA256(), label=None))
+    client.import_key_material(ImportKeyMaterialRequest(body=ImportKeyMaterialRequestBody(
+        key_id=key_id, import_token=params.import_token, expiration_time=expires,
+        encrypted_key_material=base64.b64encode(wrapped).decode())))
+
+
+def test_imported_material_replicates_with_its_expiry(mr):
+    """The cloud replicates custom keys of any origin; the replica holds the imported
+    material and its expiry, and is afterwards its own record (dewstack's choice)."""
+    north, south = mr["north"], mr["south"]
+    key = north.create_key(CreateKeyRequest(body=CreateKeyRequestBody(
+        key_alias=support.unique("mr-ext"), origin="external"))).key_info.key_id
+    # Without material there is nothing to replicate.
+    expect_kms_error(lambda: replicate(north, key, SOUTH), 400, "KMS.1301")
+    material, expires = os.urandom(32), int(time.time()) + 7200
+    import_material(north, key, material, expires)
+    before = encrypt(north, key, "imported, across regions")
+    replicate(north, key, SOUTH, mr["south_id"])
+    replica = raw_details(south, key)
+    assert (replica["origin"], replica["key_state"], replica["multi_region_key_type"]) == \
+        ("external", "2", "REPLICA")
+    assert replica["expiration_time"] == raw_details(north, key)["expiration_time"]
+    assert decrypt(south, before) == "imported, across regions"
+    assert decrypt(north, encrypt(south, key, "imported, back north")) == "imported, back north"
+    # Deleting the primary's material leaves the replica's; a re-import into the
+    # replica must bring the same material, as for any imported key.
+    north.delete_imported_key_material(DeleteImportedKeyMaterialRequest(body=OperateKeyRequestBody(key_id=key)))
+    assert raw_details(north, key)["key_state"] == "5"
+    assert decrypt(south, before) == "imported, across regions"
+    south.delete_imported_key_material(DeleteImportedKeyMaterialRequest(body=OperateKeyRequestBody(key_id=key)))
+    expect_kms_error(lambda: import_material(south, key, os.urandom(32), expires), 400, "KMS.2606")
+    import_material(south, key, material, expires)
+    assert decrypt(south, before) == "imported, across regions"

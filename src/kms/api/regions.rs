@@ -143,7 +143,6 @@ pub async fn replicate_key(
                     project: &project,
                     region: &own_region,
                     default_key: source.default_key,
-                    origin: source.origin,
                     in_key_store: crate::kms::access::in_token(&source),
                     state: source.key_state,
                     group: source.multi_region.as_ref(),
@@ -196,8 +195,13 @@ fn insert_replica(
         scheduled_deletion_ms: None,
         enterprise_project_id: "0".into(),
         tags: r.tags.clone(),
-        // Replicas do not rotate on their own: the primary's rotations reach them.
-        admin: KeyAdmin::default(),
+        // Replicas do not rotate on their own: the primary's rotations reach
+        // them. Imported material keeps its fingerprint: a re-import into the
+        // replica must bring the same material.
+        admin: KeyAdmin {
+            material_fingerprint: source.admin.material_fingerprint.clone(),
+            ..KeyAdmin::default()
+        },
         multi_region: Some(group.clone()),
         ..source.clone()
     };

@@ -119,7 +119,6 @@ mod records {
                 project: PROJECT_ID,
                 region: "north",
                 default_key: false,
-                origin: Origin::Kms,
                 in_key_store: false,
                 state: source.key_state,
                 group: None,

@@ -12,10 +12,14 @@
 //! choice, after the behaviour users of multi-region keys know: each record's
 //! state, alias, description and tags are its own; a primary with replicas
 //! cannot be scheduled for deletion (move the primary or delete the replicas
-//! first); only keys with generated material (origin `kms`) outside key
-//! stores replicate, while enabled or disabled.
+//! first); keys replicate while enabled or disabled. Imported material is
+//! key material like any (the cloud limits replicas to custom keys, not to
+//! an origin): the replica gets it with its expiry, and afterwards each
+//! record's imported material is its own (deleted, expiring and re-imported
+//! per record). A key of a key store is refused: its material never leaves
+//! its token, so no other region can hold it.
 
-use super::key::{KeyState, Origin};
+use super::key::KeyState;
 use crate::kms::error::KmsError;
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +67,6 @@ pub struct Source<'a> {
     pub project: &'a str,
     pub region: &'a str,
     pub default_key: bool,
-    pub origin: Origin,
     pub in_key_store: bool,
     pub state: KeyState,
     pub group: Option<&'a MultiRegion>,
@@ -75,7 +78,7 @@ pub fn replicate(s: &Source, replica: Peer) -> Result<MultiRegion, KmsError> {
     if s.default_key {
         return Err(KmsError::DefaultKey);
     }
-    if s.origin != Origin::Kms || s.in_key_store {
+    if s.in_key_store {
         return Err(KmsError::NotReplicable);
     }
     if is_replica(s.group, s.project) {

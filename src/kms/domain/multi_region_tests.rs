@@ -13,7 +13,6 @@ fn source<'a>(group: Option<&'a MultiRegion>, project: &'a str, region: &'a str)
         project,
         region,
         default_key: false,
-        origin: Origin::Kms,
         in_key_store: false,
         state: KeyState::Enabled,
         group,
@@ -53,9 +52,10 @@ fn replication_refusals() {
     let mut s = source(None, "pn", "north");
     s.default_key = true;
     assert_eq!(code(&s, peer("south", "ps")), "KMS.0211");
+    // Material imported and not yet imported.
     let mut s = source(None, "pn", "north");
-    s.origin = Origin::External;
-    assert_eq!(code(&s, peer("south", "ps")), "KMS.9301");
+    s.state = KeyState::PendingImport;
+    assert_eq!(code(&s, peer("south", "ps")), "KMS.1301");
     let mut s = source(None, "pn", "north");
     s.in_key_store = true;
     assert_eq!(code(&s, peer("south", "ps")), "KMS.9301");
