@@ -32,11 +32,17 @@ pub struct Page<T> {
 pub fn page<T>(all: Vec<T>, offset: usize, limit: usize) -> Page<T> {
     let total = all.len();
     let items: Vec<T> = all.into_iter().skip(offset).take(limit).collect();
-    let end = offset.saturating_add(items.len());
     Page {
-        next: (end < total).then_some(end),
+        next: next_offset(offset, items.len(), total as u64),
         items,
     }
+}
+
+/// The offset of the page after one of `len` items read from `offset`,
+/// when `total` items match in all (a page read from an index, not a list).
+pub fn next_offset(offset: usize, len: usize, total: u64) -> Option<usize> {
+    let end = offset.saturating_add(len);
+    ((end as u64) < total).then_some(end)
 }
 
 #[cfg(test)]

@@ -50,29 +50,36 @@ pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
     if counted > 0 {
         tracing::info!(secrets = counted, "counted the secrets of every project");
     }
+    app.db
+        .tx(store::count_pending_existing)
+        .await
+        .map_err(|e: error::CsmsError| anyhow::anyhow!("cannot count secrets: {e}"))?;
     Ok(())
 }
 
-/// A project's secrets by state, for the metrics sampler (`ops::inventory`);
-/// the secret quota bounds the read.
+/// A project's secrets by state, for the metrics sampler (`ops::inventory`):
+/// two kept counters, whatever the project holds.
 pub async fn inventory(
     app: &AppState,
     project: &str,
 ) -> Result<Vec<(&'static str, usize)>, error::CsmsError> {
     let project = project.to_owned();
-    let secrets = app
+    let (all, pending) = app
         .db
-        .read(move |tx| store::list_secrets(tx, &project, None, 2 * domain::SECRET_QUOTA))
+        .read(move |tx| {
+            let all = store::secret_count(tx, &project)?;
+            Ok::<_, error::CsmsError>((all, store::pending_delete_count(tx, &project)?))
+        })
         .await?;
-    let states = [
-        domain::SecretState::Enabled,
-        domain::SecretState::PendingDelete,
-    ];
-    Ok(states
-        .iter()
-        .map(|s| (s.as_str(), secrets.iter().filter(|x| x.state == *s).count()))
-        .filter(|(_, n)| *n > 0)
-        .collect())
+    let n = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    Ok([
+        (domain::SecretState::Enabled, all.saturating_sub(pending)),
+        (domain::SecretState::PendingDelete, pending),
+    ]
+    .into_iter()
+    .map(|(s, count)| (s.as_str(), n(count)))
+    .filter(|(_, count)| *count > 0)
+    .collect())
 }
 
 /// Notifications waiting in the outbox, counted up to `bound`.

@@ -25,7 +25,10 @@ use std::collections::BTreeMap;
 
 pub mod bound;
 mod count;
-pub use count::{count_existing, secret_count, secret_quota_reached};
+pub use count::{
+    count_existing, count_pending_existing, pending_delete_count, secret_count,
+    secret_quota_reached,
+};
 
 const SECRET_IDS: &str = "csms_secret_ids";
 const VERSIONS: &str = "csms_versions";
@@ -147,9 +150,11 @@ pub fn insert_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsE
 /// Writes back a secret, keeping the deletion and event indexes in step.
 pub fn save_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsError> {
     let p = &secret.project_id;
-    if let Some(old) = find_secret(tx, p, &secret.name)? {
-        unindex(tx, &old)?;
+    let old = find_secret(tx, p, &secret.name)?;
+    if let Some(old) = &old {
+        unindex(tx, old)?;
     }
+    count::state_moved(tx, p, old.map(|o| o.state), Some(secret.state))?;
     if let (SecretState::PendingDelete, Some(due)) = (secret.state, secret.scheduled_delete_ms) {
         tx.put(DELETIONS, &due_key(due, &key2(p, &secret.name)), b"")?;
     }
@@ -192,6 +197,8 @@ pub fn purge_secret(tx: &mut dyn Tx, secret: &SecretRecord) -> Result<(), CsmsEr
     unindex(tx, secret)?;
     super::grants::delete_all(tx, p, &secret.id)?;
     tx.delete(SECRET_IDS, &key2(p, &secret.id))?;
+    let stored = find_secret(tx, p, &secret.name)?;
+    count::state_moved(tx, p, stored.map(|s| s.state), None)?;
     if tx.delete(SECRETS, &key2(p, &secret.name))? {
         counts::add(tx, SECRET_COUNT, p, -1)?;
     }

@@ -75,15 +75,18 @@ pub fn parse_key_id(raw: Option<&str>) -> Result<String, KmsError> {
     domain::parse_key_id(raw)
 }
 
-/// A project's keys by state, for the metrics sampler (`ops::inventory`);
-/// the key quota bounds the read.
+/// A project's keys by state, for the metrics sampler (`ops::inventory`):
+/// the kept tally, at most specs × states rows, whatever the project holds.
 pub async fn inventory(
     app: &AppState,
     project: &str,
 ) -> Result<Vec<(&'static str, usize)>, KmsError> {
     use domain::KeyState;
     let project = project.to_owned();
-    let keys = app.db.read(move |tx| store::list(tx, &project)).await?;
+    let tally = app
+        .db
+        .read(move |tx| store::count_by_state(tx, &project))
+        .await?;
     let states = [
         (KeyState::Enabled, "enabled"),
         (KeyState::Disabled, "disabled"),
@@ -91,9 +94,15 @@ pub async fn inventory(
         (KeyState::PendingImport, "pending_import"),
         (KeyState::Frozen, "frozen"),
     ];
+    let of = |state: KeyState| {
+        tally
+            .iter()
+            .find(|(s, _)| s == state.code())
+            .map(|(_, n)| *n)
+    };
     Ok(states
         .iter()
-        .map(|(state, name)| (*name, keys.iter().filter(|k| k.key_state == *state).count()))
+        .filter_map(|(state, name)| Some((*name, usize::try_from(of(*state)?).ok()?)))
         .filter(|(_, n)| *n > 0)
         .collect())
 }

@@ -1,10 +1,11 @@
 //! The per-project resource gauges (KMS keys by state, CSMS secrets by
 //! state, VPC endpoints by status, pending notifications), sampled by a
 //! background task every `[metrics] inventory_interval_secs` instead of
-//! counted on each scrape or kept in every request's transaction. Each
-//! sample reads, per project of the directory, that project's records; the
-//! services' quotas bound those reads (100 keys, 500 secrets, 50 endpoints),
-//! and the directory is the config file's, so a sample is bounded too.
+//! counted on each scrape. Per project of the directory, keys and secrets
+//! come from counts the services keep in their writes' transactions (a few
+//! rows, whatever the project holds); endpoints are read, which the
+//! endpoint quota bounds (50). The directory is the config file's, so a
+//! sample is bounded too.
 
 use super::metrics::{metrics, ProjectLabels};
 use crate::server::state::AppState;

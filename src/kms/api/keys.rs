@@ -131,23 +131,20 @@ pub async fn list_keys(
         Some(s) => Some(KeySpec::parse(s)?),
     };
     let project = caller.project().to_owned();
-    let all = app.db.tx(move |tx| store::list(tx, &project)).await?;
-    let matching: Vec<KeyRecord> = all
-        .into_iter()
-        .filter(|k| state.is_none_or(|s| k.key_state == s) && spec.is_none_or(|s| k.key_spec == s))
-        .collect();
-    let total = matching.len() as i64;
-    let page = paging::page(matching, offset, limit);
+    let (items, total) = app
+        .db
+        .read(move |tx| store::list_page(tx, &project, spec, state, offset, limit))
+        .await?;
+    let next = paging::next_offset(offset, items.len(), total);
     Ok(Json(ListKeysResponse {
-        keys: page.items.iter().map(|k| k.key_id.clone()).collect(),
-        key_details: page
-            .items
+        keys: items.iter().map(|k| k.key_id.clone()).collect(),
+        key_details: items
             .iter()
             .map(|k| KeyDetails::from_record(k, super::provision::realm(&app, caller.project())))
             .collect(),
-        next_marker: page.next.map(|n| n.to_string()).unwrap_or_default(),
-        truncated: page.next.is_some().to_string(),
-        total,
+        next_marker: next.map(|n| n.to_string()).unwrap_or_default(),
+        truncated: next.is_some().to_string(),
+        total: i64::try_from(total).unwrap_or(i64::MAX),
     }))
 }
 

@@ -162,10 +162,7 @@ pub async fn delete_key_store(
     app.db
         .tx(move |tx| {
             let ks = keystores::load(tx, &project, &path.keystore_id)?;
-            let holds = store::list(tx, &project)?
-                .iter()
-                .any(|k| k.keystore_id == ks.keystore_id);
-            if holds {
+            if store::keys_in_keystore(tx, &project, &ks.keystore_id)? > 0 {
                 return Err(KmsError::KeystoreHasKeys);
             }
             keystores::remove(tx, &ks)

@@ -116,6 +116,14 @@ pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
     if counted > 0 {
         tracing::info!(keys = counted, "counted the keys of every project");
     }
+    let listed = app
+        .db
+        .tx(store::index_existing)
+        .await
+        .map_err(|e: KmsError| anyhow::anyhow!("cannot index keys: {e}"))?;
+    if listed > 0 {
+        tracing::info!(keys = listed, "indexed the keys of every project for lists");
+    }
     let grants = app
         .db
         .tx(store::grants::count_existing)

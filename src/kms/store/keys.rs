@@ -211,6 +211,7 @@ pub fn save(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
         }
     }
     reindex(tx, old.as_ref(), Some(key))?;
+    super::key_order::moved(tx, old.as_ref().map(KeyRecord::listed), Some(key.listed()))?;
     store_versions(tx, old.as_ref(), key)?;
     follow(tx, old.as_ref(), key)?;
     if old.is_none() {
@@ -247,6 +248,8 @@ pub fn rename(tx: &mut dyn Tx, key: &mut KeyRecord, new_alias: String) -> Result
 
 /// Removes a key, its alias, its alias resources and its index entries for good.
 pub fn purge(tx: &mut dyn Tx, key: &KeyRecord) -> Result<(), KmsError> {
+    let stored = find(tx, &key.project_id, &key.key_id)?;
+    super::key_order::moved(tx, stored.as_ref().map(KeyRecord::listed), None)?;
     tx.delete(ALIASES, &key_of(&key.project_id, &key.key_alias))?;
     if let Some(due) = key.scheduled_deletion_ms {
         schedules::remove(tx, DELETIONS, due, &key.project_id, &key.key_id)?;

@@ -10,6 +10,7 @@ pub(crate) mod aliases;
 mod grant_counts;
 pub(crate) mod grants;
 pub(crate) mod imports;
+mod key_order;
 mod keys;
 pub(crate) mod keyspaces;
 pub(crate) mod keystores;
@@ -24,5 +25,8 @@ pub use schedules::due_deletions;
 pub use upgrade::upgrade_records;
 #[cfg(test)]
 pub use upgrade::upgraded_all;
-pub use upkeep::{count, count_existing, list, version_history};
+pub use upkeep::{
+    count, count_by_state, count_existing, index_existing, keys_in_keystore, list, list_page,
+    version_history,
+};
 pub use versions::KeyVersion;
