@@ -168,6 +168,9 @@ pub const AUDITED: &[Audited] = &[
     op("RotateSecret", "secret", NONE),
     read("GenerateRandomPassword", "password", &["password_policy_name", "length", "exclude_lowercase", "exclude_uppercase", "exclude_numbers", "exclude_punctuation", "include_space", "require_each_included_type"]),
     op("CreateAgency", "agency", &["secret_type"]),
+    // Reads values to judge them; only names and paging are recorded.
+    read("CheckSecrets", "secret", &["type", "name", "version_id", "marker", "limit"]),
+    op("UpdateSecretsConfig", "secret_config", &["checking_secret_strength"]),
     op("CreateGrants", "grant", GRANT_FIELDS),
     op("UpdateGrant", "grant", GRANT_FIELDS),
     op("DeleteGrant", "grant", NONE),

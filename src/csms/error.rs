@@ -69,6 +69,9 @@ pub enum CsmsError {
     GrantGroupUnsupported,
     #[error("The number of grants of the secret has reached the upper limit.")]
     GrantQuota,
+    /// Only issue codes (`checker::Issue`), never the value.
+    #[error("The secret value is too weak ({0}); checking_secret_strength is on.")]
+    WeakSecret(String),
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("CSMS error.")]
@@ -106,6 +109,7 @@ impl CsmsError {
             EventInUse => (bad, "CSMS.9003"),
             EventQuota => (bad, "CSMS.9004"),
             GrantQuota => (bad, "CSMS.9005"),
+            WeakSecret(_) => (bad, "CSMS.9007"),
             // dewstack's own choice: no published CSMS code for internal errors.
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "CSMS.0001"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "CSMS.0001"),

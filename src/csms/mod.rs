@@ -9,17 +9,18 @@
 //! ListNotificationRecords, BatchCreateOrDeleteTags, CreateSecretTag,
 //! DeleteSecretTag, ListSecretTags, ListProjectSecretsTags,
 //! ListResourceInstances, DownloadSecretBlob, UploadSecretBlob,
-//! BatchImportSecrets,
+//! BatchImportSecrets, CheckSecrets, ShowSecretsConfig, UpdateSecretsConfig,
 //! GenerateRandomPassword, RotateSecret, ListSecretTask, CreateGrants,
 //! ListGrants, UpdateGrant, DeleteGrant, ListUsers, ShowUserDetail and
-//! UpdateUserPassword.
+//! UpdateUserPassword, ShowSecretFunctionTemplates.
 //!
 //! Secret values are encrypted by dewstack's KMS under the secret's key
-//! (`values.rs`); handlers are in `api/`, background work in `jobs/` (the sweep
+//! (`values.rs`); the secret checker's rules are `checker.rs`; handlers are in `api/`, background work in `jobs/` (the sweep
 //! of deletions and expiries, notification delivery).
 
 pub mod access;
 mod api;
+pub mod checker;
 pub mod domain;
 pub mod error;
 pub mod grants;
@@ -33,7 +34,10 @@ pub mod wire;
 
 use crate::auth;
 use crate::server::state::AppState;
-use api::{backup, events, grants as grant_api, ops, secret_import, secrets, users, versions};
+use api::{
+    backup, checker as checker_api, events, grants as grant_api, ops, secret_import, secrets,
+    templates, users, versions,
+};
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -106,6 +110,16 @@ pub fn routes(state: AppState) -> Router<AppState> {
                 // BatchImportSecrets (`.../secrets/batch-import`) share it.
                 .post(secret_import::post_on_secret_path),
         )
+        // Static `checker` segments win over `{secret_name}`; a secret named
+        // "checker" keeps its other routes, which have no such segment.
+        .route(
+            &format!("{s}/checker/check"),
+            post(checker_api::check_secrets),
+        )
+        .route(
+            &format!("{s}/checker/config"),
+            get(checker_api::show_secrets_config).post(checker_api::update_secrets_config),
+        )
         .route(
             &format!("{s}/{{secret_name}}/scheduled-deleted-tasks/create"),
             post(secrets::delete_secret_for_schedule),
@@ -165,6 +179,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/v1/csms/agencies",
             post(ops::create_agency).get(ops::show_agency),
+        )
+        .route(
+            "/v1/csms/function-templates",
+            get(templates::show_secret_function_templates),
         )
         .route("/v1/csms/users", get(users::list_users))
         .route("/v1/csms/users/{user_id}", get(users::show_user_detail))

@@ -11,6 +11,7 @@
 //! | `csms_events` | `project/name` | `EventRecord` |
 //! | `csms_event_refs` | `project/event/secret` | which secrets subscribe to an event |
 //! | `csms_grants`, `csms_grantees` | see `grants.rs` | grants, removed with their secret |
+//! | `csms_checker_config` | `project` | the secret checker's settings (`store/config.rs`) |
 //!
 //! Notification records and the delivery outbox live in `notify.rs`, the
 //! reading of the due-date indexes in `sweep.rs`.
@@ -24,7 +25,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub mod bound;
+mod config;
 mod count;
+pub use config::{checker_config, set_checker_config, CheckerConfig};
 pub use count::{
     count_existing, count_pending_existing, pending_delete_count, secret_count,
     secret_quota_reached,

@@ -3,11 +3,14 @@
 //! (tags handlers live in `csms/tags.rs`, shared with the tag module).
 
 pub mod backup;
+pub mod checker;
 pub mod events;
 pub mod grants;
 pub mod ops;
 mod secret_create;
 pub mod secret_import;
 pub mod secrets;
+mod strength;
+pub mod templates;
 pub mod users;
 pub mod versions;

@@ -77,6 +77,7 @@ pub async fn create(
     new: NewSecret,
 ) -> Result<SecretRecord, CsmsError> {
     let project = caller.project().to_owned();
+    super::strength::enforce_strength(app, &project, &new.value).await?;
     let key_id =
         values::key_for(app, &caller.domain_id, &project, new.kms_key_id.as_deref()).await?;
     let (value_id, sealed) = values::seal(app, &project, &key_id, &new.name, &new.value).await?;

@@ -51,7 +51,7 @@ fn parse_expire(raw: Option<i64>) -> Result<Option<i64>, CsmsError> {
 }
 
 /// Loads a version by id, `latest` or `previous`.
-fn load_version(
+pub(super) fn load_version(
     tx: &mut dyn crate::store::Tx,
     secret: &SecretRecord,
     id: &str,
@@ -129,6 +129,7 @@ pub async fn create_secret_version(
     let value = domain::parse_value(req.secret_string.as_deref(), req.secret_binary.as_deref())?;
     let names = stages::parse_version_stages(req.version_stages.as_deref())?;
     let expire = parse_expire(req.expire_time)?;
+    super::strength::enforce_strength(&app, caller.project(), &value).await?;
     let (secret, version) = add_version(
         &app,
         caller.project(),
