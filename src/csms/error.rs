@@ -69,6 +69,8 @@ pub enum CsmsError {
     GrantGroupUnsupported,
     #[error("The number of grants of the secret has reached the upper limit.")]
     GrantQuota,
+    #[error("The user already has 2 access keys; a rotation would make a third.")]
+    AccessKeyQuota,
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("CSMS error.")]
@@ -106,6 +108,8 @@ impl CsmsError {
             EventInUse => (bad, "CSMS.9003"),
             EventQuota => (bad, "CSMS.9004"),
             GrantQuota => (bad, "CSMS.9005"),
+            // IAM's two-key limit met by an IAM secret's rotation.
+            AccessKeyQuota => (bad, "CSMS.9103"),
             // dewstack's own choice: no published CSMS code for internal errors.
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "CSMS.0001"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "CSMS.0001"),

@@ -3,6 +3,7 @@
 //! "-FG" types (`function.rs`), with tasks (`tasks.rs`) and the FunctionGraph
 //! agency (`agency.rs`). See docs/rotation.md.
 
+pub mod access_key;
 pub mod agency;
 mod function;
 pub mod plan;
