@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 
 pub mod bound;
 mod count;
-pub use count::{count_existing, secret_count, secret_quota_reached};
+pub use count::{count_existing, secret_count, secret_quota_reached, secrets_page};
 
 const SECRET_IDS: &str = "csms_secret_ids";
 const VERSIONS: &str = "csms_versions";

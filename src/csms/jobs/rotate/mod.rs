@@ -10,6 +10,7 @@ pub mod plan;
 mod run;
 mod schedule;
 pub mod tasks;
+pub mod upgrade;
 
 pub use run::{rotate, Rotated, Trigger};
 pub use schedule::{rotate_due, RotationSweep};
