@@ -50,6 +50,9 @@ pub enum AuthError {
     SlowBody,
     #[error("The project in the request URL does not belong to the credentials used")]
     ForeignProject,
+    /// The store could not say whether an access key exists (rotated keys live there).
+    #[error("The authentication service is unavailable, retry later")]
+    Unavailable,
 }
 
 impl AuthError {
@@ -58,6 +61,7 @@ impl AuthError {
             AuthError::ForeignProject => StatusCode::FORBIDDEN,
             AuthError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AuthError::SlowBody => StatusCode::REQUEST_TIMEOUT,
+            AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -75,6 +79,8 @@ impl AuthError {
             // dewstack's choice: the cloud documents no code for a stalled
             // body; APIGW.0201 is its gateway's family for malformed requests.
             (AuthError::TooLarge | AuthError::SlowBody, _) => "APIGW.0201",
+            // dewstack's choice: the gateway's family for a backend that cannot answer.
+            (AuthError::Unavailable, _) => "APIGW.0203",
             _ => "APIGW.0301",
         }
     }
@@ -99,6 +105,7 @@ impl AuthError {
             AuthError::TooLarge => "body_too_large",
             AuthError::SlowBody => "slow_body",
             AuthError::ForeignProject => "foreign_project",
+            AuthError::Unavailable => "unavailable",
         }
     }
 

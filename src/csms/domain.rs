@@ -97,7 +97,9 @@ pub fn parse_recovery_days(raw: Option<i64>) -> Result<i64, CsmsError> {
 pub fn parse_secret_type(raw: Option<&str>) -> Result<String, CsmsError> {
     match raw.filter(|s| !s.is_empty()) {
         None => Ok("COMMON".into()),
-        Some(t @ ("COMMON" | "RDS-FG" | "GaussDB-FG")) => Ok(t.to_owned()),
+        // "IAM": dewstack's own type for rotating its users' access keys
+        // (docs/rotation.md); the cloud's reference lists the other three.
+        Some(t @ ("COMMON" | "RDS-FG" | "GaussDB-FG" | "IAM")) => Ok(t.to_owned()),
         Some(_) => Err(CsmsError::InvalidParameter("secret_type")),
     }
 }

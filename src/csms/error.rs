@@ -72,6 +72,8 @@ pub enum CsmsError {
     /// Only issue codes (`checker::Issue`), never the value.
     #[error("The secret value is too weak ({0}); checking_secret_strength is on.")]
     WeakSecret(String),
+    #[error("The user already has 2 access keys; a rotation would make a third.")]
+    AccessKeyQuota,
     #[error("The storage backend is unavailable, retry later.")]
     Unavailable,
     #[error("CSMS error.")]
@@ -110,6 +112,8 @@ impl CsmsError {
             EventQuota => (bad, "CSMS.9004"),
             GrantQuota => (bad, "CSMS.9005"),
             WeakSecret(_) => (bad, "CSMS.9007"),
+            // IAM's two-key limit met by an IAM secret's rotation.
+            AccessKeyQuota => (bad, "CSMS.9103"),
             // dewstack's own choice: no published CSMS code for internal errors.
             Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "CSMS.0001"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "CSMS.0001"),

@@ -44,7 +44,8 @@ use axum::Router;
 pub use jobs::sweep::{run_round, spawn_background, sweep, Swept};
 
 /// At start-up: counts the secrets of databases written before secrets were
-/// counted (once; later starts read one row).
+/// counted, and schedules the rotations of databases written before
+/// rotations were scheduled (each once; later starts read one row each).
 pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
     let counted = app
         .db
@@ -58,6 +59,15 @@ pub async fn bootstrap(app: &AppState) -> anyhow::Result<()> {
         .tx(store::count_pending_existing)
         .await
         .map_err(|e: error::CsmsError| anyhow::anyhow!("cannot count secrets: {e}"))?;
+    let scheduled = jobs::rotate::upgrade::schedule_all(app)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot schedule rotations: {e}"))?;
+    if scheduled > 0 {
+        tracing::info!(
+            secrets = scheduled,
+            "scheduled the rotations of older secrets"
+        );
+    }
     Ok(())
 }
 

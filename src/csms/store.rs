@@ -30,7 +30,7 @@ mod count;
 pub use config::{checker_config, set_checker_config, CheckerConfig};
 pub use count::{
     count_existing, count_pending_existing, pending_delete_count, secret_count,
-    secret_quota_reached,
+    secret_quota_reached, secrets_page,
 };
 
 const SECRET_IDS: &str = "csms_secret_ids";

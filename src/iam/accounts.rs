@@ -1,7 +1,8 @@
 //! Account operations other services call through `iam`'s facade: password
-//! checks and changes (the rows are in `passwords.rs`), lock state.
+//! checks and changes (the rows are in `passwords.rs`), lock state, and the
+//! access-key rotation CSMS IAM secrets drive (the rows are in `keys.rs`).
 
-use super::passwords;
+use super::{keys, passwords};
 use crate::server::state::AppState;
 
 /// Why a password change is refused.
@@ -118,4 +119,49 @@ pub async fn is_locked(
     app.db
         .read(move |tx| dir.lockout.is_locked(tx, &d, &u, true, now))
         .await
+}
+
+/// The user `ak` belongs to, if it is an enabled key of `domain_id` whose
+/// secret key is `sk` (compared in constant time): a CSMS IAM secret must
+/// hold both before dewstack rotates them, so that knowing an AK alone (it
+/// is not secret) never lets anyone retire another user's key.
+pub async fn key_owner(
+    app: &AppState,
+    domain_id: &str,
+    ak: &str,
+    sk: &str,
+) -> Result<Option<String>, crate::store::StoreError> {
+    let now = app.clock.now().timestamp_millis();
+    let key = keys::access_key(&app.db, &app.iam_keys, &app.directory, ak, now).await?;
+    Ok(key
+        .filter(|k| k.domain_id == domain_id)
+        .filter(|k| crate::common::crypto::ct_eq(k.secret_key.as_bytes(), sk.as_bytes()))
+        .map(|k| k.user_id.clone()))
+}
+
+/// A fresh AK/SK, sealed for the store; it works once `install_access_key` ran.
+pub fn new_access_key(app: &AppState) -> keys::NewKey {
+    keys::new_key(&app.iam_keys, &app.rng)
+}
+
+/// Inside the caller's transaction: makes `new` a key of the user and retires
+/// `old` after the grace (`keys::install`). Returns the keys to `forget` once
+/// the transaction committed, or why IAM refuses.
+pub fn install_access_key(
+    tx: &mut dyn crate::store::Tx,
+    app: &AppState,
+    domain_id: &str,
+    user_id: &str,
+    old: &str,
+    new: &keys::NewKey,
+    now_ms: i64,
+) -> Result<Result<Vec<String>, keys::RotationRefused>, crate::store::StoreError> {
+    keys::install(tx, &app.directory, domain_id, user_id, old, new, now_ms)
+}
+
+/// Drops this node's cached view of keys a committed rotation changed.
+pub fn forget_access_keys(app: &AppState, aks: &[String]) {
+    for ak in aks {
+        app.iam_keys.forget(ak);
+    }
 }

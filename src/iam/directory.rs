@@ -118,11 +118,15 @@ pub fn hex_id(rng: &Rng) -> String {
     hex::encode(rng.array::<16>())
 }
 
-fn upper_alnum(rng: &Rng, len: usize) -> String {
+pub(super) fn upper_alnum(rng: &Rng, len: usize) -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     (0..len)
         .map(|_| CHARS[rng.in_range(0..CHARS.len() as u64) as usize] as char)
         .collect()
+}
+
+pub(super) fn alnum(rng: &Rng, len: usize) -> String {
+    Alphanumeric.sample_string(&mut rng.csprng(), len)
 }
 
 impl RootIdentity {
@@ -294,6 +298,18 @@ impl Directory {
 
     pub fn access_key(&self, ak: &str) -> Option<&AccessKey> {
         self.access_keys.get(ak)
+    }
+
+    /// The access keys the config file (or environment) gives a user.
+    pub fn access_keys_of(&self, domain_id: &str, user_id: &str) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .access_keys
+            .iter()
+            .filter(|(_, k)| k.domain_id == domain_id && k.user_id == user_id)
+            .map(|(ak, _)| ak.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys
     }
 
     pub fn domain(&self, id: &str) -> Option<&Domain> {

@@ -7,15 +7,18 @@
 
 mod accounts;
 pub mod directory;
+pub mod keys;
 pub mod lockout;
 pub mod passwords;
 mod routes;
 mod wire;
 
 pub use accounts::{
-    change_password, is_locked, password_changed_ms, password_matches, PasswordChangeError,
+    change_password, forget_access_keys, install_access_key, is_locked, key_owner, new_access_key,
+    password_changed_ms, password_matches, PasswordChangeError,
 };
 pub use directory::{Domain, User};
+pub use keys::{NewKey, RotationRefused};
 
 use crate::auth;
 use crate::server::state::AppState;

@@ -18,6 +18,8 @@ pub struct AppState {
     pub tokens: Arc<TokenSealer>,
     /// Seals key material at rest; associated data is always the owning key's id.
     pub keyring: Arc<Sealer>,
+    /// Access keys made or retired by rotation (`iam/keys.rs`).
+    pub iam_keys: Arc<crate::iam::keys::KeyRing>,
     pub region: Arc<str>,
     /// Seals CSMS secret backups (DownloadSecretBlob); a purpose-bound subkey
     /// of the root key, so any dewstack with the same root key can restore them.
@@ -54,6 +56,7 @@ impl AppState {
                 &root.derive("dewstack/key-material/v1"),
                 rng.clone(),
             )),
+            iam_keys: Arc::new(crate::iam::keys::KeyRing::new(root, rng.clone())),
             region: Arc::from(region),
             backup: Arc::new(Sealer::new(
                 &root.derive("dewstack/csms-backup/v1"),

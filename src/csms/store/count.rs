@@ -50,6 +50,16 @@ pub(super) fn state_moved(
     Ok(())
 }
 
+/// A page of every project's secrets in key order (`project/name`), strictly
+/// after `after`: for start-up upgrades that visit each secret once.
+pub fn secrets_page(
+    tx: &mut dyn Tx,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<(String, Vec<u8>)>, CsmsError> {
+    Ok(tx.scan(SECRETS, "", after, limit)?)
+}
+
 /// Computes the secret counts of secrets stored before they were counted (once).
 pub fn count_existing(tx: &mut dyn Tx) -> Result<usize, CsmsError> {
     Ok(counts::rebuild(tx, SECRET_COUNT, SECRETS, |row, _| {

@@ -19,6 +19,8 @@ pub enum Method {
     Generate,
     /// The rotation function the URN names runs every step.
     Function { urn: String },
+    /// A new access key for the user of the secret's key (`access_key.rs`).
+    AccessKey,
 }
 
 /// How a secret of `secret_type` rotates, or why it cannot.
@@ -36,6 +38,7 @@ pub fn method(
 ) -> Result<Method, CsmsError> {
     match secret_type {
         "COMMON" => Ok(Method::Generate),
+        "IAM" => Ok(Method::AccessKey),
         "RDS-FG" | "GaussDB-FG" => {
             let urn = func_urn
                 .filter(|u| !u.is_empty())
@@ -130,6 +133,7 @@ mod tests {
     #[test]
     fn methods_by_type() {
         assert_eq!(method("COMMON", None, None).unwrap(), Method::Generate);
+        assert_eq!(method("IAM", None, None).unwrap(), Method::AccessKey);
         let cfg = r#"{"InstanceId":"i-1","SecretSubType":"SingleUser"}"#;
         assert_eq!(
             method("RDS-FG", Some("urn:f"), Some(cfg)).unwrap(),

@@ -7,6 +7,7 @@
 //! task is FAILED with SECRET_ROTATED_FAILED emitted. Every rotation leaves
 //! one task.
 
+use super::access_key;
 use super::agency;
 use super::function::Invoker;
 use super::plan::{self, Failure, Method, StepEvent, PENDING, STEPS};
@@ -18,6 +19,7 @@ use crate::csms::stages;
 use crate::csms::store::{self, SecretRecord, VersionRecord};
 use crate::csms::values;
 use crate::server::state::AppState;
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,17 +64,25 @@ pub async fn rotate(
         }
     }
     let task_id = app.rng.uuid().to_string();
-    let password = generate_password(&PasswordRequest::default(), &app.rng)?;
-    let value = SecretValue {
-        bytes: Zeroizing::new(password.as_bytes().to_vec()),
-        binary: false,
+    let (value, key) = if method == Method::AccessKey {
+        let (key, value) = access_key::prepare(app, &secret).await?;
+        (value, Some(Arc::new(key)))
+    } else {
+        let password = generate_password(&PasswordRequest::default(), &app.rng)?;
+        let bytes = Zeroizing::new(password.as_bytes().to_vec());
+        let value = SecretValue {
+            bytes,
+            binary: false,
+        };
+        (value, None)
     };
     let pending = add_pending(app, &secret, &value).await?;
     let steps = match &method {
-        Method::Generate => Ok(()),
+        Method::Generate | Method::AccessKey => Ok(()),
         Method::Function { urn } => run_steps(app, &secret, urn, pending, &task_id).await,
     };
     let finish = Finish {
+        key,
         project: project.to_owned(),
         name: name.to_owned(),
         pending,
@@ -80,7 +90,7 @@ pub async fn rotate(
         urn: secret
             .rotation_func_urn
             .clone()
-            .filter(|_| method != Method::Generate),
+            .filter(|_| matches!(method, Method::Function { .. })),
         trigger,
     };
     match steps {
@@ -93,6 +103,8 @@ pub async fn rotate(
 }
 
 struct Finish {
+    /// The access key an IAM secret's rotation installs on promotion.
+    key: Option<Arc<access_key::Prepared>>,
     project: String,
     name: String,
     pending: u64,
@@ -200,9 +212,14 @@ async fn promote(app: &AppState, f: &Finish) -> Result<Rotated, CsmsError> {
     let task = f.task(now, None);
     let rng = app.rng.clone();
     let saved = task.clone();
-    let version_id = app
+    let (key, state) = (f.key.clone(), app.clone());
+    let (version_id, stale) = app
         .db
         .tx(move |tx| {
+            let stale = match &key {
+                Some(k) => access_key::install(tx, &state, k, now)?,
+                None => Vec::new(),
+            };
             let mut s = store::load_secret(tx, &p, &n)?;
             s.state.check_usable()?;
             let target = s
@@ -220,9 +237,10 @@ async fn promote(app: &AppState, f: &Finish) -> Result<Rotated, CsmsError> {
             notify::emit(tx, &rng, &s, EventType::VersionCreated, now)?;
             notify::emit(tx, &rng, &s, EventType::Rotated, now)?;
             tasks::record(tx, &p, &saved)?;
-            Ok::<_, CsmsError>(target)
+            Ok::<_, CsmsError>((target, stale.clone()))
         })
         .await?;
+    crate::iam::forget_access_keys(app, &stale);
     Ok(Rotated {
         secret_name: f.name.clone(),
         version_id,
@@ -295,6 +313,7 @@ pub async fn record_refusal(
                 plan::next_rotation(s.auto_rotation, s.rotation_period.as_deref(), now);
             store::save_secret(tx, &s)?;
             let f = Finish {
+                key: None,
                 project: p.clone(),
                 name: n.clone(),
                 pending: 0,

@@ -30,11 +30,22 @@ fn now(app: &AppState) -> i64 {
 
 /// A secret with one version (`first`) and automatic rotation every 6 h.
 async fn make_secret(app: &AppState, name: &str, secret_type: &str, urn: Option<&str>) {
+    make_secret_with(app, name, secret_type, urn, b"first").await
+}
+
+/// `make_secret` with the first version's value given.
+async fn make_secret_with(
+    app: &AppState,
+    name: &str,
+    secret_type: &str,
+    urn: Option<&str>,
+    first: &[u8],
+) {
     let key = crate::kms::ensure_default_key(app, D, P, "csms")
         .await
         .unwrap();
     let value = SecretValue {
-        bytes: Zeroizing::new(b"first".to_vec()),
+        bytes: Zeroizing::new(first.to_vec()),
         binary: false,
     };
     let (value_id, sealed) = values::seal(app, P, &key, name, &value).await.unwrap();
@@ -390,3 +401,6 @@ async fn a_second_rotation_waits_for_the_running_one() {
     let s = secret(&app, "busy").await;
     assert_eq!(stage(&s, plan::PENDING), None);
 }
+
+#[path = "iam_tests.rs"]
+mod iam_tests;
