@@ -39,6 +39,17 @@ def summarize(rows, meta):
             "dewstack_rss_kib": r.get("dewstack_rss_kib"),
             "distinct_requests": r.get("distinct_requests"),
         })
+        a = r.get("base")
+        if a:
+            # The A/B of BENCH_BASE_BIN: the older binary, measured in the same run.
+            out[-1].update({
+                "base_rps": round(a["rps"], 1),
+                "base_ratio": round(a["rps"] / b["rps"], 3) if b["rps"] else 0.0,
+                "base_p50_us": a["p50_us"], "base_p99_us": a["p99_us"],
+                "base_errors": a["non2xx"] + a["socket_errors"],
+                "base_cpu_us_per_req": round(
+                    r["base_cpu_ticks"] * 1e6 / meta.get("clk_tck", 100) / max(a["requests"], 1), 1),
+            })
     return out
 
 
@@ -52,6 +63,18 @@ def table(rows):
             f"{r['goal']:>5.1f} {r['bare_p50_us']/1000:>7.2f}/{r['bare_p99_us']/1000:<8.2f} "
             f"{r['dewstack_p50_us']/1000:>7.2f}/{r['dewstack_p99_us']/1000:<8.2f} "
             f"{r['dewstack_cpu_us_per_req']:>10.1f} {r['errors']:>6}")
+    if any("base_rps" in r for r in rows):
+        head = f"{'A/B: path':<20} {'base req/s':>10} {'new req/s':>10} {'new/base':>8} " \
+               f"{'base ratio':>10} {'new ratio':>9} {'base cpu us':>11} {'new cpu us':>10} {'base p99 ms':>11}"
+        lines += ["", head, "-" * len(head)]
+        for r in rows:
+            if "base_rps" not in r:
+                continue
+            gain = r["dewstack_rps"] / r["base_rps"] if r["base_rps"] else 0.0
+            lines.append(
+                f"{r['path']:<20} {r['base_rps']:>10.0f} {r['dewstack_rps']:>10.0f} {gain:>8.2f} "
+                f"{r['base_ratio']:>10.2f} {r['ratio']:>9.2f} {r['base_cpu_us_per_req']:>11.1f} "
+                f"{r['dewstack_cpu_us_per_req']:>10.1f} {r['base_p99_us']/1000:>11.2f}")
     return "\n".join(lines)
 
 
@@ -107,7 +130,7 @@ def main():
     with open(a.out + ".svg", "w") as f:
         f.write(svg(rows, meta))
     print(f"wrote {a.out}.json and {a.out}.svg")
-    bad = [r["path"] for r in rows if r["errors"]]
+    bad = [r["path"] for r in rows if r["errors"] or r.get("base_errors")]
     if bad:
         print(f"errors on: {', '.join(bad)}", file=sys.stderr)
         return 1
