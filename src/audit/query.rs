@@ -114,6 +114,7 @@ pub async fn list_traces(
     if window.0 >= window.1 {
         return Err(CtsError::BadParameter("from must be before to".into()));
     }
+    app.audit.settle().await;
     let files = app.audit.files();
     let project = caller.project().to_owned();
     let (traces, more) = tokio::task::spawn_blocking(move || {

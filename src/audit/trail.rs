@@ -66,7 +66,11 @@ impl Trail {
         if !self.required {
             if let Some(line) = line {
                 if tx
-                    .send(super::writer::Job { line, ack: None })
+                    .send(super::writer::Job {
+                        line,
+                        barrier: false,
+                        ack: None,
+                    })
                     .await
                     .is_err()
                 {
@@ -79,6 +83,7 @@ impl Trail {
         let sent = tx
             .send(super::writer::Job {
                 line: line.unwrap_or_default(),
+                barrier: false,
                 ack: Some(ack),
             })
             .await;
@@ -89,6 +94,23 @@ impl Trail {
 }
 
 impl Trail {
+    /// Returns once every record queued before the call is in the files, so
+    /// that a ListTraces sees every call answered before it.
+    pub async fn settle(&self) {
+        let Some(tx) = &self.tx else {
+            return;
+        };
+        let (ack, done) = oneshot::channel();
+        let barrier = super::writer::Job {
+            line: String::new(),
+            barrier: true,
+            ack: Some(ack),
+        };
+        if tx.send(barrier).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+
     /// The trail files, newest first.
     pub fn files(&self) -> Vec<PathBuf> {
         match &self.file {
@@ -96,6 +118,34 @@ impl Trail {
                 .chain((1..=*keep).map(|n| super::writer::rotated(path, n)))
                 .collect(),
             None => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::audit::Sink;
+
+    /// Best-effort records are written late (the writer lingers), but never
+    /// later than a `settle` that follows them: ListTraces sees every call
+    /// answered before it.
+    #[tokio::test]
+    async fn settle_waits_for_every_record_queued_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AuditConfig {
+            sink: Sink::File,
+            path: dir.path().join("trail.jsonl"),
+            ..AuditConfig::off()
+        };
+        let trail = Trail::start(&config).unwrap();
+        for round in 0..20 {
+            for i in 0..50 {
+                assert!(trail.append(Some(format!("{{\"n\":{round}{i:02}}}"))).await);
+            }
+            trail.settle().await;
+            let text = std::fs::read_to_string(&config.path).unwrap();
+            assert_eq!(text.lines().count(), (round + 1) * 50, "round {round}");
         }
     }
 }

@@ -14,10 +14,21 @@ use tokio::sync::{mpsc, oneshot};
 pub const QUEUE: usize = 4096;
 /// Records written between two flushes, at most.
 const BATCH: usize = 256;
+/// After a batch nobody waits for, the writer sleeps this long before it
+/// takes the next: records meanwhile only queue, so under load a request
+/// costs a queue push instead of waking this thread (a context switch on a
+/// busy core), and a write of many records replaces one write per record.
+/// Best-effort records reach the file this much later at most; `required`
+/// calls and `Trail::settle` (ListTraces) are acknowledged without it.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
 pub struct Job {
-    /// One JSON record; empty for a probe (see [`RotatingFile::probe`]).
+    /// One JSON record; empty for a probe (see [`RotatingFile::probe`]) or
+    /// a barrier.
     pub line: String,
+    /// Writes nothing: acknowledged once every record queued before it is
+    /// flushed.
+    pub barrier: bool,
     /// Told whether the line reached every sink (flushed to the OS).
     pub ack: Option<oneshot::Sender<bool>>,
 }
@@ -60,9 +71,12 @@ impl Sinks {
             }
             let mut ok = vec![true; batch.len()];
             for (job, ok) in batch.iter().zip(ok.iter_mut()) {
-                *ok = self.write(&job.line);
+                if !job.barrier {
+                    *ok = self.write(&job.line);
+                }
             }
             let flushed = self.flush();
+            let awaited = batch.iter().any(|job| job.ack.is_some());
             for (job, ok) in batch.into_iter().zip(ok) {
                 let written = ok && flushed;
                 if !written {
@@ -71,6 +85,9 @@ impl Sinks {
                 if let Some(ack) = job.ack {
                     let _ = ack.send(written);
                 }
+            }
+            if !awaited {
+                std::thread::sleep(LINGER);
             }
         }
     }
