@@ -25,7 +25,8 @@ pub struct ParsedKey {
 }
 
 enum EcSigner {
-    P256(p256::ecdsa::SigningKey),
+    /// 0.13's key verifies and gives the public key; 0.14's signs.
+    P256(p256::ecdsa::SigningKey, p256sign::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
     K256(k256::ecdsa::SigningKey),
 }
@@ -34,7 +35,7 @@ impl ParsedKey {
     pub fn parse(spec: KeySpec, der: &[u8]) -> Result<Self, KmsError> {
         let key = asymmetric::parse_private(spec, der)?;
         let ec = match &key {
-            PrivateKey::P256(k) => Some(EcSigner::P256(k.into())),
+            PrivateKey::P256(k) => Some(EcSigner::P256(k.into(), p256_signer(k)?)),
             PrivateKey::P384(k) => Some(EcSigner::P384(k.into())),
             PrivateKey::K256(k) => Some(EcSigner::K256(k.into())),
             _ => None,
@@ -64,11 +65,13 @@ impl ParsedKey {
         let d = ecdsa_input(alg, kind, message)?;
         let failed = |_| KmsError::Internal("signing failed".into());
         let der = match ec {
-            EcSigner::P256(k) => PrehashSigner::<p256::ecdsa::Signature>::sign_prehash(k, &d)
-                .map_err(failed)?
-                .to_der()
-                .as_bytes()
-                .to_vec(),
+            EcSigner::P256(_, k) => p256sign::ecdsa::signature::hazmat::PrehashSigner::<
+                p256sign::ecdsa::Signature,
+            >::sign_prehash(k, &d)
+            .map_err(|_| KmsError::Internal("signing failed".into()))?
+            .to_der()
+            .as_bytes()
+            .to_vec(),
             EcSigner::P384(k) => PrehashSigner::<p384::ecdsa::Signature>::sign_prehash(k, &d)
                 .map_err(failed)?
                 .to_der()
@@ -96,7 +99,7 @@ impl ParsedKey {
         };
         let d = ecdsa_input(alg, kind, message)?;
         Ok(match ec {
-            EcSigner::P256(k) => p256::ecdsa::Signature::from_der(sig)
+            EcSigner::P256(k, _) => p256::ecdsa::Signature::from_der(sig)
                 .is_ok_and(|s| k.verifying_key().verify_prehash(&d, &s).is_ok()),
             EcSigner::P384(k) => p384::ecdsa::Signature::from_der(sig)
                 .is_ok_and(|s| k.verifying_key().verify_prehash(&d, &s).is_ok()),
@@ -112,13 +115,21 @@ impl ParsedKey {
     pub fn public_der(&self) -> Result<Vec<u8>, KmsError> {
         let der = match &self.ec {
             None => return self.key.public_der(),
-            Some(EcSigner::P256(k)) => k.verifying_key().to_public_key_der(),
+            Some(EcSigner::P256(k, _)) => k.verifying_key().to_public_key_der(),
             Some(EcSigner::P384(k)) => k.verifying_key().to_public_key_der(),
             Some(EcSigner::K256(k)) => k.verifying_key().to_public_key_der(),
         };
         der.map(|d| d.as_bytes().to_vec())
             .map_err(|_| KmsError::Internal("public key does not encode".into()))
     }
+}
+
+/// The same secret scalar as a `p256` 0.14 signing key; the bytes in
+/// between are wiped.
+fn p256_signer(k: &p256::SecretKey) -> Result<p256sign::ecdsa::SigningKey, KmsError> {
+    let scalar = zeroize::Zeroizing::new(k.to_bytes());
+    p256sign::ecdsa::SigningKey::from_slice(scalar.as_slice())
+        .map_err(|_| KmsError::Internal("P-256 key does not convert".into()))
 }
 
 /// The digest an ECDSA key signs, refusing what `sign::sign` refuses for
@@ -137,6 +148,7 @@ mod tests {
     use super::*;
     use crate::kms::crypto::material;
     use crate::kms::crypto::sign::Hash;
+    use p256::pkcs8::EncodePrivateKey;
 
     fn pair(spec: KeySpec) -> (ParsedKey, PrivateKey) {
         let der = material::generate(material::test_rng(), spec).unwrap();
@@ -181,6 +193,30 @@ mod tests {
                 assert_eq!(format!("{:?}", fast.err()), format!("{:?}", slow.err()));
             }
         }
+    }
+
+    /// RFC 6979 §A.2.5 through the ready signer, which is `p256` 0.14 while
+    /// the material is parsed with 0.13: the same deterministic bytes.
+    #[test]
+    fn the_p256_ready_signer_meets_rfc_6979() {
+        let secret =
+            hex::decode("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721")
+                .unwrap();
+        let der = p256::SecretKey::from_slice(&secret)
+            .unwrap()
+            .to_pkcs8_der()
+            .unwrap();
+        let ready = ParsedKey::parse(KeySpec::EcP256, der.as_bytes()).unwrap();
+        let alg = SignAlg::Ecdsa(Hash::Sha256);
+        let sig = ready
+            .sign(material::test_rng(), alg, MessageType::Raw, b"sample")
+            .unwrap();
+        let sig = p256::ecdsa::Signature::from_der(&sig).unwrap();
+        assert_eq!(
+            hex::encode_upper(sig.to_bytes()),
+            "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716\
+             F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"
+        );
     }
 
     fn hash_len(h: Hash) -> usize {
