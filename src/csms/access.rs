@@ -53,7 +53,6 @@ pub fn readable_secret(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::csms::domain::SecretState;
     use crate::csms::grants::GrantRecord;
     use crate::store::Db;
 
@@ -62,27 +61,7 @@ mod tests {
     fn secret(project: &str, id: &str, name: &str) -> SecretRecord {
         SecretRecord {
             id: id.into(),
-            name: name.into(),
-            project_id: project.into(),
-            domain_id: "dom".into(),
-            state: SecretState::Enabled,
-            kms_key_id: "k".into(),
-            description: String::new(),
-            secret_type: "COMMON".into(),
-            auto_rotation: false,
-            rotation_period: None,
-            rotation_config: None,
-            rotation_func_urn: None,
-            rotation_ms: None,
-            next_rotation_ms: None,
-            event_subscriptions: vec![],
-            enterprise_project_id: "0".into(),
-            create_ms: NOW,
-            update_ms: NOW,
-            scheduled_delete_ms: None,
-            tags: Default::default(),
-            stages: Default::default(),
-            last_version: 1,
+            ..SecretRecord::for_test(project, name, NOW)
         }
     }
 

@@ -395,3 +395,36 @@ pub fn list_events(
         })
         .collect()
 }
+
+#[cfg(test)]
+impl SecretRecord {
+    /// What tests start from: an enabled COMMON secret `name` of `project`
+    /// (domain `dom`, key `k`), made at `now_ms`, no rotation, events or
+    /// stages, newest version `v1`. Tests override the fields they are about.
+    pub fn for_test(project: &str, name: &str, now_ms: i64) -> Self {
+        SecretRecord {
+            id: format!("id-{name}"),
+            name: name.into(),
+            project_id: project.into(),
+            domain_id: "dom".into(),
+            state: SecretState::Enabled,
+            kms_key_id: "k".into(),
+            description: String::new(),
+            secret_type: "COMMON".into(),
+            auto_rotation: false,
+            rotation_period: None,
+            rotation_config: None,
+            rotation_func_urn: None,
+            rotation_ms: None,
+            next_rotation_ms: None,
+            event_subscriptions: Vec::new(),
+            enterprise_project_id: "0".into(),
+            create_ms: now_ms,
+            update_ms: now_ms,
+            scheduled_delete_ms: None,
+            tags: Default::default(),
+            stages: Default::default(),
+            last_version: 1,
+        }
+    }
+}

@@ -205,28 +205,8 @@ mod tests {
 
     fn secret(name: &str, now: i64) -> store::SecretRecord {
         store::SecretRecord {
-            id: format!("id-{name}"),
-            name: name.into(),
-            project_id: "proj".into(),
-            domain_id: "dom".into(),
-            state: SecretState::Enabled,
-            kms_key_id: "k".into(),
-            description: String::new(),
-            secret_type: "COMMON".into(),
-            auto_rotation: false,
-            rotation_period: None,
-            rotation_config: None,
-            rotation_func_urn: None,
-            rotation_ms: None,
-            next_rotation_ms: None,
             event_subscriptions: vec!["ev".into()],
-            enterprise_project_id: "0".into(),
-            create_ms: now,
-            update_ms: now,
-            scheduled_delete_ms: None,
-            tags: Default::default(),
-            stages: Default::default(),
-            last_version: 1,
+            ..store::SecretRecord::for_test("proj", name, now)
         }
     }
 

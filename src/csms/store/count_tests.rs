@@ -8,28 +8,9 @@ use crate::store::{Db, TxExt};
 
 fn secret(project: &str, name: &str, state: SecretState) -> SecretRecord {
     SecretRecord {
-        id: format!("id-{name}"),
-        name: name.into(),
-        project_id: project.into(),
-        domain_id: "dom".into(),
         state,
-        kms_key_id: "k".into(),
-        description: String::new(),
-        secret_type: "COMMON".into(),
-        auto_rotation: false,
-        rotation_period: None,
-        rotation_config: None,
-        rotation_func_urn: None,
-        rotation_ms: None,
-        next_rotation_ms: None,
-        event_subscriptions: Vec::new(),
-        enterprise_project_id: "0".into(),
-        create_ms: 0,
-        update_ms: 0,
-        scheduled_delete_ms: None,
-        tags: Default::default(),
-        stages: Default::default(),
         last_version: 0,
+        ..SecretRecord::for_test(project, name, 0)
     }
 }
 

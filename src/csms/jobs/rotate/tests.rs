@@ -51,28 +51,16 @@ async fn make_secret_with(
     let (value_id, sealed) = values::seal(app, P, &key, name, &value).await.unwrap();
     let t = now(app);
     let mut secret = SecretRecord {
-        id: format!("id-{name}"),
-        name: name.into(),
-        project_id: P.into(),
         domain_id: D.into(),
-        state: SecretState::Enabled,
         kms_key_id: key.clone(),
-        description: String::new(),
         secret_type: secret_type.into(),
         auto_rotation: true,
         rotation_period: Some("6h".into()),
         rotation_config: Some(r#"{"InstanceId":"i-1","SecretSubType":"SingleUser"}"#.into()),
         rotation_func_urn: urn.map(str::to_owned),
-        rotation_ms: None,
         next_rotation_ms: Some(t + 6 * HOUR),
         event_subscriptions: vec!["ev".into()],
-        enterprise_project_id: "0".into(),
-        create_ms: t,
-        update_ms: t,
-        scheduled_delete_ms: None,
-        tags: Default::default(),
-        stages: Default::default(),
-        last_version: 1,
+        ..SecretRecord::for_test(P, name, t)
     };
     stages::move_stage(&mut secret.stages, stages::CURRENT, "v1", t).unwrap();
     let version = VersionRecord {

@@ -12,28 +12,10 @@ const T0: i64 = 1_700_000_000_000;
 
 fn record(name: &str, auto: bool, next: Option<i64>) -> SecretRecord {
     SecretRecord {
-        id: format!("id-{name}"),
-        name: name.into(),
-        project_id: "proj".into(),
-        domain_id: "dom".into(),
-        state: SecretState::Enabled,
-        kms_key_id: "k".into(),
-        description: String::new(),
-        secret_type: "COMMON".into(),
         auto_rotation: auto,
         rotation_period: Some("6h".into()),
-        rotation_config: None,
-        rotation_func_urn: None,
-        rotation_ms: None,
         next_rotation_ms: next,
-        event_subscriptions: vec![],
-        enterprise_project_id: "0".into(),
-        create_ms: T0,
-        update_ms: T0,
-        scheduled_delete_ms: None,
-        tags: Default::default(),
-        stages: Default::default(),
-        last_version: 1,
+        ..SecretRecord::for_test("proj", name, T0)
     }
 }
 
