@@ -36,9 +36,22 @@ def summarize(rows, meta):
             "dewstack_p50_us": d["p50_us"], "dewstack_p99_us": d["p99_us"],
             "errors": errors,
             "dewstack_cpu_us_per_req": round(cpu_us, 1),
+            "bare_cpu_us_per_req": round(
+                r.get("bare_cpu_ticks", 0) * 1e6 / meta.get("clk_tck", 100) / max(b["requests"], 1), 1),
             "dewstack_rss_kib": r.get("dewstack_rss_kib"),
             "distinct_requests": r.get("distinct_requests"),
         })
+        if "dewstack_context_switches" in r:
+            # perf stat over the wrk run (BENCH_PERF_STAT=1); the counting
+            # window is the run's length, so divide by its requests.
+            n = max(d["requests"], 1)
+            out[-1]["dewstack_instructions_per_req"] = round(r["dewstack_instructions"] / n)  # 0: no counters
+            out[-1]["dewstack_context_switches_per_req"] = round(
+                r["dewstack_context_switches"] / n, 2)
+            out[-1]["dewstack_thread_switches_per_req"] = {
+                k: round(v / n, 3) for k, v in r.get("dewstack_thread_switches", {}).items()}
+            out[-1]["bare_context_switches_per_req"] = round(
+                r.get("bare_context_switches", 0) / max(b["requests"], 1), 2)
         a = r.get("base")
         if a:
             # The A/B of BENCH_BASE_BIN: the older binary, measured in the same run.
@@ -63,6 +76,16 @@ def table(rows):
             f"{r['goal']:>5.1f} {r['bare_p50_us']/1000:>7.2f}/{r['bare_p99_us']/1000:<8.2f} "
             f"{r['dewstack_p50_us']/1000:>7.2f}/{r['dewstack_p99_us']/1000:<8.2f} "
             f"{r['dewstack_cpu_us_per_req']:>10.1f} {r['errors']:>6}")
+    if any("dewstack_instructions_per_req" in r for r in rows):
+        lines += ["", f"{'perf stat: path':<20} {'instructions/req':>16} {'context switches/req':>20} "
+                      f"{'bare cs/req':>11}"]
+        for r in rows:
+            if "dewstack_instructions_per_req" in r:
+                lines.append(f"{r['path']:<20} {r['dewstack_instructions_per_req']:>16} "
+                             f"{r['dewstack_context_switches_per_req']:>20.2f} "
+                             f"{r['bare_context_switches_per_req']:>11.2f}  "
+                             + " ".join(f"{k}={v}" for k, v in
+                                        sorted(r["dewstack_thread_switches_per_req"].items())))
     if any("base_rps" in r for r in rows):
         head = f"{'A/B: path':<20} {'base req/s':>10} {'new req/s':>10} {'new/base':>8} " \
                f"{'base ratio':>10} {'new ratio':>9} {'base cpu us':>11} {'new cpu us':>10} {'base p99 ms':>11}"

@@ -3,7 +3,7 @@ use dewstack::config::{Cli, Command, Config, RootOverrides};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
-    dewstack::ops::logs::init()?;
+    let _log_lines = dewstack::ops::logs::init()?;
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => {

@@ -281,6 +281,22 @@ pub const NAME_FIELDS: &[&str] = &[
     "policy_name",
 ];
 
+/// Every field name on the paths of `RESOURCE_FIELDS` and `NAME_FIELDS`:
+/// what a record's parse of a body must keep besides the allow-list.
+pub fn looked_up_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<&'static str> = RESOURCE_FIELDS
+            .iter()
+            .chain(NAME_FIELDS)
+            .flat_map(|path| path.split('.'))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    })
+}
+
 /// The audit entry of an operation, if it is audited. Every request of the
 /// three services asks, audited or not: one hash lookup, not a scan.
 pub fn audited(name: &str) -> Option<&'static Audited> {

@@ -148,7 +148,9 @@ fn build(
     answer: &[u8],
 ) -> Trace {
     // Each body parsed once, for the resource fields and the redaction.
-    let (asked, told) = (record::parse(&call.body), record::parse(answer));
+    let looked_up = catalog::looked_up_names();
+    let asked = record::parse_kept(&call.body, &[audited.request, looked_up]);
+    let told = record::parse_kept(answer, &[catalog::RESPONSE, looked_up]);
     let param = |names: &[&str]| {
         names.iter().find_map(|n| {
             call.params

@@ -2,8 +2,11 @@
 //! and `UserInfo` models of the CTS SDK), and the allow-list redaction that
 //! decides what of a request or response body a record may hold.
 
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
 
 /// A trace as CTS's ListTraces returns it, plus `project_id`: CTS keeps a
 /// trail per project and so needs no field for it; dewstack keeps one file
@@ -66,13 +69,113 @@ pub fn rating(status: u16) -> &'static str {
     }
 }
 
-/// A body as JSON, parsed once for everything a record takes from it;
-/// `None` for an empty or non-JSON body.
-pub fn parse(body: &[u8]) -> Option<Value> {
+/// A JSON object body with, at every depth, only the fields whose names are
+/// in one of `names`: what [`redact`] and [`field`] give for it is what they
+/// give for the whole body, as long as `names` holds every name they are
+/// asked for. One pass that skips the other fields without copying them: the
+/// bulk of these bodies is plaintexts, ciphertexts and secret values, which a
+/// record never keeps, and building them into a `Value` first was most of a
+/// record's cost. `None` for an empty, non-JSON or non-object body (which
+/// [`redact`] and [`field`] answer `None` for anyway).
+pub fn parse_kept(body: &[u8], names: &[&[&str]]) -> Option<Value> {
     if body.is_empty() {
         return None;
     }
-    serde_json::from_slice(body).ok()
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = Kept(names).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    value.is_object().then_some(value)
+}
+
+#[derive(Clone, Copy)]
+struct Kept<'n>(&'n [&'n [&'n str]]);
+
+impl Kept<'_> {
+    fn keeps(&self, name: &str) -> bool {
+        self.0.iter().any(|list| list.contains(&name))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Kept<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Kept<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut kept = Map::new();
+        while let Some(Name(name)) = map.next_key()? {
+            if self.keeps(&name) {
+                // A repeated name keeps its last value, as `Value` does.
+                kept.insert(name.into_owned(), map.next_value_seed(self)?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(kept))
+    }
+}
+
+/// An object's field name, borrowed from the body unless it has escapes.
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// The fields of `body` whose names are in `allowed`, at any depth: an
@@ -126,6 +229,14 @@ pub fn field(body: Option<&Value>, path: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The whole body as a `Value`: what `parse_kept` must agree with.
+    fn parse(body: &[u8]) -> Option<Value> {
+        if body.is_empty() {
+            return None;
+        }
+        serde_json::from_slice(body).ok()
+    }
+
     #[test]
     fn only_listed_names_survive_at_every_depth() {
         let body = br#"{"key_id":"k1","plain_text":"TOP-SECRET","tags":[{"key":"a","value":"b","x":"SECRET2"}],
@@ -170,6 +281,44 @@ mod tests {
         assert_eq!(
             r(long.as_bytes(), &["key_id"]).as_deref(),
             Some(r#"{"dewstack_truncated":true}"#)
+        );
+    }
+
+    /// What a record takes from a body is the same through `parse_kept` as
+    /// through the whole parse, for bodies with nesting, arrays, escaped and
+    /// repeated names, numbers and non-objects.
+    #[test]
+    fn kept_parse_gives_what_the_whole_parse_gives() {
+        let allowed: &[&str] = &["key_id", "tags", "key", "value", "version", "id", "n"];
+        let looked_up: &[&str] = &["key_info", "secret", "name"];
+        let bodies: &[&[u8]] = &[
+            br#"{"key_id":"k1","plain_text":"TOP-SECRET","tags":[{"key":"a","value":"b","x":"S2"},"s",3]}"#,
+            br#"{"key\u005fid":"escaped","key_id":"first","key_id":"last","n":-1.5e3,"m":{"n":2}}"#,
+            br#"{"key_info":{"key_id":"k","key_state":"2"},"secret":{"name":"s","secret_string":"S3"}}"#,
+            br#"{"version":{"id":null,"value":[true,false,{"key":{"id":18446744073709551615}}]}}"#,
+            br#"["key_id"]"#,
+            br#""just a string""#,
+            br#"{"key_id":"k"} trailing"#,
+            br#"{"key_id":"#,
+            b"",
+        ];
+        for body in bodies {
+            let whole = parse(body);
+            let kept = parse_kept(body, &[allowed, looked_up]);
+            assert_eq!(
+                redact(whole.as_ref(), allowed),
+                redact(kept.as_ref(), allowed),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+            for path in ["key_id", "key_info.key_id", "secret.name", "name"] {
+                assert_eq!(field(whole.as_ref(), path), field(kept.as_ref(), path));
+            }
+        }
+        let kept = parse_kept(bodies[0], &[allowed]).unwrap().to_string();
+        assert!(
+            !kept.contains("TOP-SECRET") && !kept.contains("S2"),
+            "{kept}"
         );
     }
 

@@ -3,8 +3,21 @@
 //! filter is `DEWSTACK_LOG` (default `info`) and logs go to stderr; the
 //! request line carries request_id, service, operation, domain_id,
 //! project_id, method, path, status and latency_ms as fields.
+//!
+//! Lines are written by a thread of their own (`tracing_appender`), through
+//! a buffer flushed whenever its queue runs dry: the request line is on
+//! every request, and a `write` to stderr under its lock on the async worker
+//! cost as much as the request's cryptography. The queue holds at most
+//! `QUEUED_LINES`; a full queue makes the logging request wait rather than
+//! drop a line (dewstack's choice: a log with holes is worse than a slower
+//! request under overload).
 
+use std::io::{BufWriter, IsTerminal};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+
+/// About 2 MiB of request lines at most.
+const QUEUED_LINES: usize = 8192;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -23,17 +36,22 @@ impl Format {
     }
 }
 
-/// Installs the process's log subscriber.
-pub fn init() -> anyhow::Result<()> {
+/// Installs the process's log subscriber. Keep the guard until the process
+/// ends: dropping it writes out the lines still queued.
+pub fn init() -> anyhow::Result<WorkerGuard> {
     let format = Format::parse(std::env::var("DEWSTACK_LOG_FORMAT").ok().as_deref())?;
     let filter = EnvFilter::try_from_env("DEWSTACK_LOG").unwrap_or_else(|_| "info".into());
+    let ansi = std::io::stderr().is_terminal();
+    let (writer, guard) = NonBlockingBuilder::default()
+        .buffered_lines_limit(QUEUED_LINES)
+        .lossy(false)
+        .thread_name("dewstack-log")
+        .finish(BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     match format {
-        Format::Text => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init(),
+        Format::Text => builder.with_ansi(ansi).init(),
         // Fields at the top level of each object, no span lists: one flat
         // record per event is what log shippers index best.
         Format::Json => builder
@@ -43,7 +61,7 @@ pub fn init() -> anyhow::Result<()> {
             .with_span_list(false)
             .init(),
     }
-    Ok(())
+    Ok(guard)
 }
 
 #[cfg(test)]

@@ -1,4 +1,10 @@
 //! What every handler can reach; cheap to clone.
+//!
+//! axum clones the state for every extractor and middleware layer a request
+//! passes (about ten per request), so `AppState` is one `Arc` around its
+//! parts rather than a struct of a dozen `Arc`s: one reference count per
+//! clone instead of fourteen, which a profile of the hot paths showed as
+//! several percent of the server's CPU.
 
 use crate::auth::token::TokenSealer;
 use crate::clock::Clock;
@@ -6,10 +12,30 @@ use crate::common::crypto::{RootKey, Sealer};
 use crate::iam::directory::Directory;
 use crate::rng::Rng;
 use crate::store::Db;
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl Deref for AppState {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// Setting a part (at start-up, or in a test) copies the parts first when
+/// another clone shares them, so a clone never sees a change made through
+/// another: the value semantics a plain struct would have.
+impl DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Parts {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct Parts {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     /// Every random byte (key material, nonces, ids) comes from here.
@@ -47,7 +73,7 @@ impl AppState {
         root: &RootKey,
         region: &str,
     ) -> Self {
-        Self {
+        Self(Arc::new(Parts {
             db,
             clock,
             directory: Arc::new(directory),
@@ -69,6 +95,6 @@ impl AppState {
             rotation_functions: Arc::default(),
             audit: Arc::default(),
             hsm: Arc::default(),
-        }
+        }))
     }
 }
