@@ -162,8 +162,11 @@ pub fn page_ids(
     let prefix = format!("{project}/{}/", spec.map_or(ALL, KeySpec::as_str));
     let (mut skip, mut out, mut after) = (offset, Vec::new(), None::<String>);
     while out.len() < limit {
-        let rows = tx.scan(ORDER, &prefix, after.as_deref(), SCAN_PAGE)?;
-        let done = rows.len() < SCAN_PAGE;
+        // No more rows than the page and the skip still need: a first page
+        // of 10 reads 10 order rows, not a scan's worth of the project's.
+        let want = skip.saturating_add(limit - out.len()).min(SCAN_PAGE);
+        let rows = tx.scan(ORDER, &prefix, after.as_deref(), want)?;
+        let done = rows.len() < want;
         for (row, code) in rows {
             let wanted = state.is_none_or(|s| s.code().as_bytes() == code.as_slice());
             if wanted && skip > 0 {

@@ -187,3 +187,96 @@ fn older_key_records_are_indexed_once() {
     })
     .unwrap();
 }
+
+/// Counts the rows a transaction reads: each `get` and each row a `scan`
+/// returns, plus one per scan for the row past its range that ends it.
+struct Counting<'a> {
+    inner: &'a mut dyn Tx,
+    rows: usize,
+}
+
+impl Tx for Counting<'_> {
+    fn get(&mut self, table: &str, key: &str) -> Result<Option<Vec<u8>>, crate::store::StoreError> {
+        self.rows += 1;
+        self.inner.get(table, key)
+    }
+    fn put(
+        &mut self,
+        table: &str,
+        key: &str,
+        value: &[u8],
+    ) -> Result<(), crate::store::StoreError> {
+        self.inner.put(table, key, value)
+    }
+    fn delete(&mut self, table: &str, key: &str) -> Result<bool, crate::store::StoreError> {
+        self.inner.delete(table, key)
+    }
+    fn scan(
+        &mut self,
+        table: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, crate::store::StoreError> {
+        let rows = self.inner.scan(table, prefix, after, limit)?;
+        self.rows += rows.len() + 1;
+        Ok(rows)
+    }
+}
+
+/// A page reads its own rows and the rows it skips, never the rest of a
+/// large project or any of another project's.
+#[test]
+fn a_page_reads_rows_bounded_by_its_size_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(dir.path(), None).unwrap();
+    for p in 0..10 {
+        db.tx_blocking(|tx| {
+            for i in 0..1000i64 {
+                let id = format!("o{p}-{i:04}");
+                store::insert(tx, &key(&format!("other{p}"), &id, KeySpec::Aes256, i, "0"))?;
+            }
+            Ok::<_, KmsError>(())
+        })
+        .unwrap();
+    }
+    db.tx_blocking(|tx| {
+        for i in 0..1000i64 {
+            let spec = if i % 10 == 9 {
+                KeySpec::Sm4
+            } else {
+                KeySpec::Aes256
+            };
+            store::insert(tx, &key("own", &format!("k{i:04}"), spec, i, "0"))?;
+        }
+        Ok::<_, KmsError>(())
+    })
+    .unwrap();
+    // (spec, state, offset, limit) → at most this many rows beyond the
+    // page's order rows and records (2 per key) and the skipped order rows:
+    // the tally (a few rows) and the scans' ends.
+    const SLACK: usize = 8;
+    let cases = [
+        (Some(KeySpec::Aes256), None, 0, 10),
+        (None, None, 0, 10),
+        (Some(KeySpec::Aes256), Some(KeyState::Enabled), 0, 10),
+        (Some(KeySpec::Aes256), None, 500, 10),
+        (Some(KeySpec::Aes256), None, 0, 1000),
+    ];
+    db.tx_blocking(|tx| {
+        for (spec, state, offset, limit) in cases {
+            let mut counting = Counting { inner: tx, rows: 0 };
+            let (page, total) = store::list_page(&mut counting, "own", spec, state, offset, limit)?;
+            let read = counting.rows;
+            let bound = 2 * page.len() + offset + SLACK;
+            assert!(
+                read <= bound,
+                "{spec:?} {state:?} {offset}+{limit}: read {read} rows for {} keys (bound {bound})",
+                page.len()
+            );
+            assert_eq!(total, if spec.is_some() { 900 } else { 1000 });
+        }
+        Ok::<_, KmsError>(())
+    })
+    .unwrap();
+}
