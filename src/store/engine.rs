@@ -69,6 +69,18 @@ pub trait Engine: Send + Sync {
         Ok(())
     }
 
+    /// Hands a transaction body to the engine's own writer (group commit,
+    /// `batch.rs`), which finishes it later; gives it back when the engine
+    /// has none, or its queue is full, for the caller to `run` itself.
+    fn submit(&self, job: Box<dyn super::batch::Job>) -> Result<(), Box<dyn super::batch::Job>> {
+        Err(job)
+    }
+
+    #[cfg(test)]
+    fn syncs(&self) -> Option<u64> {
+        None
+    }
+
     /// Like `run`, for a body that only reads; it never commits anything.
     /// Engines may serve it from a read-only snapshot.
     fn run_read(

@@ -3,13 +3,14 @@
 //! finished before it), so an acknowledged commit survives kill -9 and power
 //! loss while concurrent writers share the cost of the fsync.
 
+use super::batch::{self, Job};
 use super::engine::{Engine, StoreError, Tx};
 use super::group_commit::GroupCommit;
 use super::range::{within_prefix, ScanRange};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Where every engine in this process draws its generations from, so that no
 /// two engines (tests open several, and reopen files) ever share a value.
@@ -44,6 +45,9 @@ pub struct SqliteEngine {
     /// nodes belong on PostgreSQL anyway.
     _owner: std::fs::File,
     durability: GroupCommit,
+    /// The writer thread's queue, once `start_writer` ran (`Db` starts it;
+    /// an engine opened bare runs every transaction on its caller's thread).
+    writer: OnceLock<batch::Queue>,
 }
 
 impl SqliteEngine {
@@ -87,7 +91,62 @@ impl SqliteEngine {
             generation: AtomicU64::new(next_generation()),
             _owner: owner,
             durability: GroupCommit::new(wal),
+            writer: OnceLock::new(),
         })
+    }
+
+    /// Starts the group-commit writer (`batch.rs`) that `submit` feeds.
+    pub fn start_writer(self: &Arc<Self>) -> std::io::Result<()> {
+        let queue = batch::start(Arc::downgrade(self))?;
+        let _ = self.writer.set(queue);
+        Ok(())
+    }
+
+    /// The jobs in one transaction, each in a savepoint; `Err` when the
+    /// shared transaction failed, and nothing of it was committed.
+    fn try_batch(&self, jobs: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Backend("sqlite connection poisoned".into()))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let run = |sql: &str| {
+            tx.prepare_cached(sql)
+                .and_then(|mut st| st.execute([]))
+                .map_err(backend)
+        };
+        let mut wrote = false;
+        for job in jobs.iter_mut() {
+            run("SAVEPOINT job")?;
+            let mut stmts = SqliteTx {
+                tx: &tx,
+                generation: None,
+                wrote: false,
+            };
+            if matches!(batch::run_guarded(job.as_mut(), &mut stmts), Ok(true)) {
+                wrote |= stmts.wrote;
+            } else {
+                run("ROLLBACK TO job")?;
+            }
+            run("RELEASE job")?;
+        }
+        if !wrote {
+            tx.commit().map_err(backend)?;
+            drop(conn);
+            return self
+                .durability
+                .unsynced()
+                .map_or(Ok(()), |seq| self.durability.durable(seq));
+        }
+        let seq = self.durability.begin();
+        let committed = tx.commit().map_err(backend);
+        self.durability.finish(seq);
+        committed?;
+        self.generation.store(next_generation(), Ordering::SeqCst);
+        drop(conn);
+        self.durability.durable(seq)
     }
 
     fn reader(&self) -> Result<Connection, StoreError> {
@@ -222,6 +281,21 @@ impl Tx for SqliteTx<'_> {
     }
 }
 
+impl batch::Runner for SqliteEngine {
+    fn run_batch(&self, mut jobs: Vec<Box<dyn Job>>) {
+        match self.try_batch(&mut jobs) {
+            Ok(()) => jobs.into_iter().for_each(|job| job.finish(Ok(()))),
+            Err(shared) => {
+                tracing::warn!(error = %shared, jobs = jobs.len(), "a group commit failed; its transactions run again one by one");
+                for mut job in jobs {
+                    let alone = self.run(&mut |tx| batch::run_guarded(job.as_mut(), tx));
+                    job.finish(alone);
+                }
+            }
+        }
+    }
+}
+
 impl Engine for SqliteEngine {
     fn run(
         &self,
@@ -271,6 +345,21 @@ impl Engine for SqliteEngine {
 
     fn reads_inline(&self) -> bool {
         true
+    }
+
+    #[cfg(test)]
+    fn syncs(&self) -> Option<u64> {
+        Some(self.durability.syncs())
+    }
+
+    fn submit(&self, job: Box<dyn Job>) -> Result<(), Box<dyn Job>> {
+        let Some(queue) = self.writer.get() else {
+            return Err(job);
+        };
+        queue.try_send(job).map_err(|e| match e {
+            std::sync::mpsc::TrySendError::Full(job)
+            | std::sync::mpsc::TrySendError::Disconnected(job) => job,
+        })
     }
 
     fn unsynced_commit(&self) -> Option<u64> {
