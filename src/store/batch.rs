@@ -12,7 +12,7 @@
 //! COMMIT), nothing of it was committed, and each body is run again alone
 //! in a transaction of its own, so one body's failure is never another's.
 
-use super::engine::{StoreError, Tx};
+use super::engine::{Job, StoreError, Tx};
 use std::sync::mpsc;
 use std::sync::Weak;
 
@@ -24,19 +24,27 @@ pub const MAX_BATCH: usize = 128;
 /// (back-pressure, not an unbounded queue).
 pub const QUEUE: usize = 1024;
 
-/// One transaction body and the caller waiting for it.
-pub trait Job: Send {
-    /// Runs the body; `Ok(true)` keeps its writes, `Ok(false)` rolls them back.
-    /// May run twice (alone again after a failed batch).
-    fn run(&mut self, tx: &mut dyn Tx) -> Result<bool, StoreError>;
-    /// How its transaction ended: `Ok` once what it kept is durable.
-    fn finish(self: Box<Self>, outcome: Result<(), StoreError>);
-}
-
 /// What the writer thread needs of its engine.
 pub trait Runner: Send + Sync + 'static {
-    /// Runs the jobs in one transaction and finishes each of them.
-    fn run_batch(&self, jobs: Vec<Box<dyn Job>>);
+    /// The jobs in one transaction, each in a savepoint; `Err` when the
+    /// shared transaction failed, and nothing of it was committed.
+    fn try_batch(&self, jobs: &mut [Box<dyn Job>]) -> Result<(), StoreError>;
+    /// One job in a transaction of its own.
+    fn run_alone(&self, job: &mut dyn Job) -> Result<(), StoreError>;
+}
+
+/// Runs the jobs in one transaction and finishes each of them.
+fn run_batch<R: Runner>(engine: &R, mut jobs: Vec<Box<dyn Job>>) {
+    match engine.try_batch(&mut jobs) {
+        Ok(()) => jobs.into_iter().for_each(|job| job.finish(Ok(()))),
+        Err(shared) => {
+            tracing::warn!(error = %shared, jobs = jobs.len(), "a group commit failed; its transactions run again one by one");
+            for mut job in jobs {
+                let alone = engine.run_alone(job.as_mut());
+                job.finish(alone);
+            }
+        }
+    }
 }
 
 pub type Queue = mpsc::SyncSender<Box<dyn Job>>;
@@ -58,7 +66,7 @@ pub fn start<R: Runner>(engine: Weak<R>) -> std::io::Result<Queue> {
                     }
                 }
                 match engine.upgrade() {
-                    Some(engine) => engine.run_batch(batch),
+                    Some(engine) => run_batch(engine.as_ref(), batch),
                     None => {
                         for job in batch {
                             job.finish(Err(StoreError::Unavailable("the store is closed".into())));

@@ -42,6 +42,16 @@ pub trait Tx {
     }
 }
 
+/// One transaction body handed to an engine's writer (`batch.rs`), and
+/// the caller waiting for it.
+pub trait Job: Send {
+    /// Runs the body; `Ok(true)` keeps its writes, `Ok(false)` rolls them back.
+    /// May run twice (alone again after a failed batch).
+    fn run(&mut self, tx: &mut dyn Tx) -> Result<bool, StoreError>;
+    /// How its transaction ended: `Ok` once what it kept is durable.
+    fn finish(self: Box<Self>, outcome: Result<(), StoreError>);
+}
+
 /// What an engine implements: run `body` in one transaction, commit if it
 /// returns `Ok(true)`, roll back on `Ok(false)`. Engines may call `body` more than
 /// once when the database reports a serialization conflict.
@@ -72,7 +82,7 @@ pub trait Engine: Send + Sync {
     /// Hands a transaction body to the engine's own writer (group commit,
     /// `batch.rs`), which finishes it later; gives it back when the engine
     /// has none, or its queue is full, for the caller to `run` itself.
-    fn submit(&self, job: Box<dyn super::batch::Job>) -> Result<(), Box<dyn super::batch::Job>> {
+    fn submit(&self, job: Box<dyn Job>) -> Result<(), Box<dyn Job>> {
         Err(job)
     }
 

@@ -298,7 +298,7 @@ struct TxJob<F, T, E> {
     reply: tokio::sync::oneshot::Sender<Result<T, E>>,
 }
 
-impl<F, T, E> batch::Job for TxJob<F, T, E>
+impl<F, T, E> engine::Job for TxJob<F, T, E>
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,

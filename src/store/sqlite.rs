@@ -3,8 +3,8 @@
 //! finished before it), so an acknowledged commit survives kill -9 and power
 //! loss while concurrent writers share the cost of the fsync.
 
-use super::batch::{self, Job};
-use super::engine::{Engine, StoreError, Tx};
+use super::batch;
+use super::engine::{Engine, Job, StoreError, Tx};
 use super::group_commit::GroupCommit;
 use super::range::{within_prefix, ScanRange};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -100,53 +100,6 @@ impl SqliteEngine {
         let queue = batch::start(Arc::downgrade(self))?;
         let _ = self.writer.set(queue);
         Ok(())
-    }
-
-    /// The jobs in one transaction, each in a savepoint; `Err` when the
-    /// shared transaction failed, and nothing of it was committed.
-    fn try_batch(&self, jobs: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Backend("sqlite connection poisoned".into()))?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend)?;
-        let run = |sql: &str| {
-            tx.prepare_cached(sql)
-                .and_then(|mut st| st.execute([]))
-                .map_err(backend)
-        };
-        let mut wrote = false;
-        for job in jobs.iter_mut() {
-            run("SAVEPOINT job")?;
-            let mut stmts = SqliteTx {
-                tx: &tx,
-                generation: None,
-                wrote: false,
-            };
-            if matches!(batch::run_guarded(job.as_mut(), &mut stmts), Ok(true)) {
-                wrote |= stmts.wrote;
-            } else {
-                run("ROLLBACK TO job")?;
-            }
-            run("RELEASE job")?;
-        }
-        if !wrote {
-            tx.commit().map_err(backend)?;
-            drop(conn);
-            return self
-                .durability
-                .unsynced()
-                .map_or(Ok(()), |seq| self.durability.durable(seq));
-        }
-        let seq = self.durability.begin();
-        let committed = tx.commit().map_err(backend);
-        self.durability.finish(seq);
-        committed?;
-        self.generation.store(next_generation(), Ordering::SeqCst);
-        drop(conn);
-        self.durability.durable(seq)
     }
 
     fn reader(&self) -> Result<Connection, StoreError> {
@@ -282,17 +235,53 @@ impl Tx for SqliteTx<'_> {
 }
 
 impl batch::Runner for SqliteEngine {
-    fn run_batch(&self, mut jobs: Vec<Box<dyn Job>>) {
-        match self.try_batch(&mut jobs) {
-            Ok(()) => jobs.into_iter().for_each(|job| job.finish(Ok(()))),
-            Err(shared) => {
-                tracing::warn!(error = %shared, jobs = jobs.len(), "a group commit failed; its transactions run again one by one");
-                for mut job in jobs {
-                    let alone = self.run(&mut |tx| batch::run_guarded(job.as_mut(), tx));
-                    job.finish(alone);
-                }
+    fn try_batch(&self, jobs: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Backend("sqlite connection poisoned".into()))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let run = |sql: &str| {
+            tx.prepare_cached(sql)
+                .and_then(|mut st| st.execute([]))
+                .map_err(backend)
+        };
+        let mut wrote = false;
+        for job in jobs.iter_mut() {
+            run("SAVEPOINT job")?;
+            let mut stmts = SqliteTx {
+                tx: &tx,
+                generation: None,
+                wrote: false,
+            };
+            if matches!(batch::run_guarded(job.as_mut(), &mut stmts), Ok(true)) {
+                wrote |= stmts.wrote;
+            } else {
+                run("ROLLBACK TO job")?;
             }
+            run("RELEASE job")?;
         }
+        if !wrote {
+            tx.commit().map_err(backend)?;
+            drop(conn);
+            return self
+                .durability
+                .unsynced()
+                .map_or(Ok(()), |seq| self.durability.durable(seq));
+        }
+        let seq = self.durability.begin();
+        let committed = tx.commit().map_err(backend);
+        self.durability.finish(seq);
+        committed?;
+        self.generation.store(next_generation(), Ordering::SeqCst);
+        drop(conn);
+        self.durability.durable(seq)
+    }
+
+    fn run_alone(&self, job: &mut dyn Job) -> Result<(), StoreError> {
+        self.run(&mut |tx| batch::run_guarded(job, tx))
     }
 }
 
