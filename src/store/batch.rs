@@ -14,14 +14,15 @@
 
 use super::engine::{Job, StoreError, Tx};
 use std::sync::mpsc;
-use std::sync::Weak;
+use std::sync::Arc;
 
 /// Bodies taken into one transaction at most: a bound on how long the
 /// first of them waits for the last (dewstack's choice).
 pub const MAX_BATCH: usize = 128;
 
-/// Bodies queued for the writer at most; beyond it `submit` waits
-/// (back-pressure, not an unbounded queue).
+/// Bodies queued for the writer at most; beyond it a body runs alone on a
+/// blocking thread, as every body did before the writer (tokio's bounded
+/// blocking pool), so the queue never grows without bound (dewstack's choice).
 pub const QUEUE: usize = 1024;
 
 /// What the writer thread needs of its engine.
@@ -47,36 +48,73 @@ fn run_batch<R: Runner>(engine: &R, mut jobs: Vec<Box<dyn Job>>) {
     }
 }
 
-pub type Queue = mpsc::SyncSender<Box<dyn Job>>;
+/// The writer thread and its queue, owned by the engine. Dropping it stops
+/// the thread and waits for it: closing the queue is the stop signal, the
+/// thread finishes the batch in hand and every body still queued (each was
+/// promised an answer), and `drop` returns once the thread has ended. So
+/// when the engine's last handle goes, everything the thread held (the
+/// write connection, through `Runner`) is gone before the engine's file lock
+/// is released, and the data dir can be opened again at once.
+pub struct Writer {
+    queue: Option<mpsc::SyncSender<Box<dyn Job>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
 
-/// Starts the writer of `engine`. The thread holds only a weak handle, so
-/// the engine (and its file lock) goes when its last user drops it; the
-/// queue closes with it and the thread ends.
-pub fn start<R: Runner>(engine: Weak<R>) -> std::io::Result<Queue> {
-    let (queue, jobs) = mpsc::sync_channel::<Box<dyn Job>>(QUEUE);
-    std::thread::Builder::new()
-        .name("dewstack-writer".into())
-        .spawn(move || {
-            while let Ok(first) = jobs.recv() {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match jobs.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                match engine.upgrade() {
-                    Some(engine) => run_batch(engine.as_ref(), batch),
-                    None => {
-                        for job in batch {
-                            job.finish(Err(StoreError::Unavailable("the store is closed".into())));
+impl Writer {
+    /// Starts the writer over `runner`, which is all the thread holds: it
+    /// must not hold the engine that owns this `Writer`, or the engine
+    /// could never be dropped.
+    pub fn start<R: Runner>(runner: Arc<R>) -> std::io::Result<Self> {
+        let (queue, jobs) = mpsc::sync_channel::<Box<dyn Job>>(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("dewstack-writer".into())
+            .spawn(move || {
+                // Ends once the queue is closed and empty.
+                while let Ok(first) = jobs.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match jobs.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
                         }
-                        return;
                     }
+                    run_batch(runner.as_ref(), batch);
                 }
-            }
-        })?;
-    Ok(queue)
+            })?;
+        Ok(Self {
+            queue: Some(queue),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues `job`; gives it back when the queue is full or the thread is
+    /// gone, for the caller to run it itself.
+    pub fn submit(&self, job: Box<dyn Job>) -> Result<(), Box<dyn Job>> {
+        let Some(queue) = &self.queue else {
+            return Err(job);
+        };
+        queue.try_send(job).map_err(|e| match e {
+            mpsc::TrySendError::Full(job) | mpsc::TrySendError::Disconnected(job) => job,
+        })
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.queue = None;
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        // The last handle can be dropped on the writer thread itself, by a
+        // body that held one: joining would wait for this very call. The
+        // queue is closed, so the thread ends as soon as this batch is done.
+        if thread.thread().id() == std::thread::current().id() {
+            return;
+        }
+        if thread.join().is_err() {
+            tracing::error!("the store's writer thread panicked");
+        }
+    }
 }
 
 /// Runs a job's body, a panic counting as a failure of that body alone.

@@ -55,7 +55,7 @@ async fn concurrent_bodies_share_commits_and_fail_alone() {
         }
     }
     assert_eq!(ok, 320);
-    let syncs = db.syncs().unwrap();
+    let syncs = db.commit_counts().unwrap().syncs;
     assert!(syncs < 320, "writes shared no fsync: {syncs}");
     drop(db);
     // Only what was acknowledged is there, after a reopen.
@@ -94,4 +94,27 @@ async fn a_body_sees_the_writes_of_bodies_before_it() {
         .await
         .unwrap();
     assert!(now.is_some());
+}
+
+/// The writer thread must be gone, with the file lock and every connection,
+/// once the last `Db` is dropped: a process that closes a data dir and opens
+/// it again (restore, migrate, tests) must find it free at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_db_frees_its_data_dir_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..10u8 {
+        let db =
+            Db::open(dir.path(), None).unwrap_or_else(|e| panic!("reopen {round} refused: {e}"));
+        if round > 0 {
+            let before = db
+                .read(move |tx| Ok::<_, StoreError>(get(tx, &format!("r{}", round - 1))))
+                .await
+                .unwrap();
+            assert_eq!(before, Some(vec![round - 1]), "round {round}");
+        }
+        db.tx(move |tx| tx.put("t", &format!("r{round}"), &[round]))
+            .await
+            .unwrap();
+        drop(db);
+    }
 }

@@ -52,6 +52,18 @@ pub trait Job: Send {
     fn finish(self: Box<Self>, outcome: Result<(), StoreError>);
 }
 
+/// An engine's commit counters, for tests that prove commits are shared.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug)]
+pub struct CommitCounts {
+    /// COMMITs that wrote something, numbered from 1 in the order they began.
+    pub commits: u64,
+    /// Every commit numbered up to this is on disk.
+    pub synced: u64,
+    /// `fdatasync` calls of the WAL.
+    pub syncs: u64,
+}
+
 /// What an engine implements: run `body` in one transaction, commit if it
 /// returns `Ok(true)`, roll back on `Ok(false)`. Engines may call `body` more than
 /// once when the database reports a serialization conflict.
@@ -86,8 +98,9 @@ pub trait Engine: Send + Sync {
         Err(job)
     }
 
+    /// What the engine counted of its commits, where it counts them.
     #[cfg(test)]
-    fn syncs(&self) -> Option<u64> {
+    fn commit_counts(&self) -> Option<CommitCounts> {
         None
     }
 

@@ -15,6 +15,7 @@ mod postgres;
 mod range;
 pub mod snapshot;
 mod sqlite;
+mod sqlite_write;
 
 pub use engine::{Engine, StoreError, Tx};
 
@@ -168,9 +169,11 @@ impl Db {
                 engine: Arc::new(engine),
             });
         }
-        let engine = Arc::new(sqlite::SqliteEngine::open(&data_dir.join("dewstack.db"))?);
+        let mut engine = sqlite::SqliteEngine::open(&data_dir.join("dewstack.db"))?;
         engine.start_writer()?;
-        Ok(Self { engine })
+        Ok(Self {
+            engine: Arc::new(engine),
+        })
     }
 
     pub fn engine_name(&self) -> &'static str {
@@ -312,7 +315,15 @@ where
     }
 
     fn finish(self: Box<Self>, outcome: Result<(), StoreError>) {
-        let answer = match (outcome, self.outcome) {
+        let TxJob {
+            f,
+            outcome: kept,
+            reply,
+        } = *self;
+        // What the body captured goes before its caller is woken: it may
+        // hold a `Db`, whose last drop must not race the caller's next open.
+        drop(f);
+        let answer = match (outcome, kept) {
             // A body that failed was rolled back: its own error stands.
             (_, Some(Err(e))) => Err(e),
             (Ok(()), Some(Ok(value))) => Ok(value),
@@ -321,7 +332,7 @@ where
                 "transaction body never ran".into(),
             ))),
         };
-        let _ = self.reply.send(answer);
+        let _ = reply.send(answer);
     }
 }
 
@@ -358,9 +369,9 @@ where
 
 #[cfg(test)]
 impl Db {
-    /// How many fsyncs the engine ran, where it counts them.
-    pub(crate) fn syncs(&self) -> Option<u64> {
-        self.engine.syncs()
+    /// The engine's commit counters, where it counts them.
+    pub(crate) fn commit_counts(&self) -> Option<engine::CommitCounts> {
+        self.engine.commit_counts()
     }
 }
 
