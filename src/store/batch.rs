@@ -27,9 +27,11 @@ pub const QUEUE: usize = 1024;
 
 /// What the writer thread needs of its engine.
 pub trait Runner: Send + Sync + 'static {
-    /// The jobs in one transaction, each in a savepoint; `Err` when the
-    /// shared transaction failed, and nothing of it was committed.
-    fn try_batch(&self, jobs: &mut [Box<dyn Job>]) -> Result<(), StoreError>;
+    /// The jobs in one transaction, each in a savepoint. Outer `Err`: the
+    /// shared transaction failed and nothing of it was committed. Inner:
+    /// it committed, and whether it then became durable (a failed fsync must
+    /// not rerun bodies whose writes are already committed).
+    fn try_batch(&self, jobs: &mut [Box<dyn Job>]) -> Result<Result<(), StoreError>, StoreError>;
     /// One job in a transaction of its own.
     fn run_alone(&self, job: &mut dyn Job) -> Result<(), StoreError>;
 }
@@ -37,7 +39,15 @@ pub trait Runner: Send + Sync + 'static {
 /// Runs the jobs in one transaction and finishes each of them.
 fn run_batch<R: Runner>(engine: &R, mut jobs: Vec<Box<dyn Job>>) {
     match engine.try_batch(&mut jobs) {
-        Ok(()) => jobs.into_iter().for_each(|job| job.finish(Ok(()))),
+        Ok(synced) => {
+            for job in jobs {
+                let outcome = match &synced {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(StoreError::Backend(e.to_string())),
+                };
+                job.finish(outcome);
+            }
+        }
         Err(shared) => {
             tracing::warn!(error = %shared, jobs = jobs.len(), "a group commit failed; its transactions run again one by one");
             for mut job in jobs {

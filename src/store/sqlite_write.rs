@@ -88,7 +88,7 @@ impl WriteSide {
 }
 
 impl batch::Runner for WriteSide {
-    fn try_batch(&self, jobs: &mut [Box<dyn Job>]) -> Result<(), StoreError> {
+    fn try_batch(&self, jobs: &mut [Box<dyn Job>]) -> Result<Result<(), StoreError>, StoreError> {
         let mut conn = self.lock()?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -116,10 +116,10 @@ impl batch::Runner for WriteSide {
         if !wrote {
             tx.commit().map_err(backend)?;
             drop(conn);
-            return self
+            return Ok(self
                 .durability
                 .unsynced()
-                .map_or(Ok(()), |seq| self.durability.durable(seq));
+                .map_or(Ok(()), |seq| self.durability.durable(seq)));
         }
         let seq = self.durability.begin();
         let committed = tx.commit().map_err(backend);
@@ -127,7 +127,7 @@ impl batch::Runner for WriteSide {
         committed?;
         self.generation.store(next_generation(), Ordering::SeqCst);
         drop(conn);
-        self.durability.durable(seq)
+        Ok(self.durability.durable(seq))
     }
 
     fn run_alone(&self, job: &mut dyn Job) -> Result<(), StoreError> {
