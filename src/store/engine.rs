@@ -42,6 +42,28 @@ pub trait Tx {
     }
 }
 
+/// One transaction body handed to an engine's writer (`batch.rs`), and
+/// the caller waiting for it.
+pub trait Job: Send {
+    /// Runs the body; `Ok(true)` keeps its writes, `Ok(false)` rolls them back.
+    /// May run twice (alone again after a failed batch).
+    fn run(&mut self, tx: &mut dyn Tx) -> Result<bool, StoreError>;
+    /// How its transaction ended: `Ok` once what it kept is durable.
+    fn finish(self: Box<Self>, outcome: Result<(), StoreError>);
+}
+
+/// An engine's commit counters, for tests that prove commits are shared.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug)]
+pub struct CommitCounts {
+    /// COMMITs that wrote something, numbered from 1 in the order they began.
+    pub commits: u64,
+    /// Every commit numbered up to this is on disk.
+    pub synced: u64,
+    /// `fdatasync` calls of the WAL.
+    pub syncs: u64,
+}
+
 /// What an engine implements: run `body` in one transaction, commit if it
 /// returns `Ok(true)`, roll back on `Ok(false)`. Engines may call `body` more than
 /// once when the database reports a serialization conflict.
@@ -67,6 +89,19 @@ pub trait Engine: Send + Sync {
 
     fn wait_durable(&self, _seq: u64) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// Hands a transaction body to the engine's own writer (group commit,
+    /// `batch.rs`), which finishes it later; gives it back when the engine
+    /// has none, or its queue is full, for the caller to `run` itself.
+    fn submit(&self, job: Box<dyn Job>) -> Result<(), Box<dyn Job>> {
+        Err(job)
+    }
+
+    /// What the engine counted of its commits, where it counts them.
+    #[cfg(test)]
+    fn commit_counts(&self) -> Option<CommitCounts> {
+        None
     }
 
     /// Like `run`, for a body that only reads; it never commits anything.

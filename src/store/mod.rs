@@ -7,6 +7,7 @@
 //! and PostgreSQL share every rule above this file.
 
 pub mod b64;
+mod batch;
 pub mod counts;
 mod engine;
 mod group_commit;
@@ -14,6 +15,7 @@ mod postgres;
 mod range;
 pub mod snapshot;
 mod sqlite;
+mod sqlite_write;
 
 pub use engine::{Engine, StoreError, Tx};
 
@@ -167,7 +169,8 @@ impl Db {
                 engine: Arc::new(engine),
             });
         }
-        let engine = sqlite::SqliteEngine::open(&data_dir.join("dewstack.db"))?;
+        let mut engine = sqlite::SqliteEngine::open(&data_dir.join("dewstack.db"))?;
+        engine.start_writer()?;
         Ok(Self {
             engine: Arc::new(engine),
         })
@@ -177,16 +180,38 @@ impl Db {
         self.engine.name()
     }
 
-    /// Runs `f` in one transaction on a blocking thread. `f` returning `Err`
-    /// rolls everything back, so a failed request never leaves half a change.
+    /// Runs `f` in one transaction: on the engine's writer, which commits
+    /// it together with others (`batch.rs`), or else on a blocking thread.
+    /// `f` returning `Err` rolls back everything it did, so a failed request
+    /// never leaves half a change.
     pub async fn tx<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
         F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
     {
-        self.on_blocking_thread(move |engine| run_blocking(engine, f))
-            .await
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Box::new(TxJob {
+            f,
+            outcome: None,
+            reply,
+        });
+        match self.engine.submit(job) {
+            Ok(()) => answer.await.unwrap_or_else(|_| {
+                Err(E::from(StoreError::Backend("storage task failed".into())))
+            }),
+            Err(mut job) => {
+                self.on_blocking_thread(move |engine| {
+                    let ran = engine.run(&mut |tx| batch::run_guarded(job.as_mut(), tx));
+                    job.finish(ran);
+                    Ok::<(), E>(())
+                })
+                .await?;
+                answer.await.unwrap_or_else(|_| {
+                    Err(E::from(StoreError::Backend("storage task failed".into())))
+                })
+            }
+        }
     }
 
     /// Runs `job` against the engine on a blocking thread.
@@ -267,6 +292,50 @@ impl Db {
     }
 }
 
+/// A `Db::tx` body as the writer runs it: the body's own result is kept
+/// until the transaction it ran in is known to have committed (and been
+/// synced), then sent to the waiting caller.
+struct TxJob<F, T, E> {
+    f: F,
+    outcome: Option<Result<T, E>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+}
+
+impl<F, T, E> engine::Job for TxJob<F, T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnMut(&mut dyn Tx) -> Result<T, E> + Send + 'static,
+{
+    fn run(&mut self, tx: &mut dyn Tx) -> Result<bool, StoreError> {
+        let result = (self.f)(tx);
+        let keep = result.is_ok();
+        self.outcome = Some(result);
+        Ok(keep)
+    }
+
+    fn finish(self: Box<Self>, outcome: Result<(), StoreError>) {
+        let TxJob {
+            f,
+            outcome: kept,
+            reply,
+        } = *self;
+        // What the body captured goes before its caller is woken: it may
+        // hold a `Db`, whose last drop must not race the caller's next open.
+        drop(f);
+        let answer = match (outcome, kept) {
+            // A body that failed was rolled back: its own error stands.
+            (_, Some(Err(e))) => Err(e),
+            (Ok(()), Some(Ok(value))) => Ok(value),
+            (Err(e), _) => Err(E::from(e)),
+            (Ok(()), None) => Err(E::from(StoreError::Backend(
+                "transaction body never ran".into(),
+            ))),
+        };
+        let _ = reply.send(answer);
+    }
+}
+
 fn run_blocking<T, E, F>(engine: &dyn Engine, f: F) -> Result<T, E>
 where
     E: From<StoreError>,
@@ -298,6 +367,17 @@ where
     })
 }
 
+#[cfg(test)]
+impl Db {
+    /// The engine's commit counters, where it counts them.
+    pub(crate) fn commit_counts(&self) -> Option<engine::CommitCounts> {
+        self.engine.commit_counts()
+    }
+}
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod batch_tests;
 #[cfg(test)]
 pub(crate) mod conformance;
 #[cfg(test)]

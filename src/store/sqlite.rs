@@ -3,21 +3,14 @@
 //! finished before it), so an acknowledged commit survives kill -9 and power
 //! loss while concurrent writers share the cost of the fsync.
 
-use super::engine::{Engine, StoreError, Tx};
+use super::batch;
+use super::engine::{Engine, Job, StoreError, Tx};
 use super::group_commit::GroupCommit;
-use super::range::{within_prefix, ScanRange};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use super::sqlite_write::{backend, SqliteTx, WriteSide};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-
-/// Where every engine in this process draws its generations from, so that no
-/// two engines (tests open several, and reopen files) ever share a value.
-static GENERATIONS: AtomicU64 = AtomicU64::new(0);
-
-fn next_generation() -> u64 {
-    GENERATIONS.fetch_add(1, Ordering::SeqCst) + 1
-}
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 /// Idle read-only connections kept for reuse; more may be open at a peak.
 const IDLE_READERS: usize = 16;
@@ -27,23 +20,26 @@ const MIGRATIONS: &[(&str, &str)] = &[(
     "CREATE TABLE kv (tbl TEXT NOT NULL, k TEXT NOT NULL, v BLOB NOT NULL, PRIMARY KEY (tbl, k)) WITHOUT ROWID;",
 )];
 
+/// Fields drop in this order, and the order matters: `writer` first (its
+/// drop stops and joins the thread, so no batch is left in flight and the
+/// thread's handle on `write` is gone), then the connections, and the file
+/// lock `_owner` last, once nothing of this engine touches the file.
 pub struct SqliteEngine {
-    // SQLite allows one writer at a time anyway; one connection behind a mutex
-    // keeps the transaction model trivially serializable.
-    conn: Mutex<Connection>,
+    /// The group-commit writer (`batch.rs`), once `start_writer` ran (`Db`
+    /// starts it; an engine opened bare runs every transaction on its
+    /// caller's thread).
+    writer: Option<batch::Writer>,
+    /// The read-write connection, generation and group commit, shared with
+    /// the writer thread (which holds only this, never the engine).
+    write: Arc<WriteSide>,
     // Read-only connections: in WAL mode they read a snapshot without
     // waiting for the writer, so reads never queue behind a commit's fsync.
     readers: Mutex<Vec<Connection>>,
     path: PathBuf,
-    /// Moves after every commit that wrote something. This process is the
-    /// file's only writer (see `_owner`), so an unchanged value means the
-    /// database is unchanged: what `Tx::generation` promises.
-    generation: AtomicU64,
     /// An exclusive `flock` on `<db>.lock` for the engine's lifetime: a second
     /// process on the same file would make `generation` lie, and several
     /// nodes belong on PostgreSQL anyway.
     _owner: std::fs::File,
-    durability: GroupCommit,
 }
 
 impl SqliteEngine {
@@ -81,13 +77,20 @@ impl SqliteEngine {
         // What the migrations wrote is durable before anything is served.
         wal.sync_data()?;
         Ok(Self {
-            conn: Mutex::new(conn),
+            writer: None,
+            write: Arc::new(WriteSide::new(conn, GroupCommit::new(wal))),
             readers: Mutex::new(Vec::new()),
             path: path.to_owned(),
-            generation: AtomicU64::new(next_generation()),
             _owner: owner,
-            durability: GroupCommit::new(wal),
         })
+    }
+
+    /// Starts the group-commit writer (`batch.rs`) that `submit` feeds.
+    pub fn start_writer(&mut self) -> std::io::Result<()> {
+        if self.writer.is_none() {
+            self.writer = Some(batch::Writer::start(self.write.clone())?);
+        }
+        Ok(())
     }
 
     fn reader(&self) -> Result<Connection, StoreError> {
@@ -159,110 +162,12 @@ fn migrate(conn: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn backend(e: rusqlite::Error) -> StoreError {
-    StoreError::Backend(e.to_string())
-}
-
-/// Statements on a connection inside an open transaction.
-struct SqliteTx<'a> {
-    tx: &'a Connection,
-    /// Set on a read snapshot: the engine's generation, read before the
-    /// snapshot began, so everything this transaction reads is at least as
-    /// new as it.
-    generation: Option<u64>,
-    wrote: bool,
-}
-
-impl Tx for SqliteTx<'_> {
-    fn get(&mut self, table: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.tx
-            .prepare_cached("SELECT v FROM kv WHERE tbl = ?1 AND k = ?2")
-            .and_then(|mut st| st.query_row(params![table, key], |r| r.get(0)).optional())
-            .map_err(backend)
-    }
-
-    fn put(&mut self, table: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.wrote = true;
-        self.tx
-            .prepare_cached("INSERT INTO kv (tbl, k, v) VALUES (?1, ?2, ?3) ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v")
-            .and_then(|mut st| st.execute(params![table, key, value]))
-            .map(|_| ())
-            .map_err(backend)
-    }
-
-    fn delete(&mut self, table: &str, key: &str) -> Result<bool, StoreError> {
-        self.wrote = true;
-        self.tx
-            .prepare_cached("DELETE FROM kv WHERE tbl = ?1 AND k = ?2")
-            .and_then(|mut st| st.execute(params![table, key]))
-            .map(|n| n > 0)
-            .map_err(backend)
-    }
-
-    fn generation(&self) -> Option<u64> {
-        self.generation
-    }
-
-    fn scan(
-        &mut self,
-        table: &str,
-        prefix: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let range = ScanRange::new(prefix, after);
-        let sql = range.sql(["?1", "?2", "?3"]);
-        let mut st = self.tx.prepare_cached(&sql).map_err(backend)?;
-        let rows = st
-            .query_map(params![table, range.start, limit as i64], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
-            })
-            .map_err(backend)?;
-        within_prefix(prefix, rows.map(|row| row.map_err(backend)))
-    }
-}
-
 impl Engine for SqliteEngine {
     fn run(
         &self,
         body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError::Backend("sqlite connection poisoned".into()))?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend)?;
-        let mut stmts = SqliteTx {
-            tx: &tx,
-            generation: None,
-            wrote: false,
-        };
-        let commit = body(&mut stmts)?;
-        let wrote = stmts.wrote;
-        if !commit {
-            return tx.rollback().map_err(backend);
-        }
-        if !wrote {
-            tx.commit().map_err(backend)?;
-            drop(conn);
-            // It may have read a commit still waiting for its sync.
-            return self
-                .durability
-                .unsynced()
-                .map_or(Ok(()), |seq| self.durability.durable(seq));
-        }
-        let seq = self.durability.begin();
-        let committed = tx.commit().map_err(backend);
-        self.durability.finish(seq);
-        committed?;
-        // After the commit and before anyone is told of it; still under the
-        // writer lock, so generations only move forward.
-        self.generation.store(next_generation(), Ordering::SeqCst);
-        // The next writer may commit while this one waits for the disk.
-        drop(conn);
-        self.durability.durable(seq)
+        self.write.run(body)
     }
 
     fn name(&self) -> &'static str {
@@ -273,12 +178,29 @@ impl Engine for SqliteEngine {
         true
     }
 
+    #[cfg(test)]
+    fn commit_counts(&self) -> Option<super::engine::CommitCounts> {
+        let d = &self.write.durability;
+        Some(super::engine::CommitCounts {
+            commits: d.newest_begun(),
+            synced: d.synced(),
+            syncs: d.syncs(),
+        })
+    }
+
+    fn submit(&self, job: Box<dyn Job>) -> Result<(), Box<dyn Job>> {
+        match &self.writer {
+            Some(writer) => writer.submit(job),
+            None => Err(job),
+        }
+    }
+
     fn unsynced_commit(&self) -> Option<u64> {
-        self.durability.unsynced()
+        self.write.durability.unsynced()
     }
 
     fn wait_durable(&self, seq: u64) -> Result<(), StoreError> {
-        self.durability.durable(seq)
+        self.write.durability.durable(seq)
     }
 
     fn run_read(
@@ -295,7 +217,7 @@ impl Engine for SqliteEngine {
                 .and_then(|mut st| st.execute([]))
                 .map_err(backend)
         };
-        let generation = self.generation.load(Ordering::SeqCst);
+        let generation = self.write.generation.load(Ordering::SeqCst);
         run("BEGIN DEFERRED")?;
         let result = body(&mut SqliteTx {
             tx: &conn,
@@ -380,7 +302,7 @@ mod tests {
             engine
                 .run(&mut |tx| tx.put("t", "k", &[i]).map(|_| true))
                 .unwrap();
-            let d = &engine.durability;
+            let d = &engine.write.durability;
             assert_eq!(
                 d.synced(),
                 d.newest_begun(),
@@ -388,7 +310,7 @@ mod tests {
             );
             assert_eq!(d.unsynced(), None, "a read now would wait for nothing");
         }
-        assert_eq!(engine.durability.syncs(), 5);
+        assert_eq!(engine.write.durability.syncs(), 5);
         // A rollback and a read-only transaction need no sync.
         engine
             .run(&mut |tx| tx.put("t", "x", b"v").map(|_| false))
@@ -396,7 +318,7 @@ mod tests {
         engine
             .run(&mut |tx| tx.get("t", "k").map(|_| true))
             .unwrap();
-        assert_eq!(engine.durability.syncs(), 5);
+        assert_eq!(engine.write.durability.syncs(), 5);
         // Many writers at once: each sees its own commit synced, and they
         // need fewer fsyncs than commits.
         let threads: Vec<_> = (0..8)
@@ -415,7 +337,7 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
-        let d = &engine.durability;
+        let d = &engine.write.durability;
         assert_eq!(d.newest_begun(), 405);
         assert_eq!(d.synced(), 405);
         assert!(d.syncs() < 5 + 400, "no fsync was shared: {}", d.syncs());

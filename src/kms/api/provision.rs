@@ -77,9 +77,11 @@ pub async fn ensure_default_key(
 ) -> Result<String, KmsError> {
     let alias = format!("{service}{}", domain::DEFAULT_SUFFIX);
     let (p, a) = (project_id.to_owned(), alias.clone());
+    // A read snapshot: the key exists on every call but a project's first,
+    // and a write transaction would queue behind every writer.
     if let Some(existing) = app
         .db
-        .tx(move |tx| store::find_by_alias(tx, &p, &a))
+        .read(move |tx| store::find_by_alias(tx, &p, &a))
         .await?
     {
         return Ok(existing.key_id);
@@ -186,6 +188,11 @@ pub(crate) async fn sealed_material(
     let work = move || material::seal_fresh(&keyring, &rng, &key_id, spec);
     if spec.is_expensive() {
         return super::keygen::generate(work).await;
+    }
+    // Random bytes sealed with AES-GCM take microseconds, less than the hop
+    // to a blocking thread and back.
+    if spec.is_symmetric() || spec.is_hmac() {
+        return work();
     }
     tokio::task::spawn_blocking(work)
         .await
