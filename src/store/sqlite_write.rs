@@ -65,14 +65,23 @@ impl WriteSide {
         if !commit {
             return tx.rollback().map_err(backend);
         }
+        let wait = self.commit(tx, wrote)?;
+        // The next writer may commit while this one waits for the disk.
+        drop(conn);
+        self.wait_durable(wait)
+    }
+
+    /// Commits `tx` (still under the writer lock) and says which commit the
+    /// caller must see durable before it answers: its own, or, if it wrote
+    /// nothing, one it may have read that is still waiting for its sync.
+    fn commit(
+        &self,
+        tx: rusqlite::Transaction<'_>,
+        wrote: bool,
+    ) -> Result<Option<u64>, StoreError> {
         if !wrote {
             tx.commit().map_err(backend)?;
-            drop(conn);
-            // It may have read a commit still waiting for its sync.
-            return self
-                .durability
-                .unsynced()
-                .map_or(Ok(()), |seq| self.durability.durable(seq));
+            return Ok(self.durability.unsynced());
         }
         let seq = self.durability.begin();
         let committed = tx.commit().map_err(backend);
@@ -81,9 +90,11 @@ impl WriteSide {
         // After the commit and before anyone is told of it; still under the
         // writer lock, so generations only move forward.
         self.generation.store(next_generation(), Ordering::SeqCst);
-        // The next writer may commit while this one waits for the disk.
-        drop(conn);
-        self.durability.durable(seq)
+        Ok(Some(seq))
+    }
+
+    fn wait_durable(&self, wait: Option<u64>) -> Result<(), StoreError> {
+        wait.map_or(Ok(()), |seq| self.durability.durable(seq))
     }
 }
 
@@ -113,21 +124,11 @@ impl batch::Runner for WriteSide {
             }
             run("RELEASE job")?;
         }
-        if !wrote {
-            tx.commit().map_err(backend)?;
-            drop(conn);
-            return Ok(self
-                .durability
-                .unsynced()
-                .map_or(Ok(()), |seq| self.durability.durable(seq)));
-        }
-        let seq = self.durability.begin();
-        let committed = tx.commit().map_err(backend);
-        self.durability.finish(seq);
-        committed?;
-        self.generation.store(next_generation(), Ordering::SeqCst);
+        // A COMMIT that fails is the shared transaction failing (its bodies
+        // rerun alone); a failed sync is every body's answer.
+        let wait = self.commit(tx, wrote)?;
         drop(conn);
-        Ok(self.durability.durable(seq))
+        Ok(self.wait_durable(wait))
     }
 
     fn run_alone(&self, job: &mut dyn Job) -> Result<(), StoreError> {
