@@ -196,22 +196,18 @@ impl Db {
             outcome: None,
             reply,
         });
-        match self.engine.submit(job) {
-            Ok(()) => answer.await.unwrap_or_else(|_| {
-                Err(E::from(StoreError::Backend("storage task failed".into())))
-            }),
-            Err(mut job) => {
-                self.on_blocking_thread(move |engine| {
-                    let ran = engine.run(&mut |tx| batch::run_guarded(job.as_mut(), tx));
-                    job.finish(ran);
-                    Ok::<(), E>(())
-                })
-                .await?;
-                answer.await.unwrap_or_else(|_| {
-                    Err(E::from(StoreError::Backend("storage task failed".into())))
-                })
-            }
+        // No writer, or its queue is full: run it here, on a blocking thread.
+        if let Err(mut job) = self.engine.submit(job) {
+            self.on_blocking_thread(move |engine| {
+                let ran = engine.run(&mut |tx| batch::run_guarded(job.as_mut(), tx));
+                job.finish(ran);
+                Ok::<(), E>(())
+            })
+            .await?;
         }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(E::from(StoreError::Backend("storage task failed".into()))))
     }
 
     /// Runs `job` against the engine on a blocking thread.
