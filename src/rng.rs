@@ -14,12 +14,17 @@ pub trait RandomSource: Send + Sync {
     fn fill(&self, dest: &mut [u8]);
 }
 
-/// The operating system's CSPRNG (`getrandom`).
+/// `rand`'s thread-local CSPRNG: ChaCha12 seeded from the operating
+/// system's (`getrandom`), reseeded from it after every 64 KiB it gives and
+/// in a forked child. Not `OsRng` itself: a `getrandom` system call for
+/// every nonce and id was 2-3 % of an EncryptData's CPU (bench/), and a
+/// userspace generator seeded by the kernel is what OpenSSL and BoringSSL
+/// draw keys and nonces from too.
 pub struct SystemRandom;
 
 impl RandomSource for SystemRandom {
     fn fill(&self, dest: &mut [u8]) {
-        rand::rngs::OsRng.fill_bytes(dest);
+        rand::thread_rng().fill_bytes(dest);
     }
 }
 

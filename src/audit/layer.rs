@@ -99,14 +99,7 @@ pub async fn layer<E: Refusal>(
         return response;
     };
     let (response, answer) = read_small(response).await;
-    let trace = build(
-        &app,
-        &call,
-        op,
-        audited,
-        response.status().as_u16(),
-        &answer,
-    );
+    let trace = build(&app, call, op, audited, response.status().as_u16(), &answer);
     let line = match serde_json::to_string(&trace) {
         Ok(line) => line,
         Err(_) => return E::audit_refusal(),
@@ -114,7 +107,7 @@ pub async fn layer<E: Refusal>(
     if app.audit.append(Some(line)).await {
         response
     } else {
-        tracing::error!(request_id = %call.request_id, operation = op.name, "audit record not written: call refused");
+        tracing::error!(request_id = %trace.request_id, operation = op.name, "audit record not written: call refused");
         E::audit_refusal()
     }
 }
@@ -139,9 +132,10 @@ async fn read_small(response: Response) -> (Response, Bytes) {
     }
 }
 
+/// The record of a call; takes the call's own strings rather than copies.
 fn build(
     app: &AppState,
-    call: &Call,
+    call: Call,
     op: Operation,
     audited: &Audited,
     status: u16,
@@ -168,13 +162,8 @@ fn build(
         param(catalog::RESOURCE_PARAMS).or_else(|| from_bodies(catalog::RESOURCE_FIELDS));
     let resource_name =
         param(&["secret_name", "event_name"]).or_else(|| from_bodies(catalog::NAME_FIELDS));
-    let (domain_id, user_id, access_key, project_id) = match &call.caller {
-        Some(c) => (
-            c.domain_id.clone(),
-            c.user_id.clone(),
-            c.access_key.clone(),
-            c.project_id.clone(),
-        ),
+    let (domain_id, user_id, access_key, project_id) = match call.caller {
+        Some(c) => (c.domain_id, c.user_id, c.access_key, c.project_id),
         None => Default::default(),
     };
     let domain = app.directory.domain(&domain_id);
@@ -192,24 +181,24 @@ fn build(
         resource_type: audited.resource_type.to_owned(),
         resource_id,
         resource_name,
-        source_ip: call.source_ip.clone(),
+        source_ip: call.source_ip,
         user: User {
-            id: user_id.clone(),
+            principal_id: user_id.clone(),
+            id: user_id,
             name: user_name,
             domain: Domain {
                 id: domain_id,
                 name: domain.map(|d| d.name.clone()).unwrap_or_default(),
             },
             access_key_id: access_key,
-            principal_id: user_id,
         },
         request: record::redact(asked.as_ref(), audited.request),
         response: record::redact(told.as_ref(), catalog::RESPONSE),
         code: status.to_string(),
-        api_version: call.api_version.clone(),
+        api_version: call.api_version,
         time: call.time,
         record_time: app.clock.now().timestamp_millis(),
-        request_id: call.request_id.clone(),
+        request_id: call.request_id,
         read_only: audited.read_only,
         project_id,
     }

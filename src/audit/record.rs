@@ -183,17 +183,13 @@ impl<'de> Deserialize<'de> for Name<'de> {
 /// can reach a record only if its field name was listed. Anything that is
 /// not a JSON object is dropped whole. `None` when nothing is left.
 pub fn redact(body: Option<&Value>, allowed: &[&str]) -> Option<String> {
-    if allowed.is_empty() {
-        return None;
-    }
     let Some(Value::Object(map)) = body else {
         return None;
     };
-    let kept = keep_object(map, allowed);
-    if kept.is_empty() {
+    if !map.keys().any(|k| allowed.contains(&k.as_str())) {
         return None;
     }
-    let text = Value::Object(kept).to_string();
+    let text = serde_json::to_string(&Allowed(body?, allowed)).ok()?;
     Some(if text.len() > MAX_BODY_CHARS {
         r#"{"dewstack_truncated":true}"#.to_owned()
     } else {
@@ -201,18 +197,25 @@ pub fn redact(body: Option<&Value>, allowed: &[&str]) -> Option<String> {
     })
 }
 
-fn keep_object(map: &Map<String, Value>, allowed: &[&str]) -> Map<String, Value> {
-    map.iter()
-        .filter(|(k, _)| allowed.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), keep_value(v, allowed)))
-        .collect()
-}
+/// A value written with only its allowed fields, at every depth, straight
+/// from the parsed body (no filtered copy is built first).
+struct Allowed<'a>(&'a Value, &'a [&'a str]);
 
-fn keep_value(value: &Value, allowed: &[&str]) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(keep_object(map, allowed)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| keep_value(v, allowed)).collect()),
-        scalar => scalar.clone(),
+impl Serialize for Allowed<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Allowed(value, allowed) = *self;
+        match value {
+            Value::Object(map) => {
+                let mut out = s.serialize_map(None)?;
+                for (k, v) in map.iter().filter(|(k, _)| allowed.contains(&k.as_str())) {
+                    out.serialize_entry(k, &Allowed(v, allowed))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => s.collect_seq(items.iter().map(|v| Allowed(v, allowed))),
+            scalar => scalar.serialize(s),
+        }
     }
 }
 

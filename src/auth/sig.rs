@@ -3,7 +3,7 @@
 //! Everything here is a pure function of the request bytes and the secret.
 
 use crate::common::crypto::ct_eq;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{Hmac, Mac};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::Sha256;
@@ -207,10 +207,23 @@ pub fn string_to_sign(auth: &AuthorizationHeader, sdk_date: &str, canonical: &st
     }
 }
 
+/// `YYYYMMDDTHHMMSSZ`, exactly as every SDK writes it (UTC). Parsed by
+/// hand: chrono's format-string parse was 2 % of a request's CPU.
 pub fn parse_sdk_date(value: &str) -> Result<DateTime<Utc>, SigError> {
-    NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%SZ")
-        .map(|t| t.and_utc())
-        .map_err(|_| SigError::BadDate)
+    let b = value.as_bytes();
+    if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
+        return Err(SigError::BadDate);
+    }
+    let number = |from: usize, to: usize| {
+        b.get(from..to)?.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let at = (|| {
+        let date = NaiveDate::from_ymd_opt(number(0, 4)? as i32, number(4, 6)?, number(6, 8)?)?;
+        date.and_hms_opt(number(9, 11)?, number(11, 13)?, number(13, 15)?)
+    })();
+    at.map(|t| t.and_utc()).ok_or(SigError::BadDate)
 }
 
 fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> Result<String, SigError> {

@@ -16,22 +16,21 @@
 //! Notification records and the delivery outbox live in `notify.rs`, the
 //! reading of the due-date indexes in `sweep.rs`.
 
-use super::domain::{EventType, SecretState, Target};
+use super::domain::SecretState;
 use super::error::CsmsError;
-use super::stages::Stages;
-use crate::store::{counts, Tx, TxExt};
+use crate::store::{counts, DecodeCache, Tx, TxExt};
 use count::{SECRETS, SECRET_COUNT};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 pub mod bound;
 mod config;
 mod count;
+mod records;
 pub use config::{checker_config, set_checker_config, CheckerConfig};
 pub use count::{
     count_existing, count_pending_existing, pending_delete_count, secret_count,
     secret_quota_reached, secrets_page,
 };
+pub use records::{EventRecord, SecretRecord, VersionRecord};
 
 const SECRET_IDS: &str = "csms_secret_ids";
 const VERSIONS: &str = "csms_versions";
@@ -40,63 +39,6 @@ pub(super) const EXPIRIES: &str = "csms_expiries";
 pub(super) const ROTATIONS: &str = "csms_rotations";
 const EVENTS: &str = "csms_events";
 const EVENT_REFS: &str = "csms_event_refs";
-
-#[derive(Serialize, Deserialize, Clone, Debug)]
-pub struct SecretRecord {
-    pub id: String,
-    pub name: String,
-    pub project_id: String,
-    pub domain_id: String,
-    pub state: SecretState,
-    pub kms_key_id: String,
-    pub description: String,
-    pub secret_type: String,
-    pub auto_rotation: bool,
-    pub rotation_period: Option<String>,
-    pub rotation_config: Option<String>,
-    pub rotation_func_urn: Option<String>,
-    pub rotation_ms: Option<i64>,
-    pub next_rotation_ms: Option<i64>,
-    pub event_subscriptions: Vec<String>,
-    pub enterprise_project_id: String,
-    pub create_ms: i64,
-    pub update_ms: i64,
-    pub scheduled_delete_ms: Option<i64>,
-    #[serde(default)]
-    pub tags: BTreeMap<String, String>,
-    #[serde(default)]
-    pub stages: Stages,
-    /// Number of the newest version; versions are `v1`, `v2`, ...
-    pub last_version: u64,
-}
-
-/// One version. The value is a `kms::encrypt_for` blob (it names its key) with
-/// associated data binding it to the secret name and `value_id`.
-#[derive(Serialize, Deserialize, Clone, Debug)]
-pub struct VersionRecord {
-    pub number: u64,
-    pub create_ms: i64,
-    pub expire_ms: Option<i64>,
-    pub kms_key_id: String,
-    pub value_id: String,
-    pub binary: bool,
-    #[serde(with = "crate::store::b64")]
-    pub sealed: Vec<u8>,
-    #[serde(default)]
-    pub expiry_notified: bool,
-}
-
-#[derive(Serialize, Deserialize, Clone, Debug)]
-pub struct EventRecord {
-    pub event_id: String,
-    pub name: String,
-    pub project_id: String,
-    pub event_types: Vec<EventType>,
-    pub enabled: bool,
-    pub target: Target,
-    pub create_ms: i64,
-    pub update_ms: i64,
-}
 
 fn key2(a: &str, b: &str) -> String {
     format!("{a}/{b}")
@@ -112,12 +54,17 @@ pub(super) fn due_key(due_ms: i64, rest: &str) -> String {
 
 // ---- secrets ----------------------------------------------------------------
 
+/// Decoded as KMS keys are: an unchanged record is not decoded again, and
+/// ShowSecretVersion runs no SQL. Versions up to 8 KiB, 1,024 at most.
+static SECRETS_DECODED: DecodeCache<SecretRecord> = DecodeCache::new(SECRETS);
+static VERSIONS_DECODED: DecodeCache<VersionRecord> = DecodeCache::bounded(VERSIONS, 1024, 8192);
+
 pub fn find_secret(
     tx: &mut dyn Tx,
     project: &str,
     name: &str,
 ) -> Result<Option<SecretRecord>, CsmsError> {
-    Ok(tx.get_json(SECRETS, &key2(project, name))?)
+    Ok(SECRETS_DECODED.get_json(tx, &key2(project, name))?)
 }
 
 /// The secret, or `SecretNotFound`, also for secrets of other projects.
@@ -269,7 +216,7 @@ pub fn find_version(
     name: &str,
     n: u64,
 ) -> Result<Option<VersionRecord>, CsmsError> {
-    Ok(tx.get_json(VERSIONS, &version_key(project, name, n))?)
+    Ok(VERSIONS_DECODED.get_json(tx, &version_key(project, name, n))?)
 }
 
 pub fn put_version(

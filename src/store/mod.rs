@@ -85,6 +85,11 @@ fn decode<T: DeserializeOwned>(table: &str, bytes: &[u8]) -> Result<T, StoreErro
 /// by any node is therefore never served stale.
 pub struct DecodeCache<T> {
     table: &'static str,
+    /// Entries beyond this empty the cache; it only bounds memory.
+    max_entries: usize,
+    /// Records longer than this are decoded every time, not kept (each
+    /// entry holds its bytes and its decoded value).
+    max_record_bytes: usize,
     entries: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Decoded<T>>>>,
 }
 
@@ -94,13 +99,17 @@ struct Decoded<T> {
     value: T,
 }
 
-/// Entries beyond this empty the cache; it only bounds memory.
-const DECODE_CACHE_LIMIT: usize = 4096;
-
 impl<T: DeserializeOwned + Clone> DecodeCache<T> {
+    /// At most 4,096 records of any size (dewstack's choice).
     pub const fn new(table: &'static str) -> Self {
+        Self::bounded(table, 4096, usize::MAX)
+    }
+
+    pub const fn bounded(table: &'static str, max_entries: usize, max_record_bytes: usize) -> Self {
         Self {
             table,
+            max_entries,
+            max_record_bytes,
             entries: std::sync::LazyLock::new(Default::default),
         }
     }
@@ -126,8 +135,11 @@ impl<T: DeserializeOwned + Clone> DecodeCache<T> {
             }
         }
         let value: T = decode(self.table, &bytes)?;
+        if bytes.len() > self.max_record_bytes {
+            return Ok(Some(value));
+        }
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= DECODE_CACHE_LIMIT {
+            if entries.len() >= self.max_entries {
                 entries.clear();
             }
             entries.insert(
@@ -429,6 +441,44 @@ mod decode_cache_tests {
         .unwrap();
         assert_eq!(inside.as_deref(), Some("pending"));
         assert_eq!(read(&a).as_deref(), Some("disabled"));
+    }
+
+    /// A record longer than the bound is never kept and a full cache starts
+    /// over; either way every read still gives the stored value.
+    #[test]
+    fn bounded_caches_keep_small_records_only() {
+        static SMALL: DecodeCache<String> = DecodeCache::bounded("records", 2, 16);
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SqliteEngine::open(&dir.path().join("t.db")).unwrap();
+        let json = |v: &str| serde_json::to_vec(v).unwrap();
+        engine
+            .run(&mut |tx| {
+                tx.put("records", "p/small", &json("s"))?;
+                tx.put("records", "p/long", &json(&"x".repeat(40)))?;
+                tx.put("records", "p/third", &json("t"))?;
+                Ok(true)
+            })
+            .unwrap();
+        let get = |key: &str| {
+            let mut out = None;
+            engine
+                .run_read(&mut |tx| {
+                    out = SMALL.get_json(tx, key)?;
+                    Ok(true)
+                })
+                .unwrap();
+            out
+        };
+        let kept = || SMALL.entries.lock().unwrap().len();
+        assert_eq!(get("p/long").unwrap().len(), 40);
+        assert_eq!(kept(), 0);
+        assert_eq!(get("p/small").as_deref(), Some("s"));
+        assert_eq!(get("p/third").as_deref(), Some("t"));
+        assert_eq!(kept(), 2);
+        assert_eq!(get("p/small").as_deref(), Some("s"));
+        assert_eq!(get("p/none"), None);
+        assert_eq!(get("p/long").unwrap().len(), 40);
+        assert!(kept() <= 2);
     }
 
     #[test]

@@ -207,43 +207,142 @@ impl Engine for SqliteEngine {
         &self,
         body: &mut dyn FnMut(&mut dyn Tx) -> Result<bool, StoreError>,
     ) -> Result<(), StoreError> {
-        let conn = self.reader()?;
-        // BEGIN/ROLLBACK as cached statements: rusqlite's Transaction parses
-        // them afresh each time, a measurable share of a point read.
-        // DEFERRED: the snapshot starts at the first read and holds no lock
-        // that a writer would wait for.
-        let run = |sql: &str| {
-            conn.prepare_cached(sql)
-                .and_then(|mut st| st.execute([]))
-                .map_err(backend)
+        let mut snapshot = Snapshot {
+            engine: self,
+            conn: None,
+            generation: self.write.generation.load(Ordering::SeqCst),
         };
-        let generation = self.write.generation.load(Ordering::SeqCst);
-        run("BEGIN DEFERRED")?;
-        let result = body(&mut SqliteTx {
-            tx: &conn,
-            generation: Some(generation),
-            wrote: false,
-        });
+        let result = body(&mut snapshot);
         // On failure the connection may still be inside a transaction: the
         // early return drops it instead of handing it back to the idle readers.
-        run("ROLLBACK")?;
-        let outcome = result.map(|_| ());
-        if let Ok(mut idle) = self.readers.lock() {
+        snapshot.end()?;
+        result.map(|_| ())
+    }
+}
+
+/// A read snapshot that begins at its first statement: a body answered
+/// wholly from the decode caches (`DecodeCache`: a key lookup on the hot
+/// crypto paths) takes no connection and runs no SQL at all.
+struct Snapshot<'e> {
+    engine: &'e SqliteEngine,
+    conn: Option<Connection>,
+    /// Read before the snapshot began, so everything it reads is at least
+    /// as new as this generation.
+    generation: u64,
+}
+
+impl Snapshot<'_> {
+    fn tx(&mut self) -> Result<SqliteTx<'_>, StoreError> {
+        if self.conn.is_none() {
+            let conn = self.engine.reader()?;
+            // DEFERRED: the snapshot starts at the first read and holds no
+            // lock that a writer would wait for. A cached statement: rusqlite's
+            // Transaction parses BEGIN afresh each time.
+            run_cached(&conn, "BEGIN DEFERRED")?;
+            self.conn = Some(conn);
+        }
+        let conn = self
+            .conn
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("no read connection".into()))?;
+        Ok(SqliteTx {
+            tx: conn,
+            generation: Some(self.generation),
+            wrote: false,
+        })
+    }
+
+    fn end(self) -> Result<(), StoreError> {
+        let Some(conn) = self.conn else {
+            return Ok(());
+        };
+        run_cached(&conn, "ROLLBACK")?;
+        if let Ok(mut idle) = self.engine.readers.lock() {
             if idle.len() < IDLE_READERS {
                 idle.push(conn);
             }
         }
-        outcome
+        Ok(())
     }
+}
+
+impl Tx for Snapshot<'_> {
+    fn get(&mut self, table: &str, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.tx()?.get(table, key)
+    }
+    fn put(&mut self, table: &str, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        // The read-only connection refuses it, as it always did.
+        self.tx()?.put(table, key, value)
+    }
+    fn delete(&mut self, table: &str, key: &str) -> Result<bool, StoreError> {
+        self.tx()?.delete(table, key)
+    }
+    fn scan(
+        &mut self,
+        table: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.tx()?.scan(table, prefix, after, limit)
+    }
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation)
+    }
+}
+
+fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut st| st.execute([]))
+        .map(|_| ())
+        .map_err(backend)
 }
 
 #[cfg(test)]
 mod tests {
+    /// `t/k` as a read snapshot sees it.
+    fn read_one(engine: &dyn super::Engine) -> Option<Vec<u8>> {
+        let mut seen = None;
+        engine
+            .run_read(&mut |tx| {
+                seen = tx.get("t", "k")?;
+                Ok(true)
+            })
+            .unwrap();
+        seen
+    }
+
     #[test]
     fn conformance_suite_passes_on_sqlite() {
         let dir = tempfile::tempdir().unwrap();
         let engine = super::SqliteEngine::open(&dir.path().join("t.db")).unwrap();
         super::super::conformance::run_all(&engine);
+    }
+
+    /// A read body that runs no statement (every record from a decode
+    /// cache) takes no connection; the first statement takes one, which
+    /// goes back to the idle readers, and a put in a read still fails.
+    #[test]
+    fn a_snapshot_begins_at_its_first_statement() {
+        use super::super::engine::Engine as _;
+        let dir = tempfile::tempdir().unwrap();
+        let engine = super::SqliteEngine::open(&dir.path().join("t.db")).unwrap();
+        super::super::conformance::put_one(&engine, "t", "k", b"v");
+        let idle = || engine.readers.lock().unwrap().len();
+        let mut generation = None;
+        engine
+            .run_read(&mut |tx| {
+                generation = tx.generation();
+                Ok(true)
+            })
+            .unwrap();
+        assert!(generation.is_some());
+        assert_eq!(idle(), 0, "a read with no statement opened a connection");
+        assert_eq!(read_one(&engine).as_deref(), Some(&b"v"[..]));
+        assert_eq!(idle(), 1);
+        let put = engine.run_read(&mut |tx| tx.put("t", "k", b"w").map(|()| true));
+        assert!(put.is_err());
+        assert_eq!(read_one(&engine).as_deref(), Some(&b"v"[..]));
     }
 
     #[test]
@@ -272,22 +371,11 @@ mod tests {
         wait_held.recv().unwrap();
         // The writer holds the write lock with an uncommitted change: a read
         // answers at once from the last committed state.
-        let mut seen = None;
-        engine
-            .run_read(&mut |tx| {
-                seen = tx.get("t", "k")?;
-                Ok(true)
-            })
-            .unwrap();
+        let mut seen = read_one(engine.as_ref());
         assert_eq!(seen.as_deref(), Some(&b"old"[..]));
         release.send(()).unwrap();
         writer.join().unwrap();
-        engine
-            .run_read(&mut |tx| {
-                seen = tx.get("t", "k")?;
-                Ok(true)
-            })
-            .unwrap();
+        seen = read_one(engine.as_ref());
         assert_eq!(seen.as_deref(), Some(&b"new"[..]));
     }
 

@@ -527,3 +527,32 @@ fn host_need_not_be_signed_but_the_date_must() {
     set_header(&mut o, "authorization", &no_date);
     assert_eq!(check(&o, vector_time()), Err(SigError::MissingSignedHeader));
 }
+
+#[test]
+fn sdk_dates_are_exactly_the_sdks_basic_format() {
+    let at = parse_sdk_date("20241231T235958Z").unwrap();
+    assert_eq!(at.to_rfc3339(), "2024-12-31T23:59:58+00:00");
+    assert_eq!(
+        parse_sdk_date("20240229T000000Z").unwrap().to_rfc3339(),
+        "2024-02-29T00:00:00+00:00"
+    );
+    for bad in [
+        "",
+        "20240102T030405",
+        "20240102 030405Z",
+        "2024-01-02T03:04Z",
+        "20241301T030405Z",
+        "20230229T030405Z",
+        "20240102T250405Z",
+        "20240102T036005Z",
+        "2024010xT030405Z",
+        "+2024012T030405Z",
+        "20240102T030405Z ",
+        "２０240102T030405Z",
+    ] {
+        assert!(
+            matches!(parse_sdk_date(bad), Err(SigError::BadDate)),
+            "{bad:?}"
+        );
+    }
+}
