@@ -151,7 +151,8 @@ impl RotatingFile {
     fn reopen(&mut self) -> std::io::Result<()> {
         let file = open_private(&self.path)?;
         self.size = file.metadata()?.len();
-        self.file = Some(std::io::BufWriter::new(file));
+        // 64 KiB: a batch of records (up to 256) is then one `write`, not one per 8 KiB.
+        self.file = Some(std::io::BufWriter::with_capacity(64 * 1024, file));
         Ok(())
     }
 
