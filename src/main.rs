@@ -2,7 +2,7 @@ use clap::Parser;
 use dewstack::config::{Cli, Command, Config, RootOverrides};
 
 /// jemalloc, not the system's malloc: see the note on the dependency in
-/// Cargo.toml (measured: EncryptData 1.24x, RSS unchanged).
+/// Cargo.toml (measured: EncryptData 1.15-1.24x, RSS unchanged).
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
