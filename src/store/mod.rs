@@ -136,6 +136,10 @@ impl<T: DeserializeOwned + Clone> DecodeCache<T> {
         }
         let value: T = decode(self.table, &bytes)?;
         if bytes.len() > self.max_record_bytes {
+            // An entry from when the record was small is of no more use.
+            if let Ok(mut entries) = self.entries.lock() {
+                entries.remove(key);
+            }
             return Ok(Some(value));
         }
         if let Ok(mut entries) = self.entries.lock() {
@@ -479,6 +483,17 @@ mod decode_cache_tests {
         assert_eq!(get("p/none"), None);
         assert_eq!(get("p/long").unwrap().len(), 40);
         assert!(kept() <= 2);
+        // A kept record that grows past the bound leaves the cache.
+        assert_eq!(get("p/small").as_deref(), Some("s"));
+        let before = kept();
+        engine
+            .run(&mut |tx| {
+                tx.put("records", "p/small", &json(&"y".repeat(40)))
+                    .map(|()| true)
+            })
+            .unwrap();
+        assert_eq!(get("p/small").unwrap(), "y".repeat(40));
+        assert_eq!(kept(), before - 1);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use super::batch;
 use super::engine::{Engine, Job, StoreError, Tx};
 use super::group_commit::GroupCommit;
-use super::sqlite_write::{backend, SqliteTx, WriteSide};
+use super::sqlite_write::{backend, run_cached, SqliteTx, WriteSide};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -233,18 +233,17 @@ struct Snapshot<'e> {
 
 impl Snapshot<'_> {
     fn tx(&mut self) -> Result<SqliteTx<'_>, StoreError> {
-        if self.conn.is_none() {
-            let conn = self.engine.reader()?;
-            // DEFERRED: the snapshot starts at the first read and holds no
-            // lock that a writer would wait for. A cached statement: rusqlite's
-            // Transaction parses BEGIN afresh each time.
-            run_cached(&conn, "BEGIN DEFERRED")?;
-            self.conn = Some(conn);
-        }
-        let conn = self
-            .conn
-            .as_ref()
-            .ok_or_else(|| StoreError::Backend("no read connection".into()))?;
+        let conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => {
+                let conn = self.engine.reader()?;
+                // DEFERRED: the snapshot starts at the first read and holds
+                // no lock that a writer would wait for.
+                run_cached(&conn, "BEGIN DEFERRED")?;
+                conn
+            }
+        };
+        let conn = self.conn.insert(conn);
         Ok(SqliteTx {
             tx: conn,
             generation: Some(self.generation),
@@ -289,13 +288,6 @@ impl Tx for Snapshot<'_> {
     fn generation(&self) -> Option<u64> {
         Some(self.generation)
     }
-}
-
-fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut st| st.execute([]))
-        .map(|_| ())
-        .map_err(backend)
 }
 
 #[cfg(test)]
