@@ -87,7 +87,9 @@ def test_the_banner_says_where_and_how_to_sign_in(browser, server):
         pg.close()
 
 
-def test_wrong_password_shows_the_api_error(page, alice):
+def test_wrong_password_shows_the_api_error(page, alice, shots):
+    expect(page.get_by_role("form", name="Sign in")).to_be_visible()
+    page.screenshot(path=str(shots / "sign-in.png"), full_page=True)
     page.get_by_label("Domain name").fill(alice.domain_name)
     page.get_by_label("User name").fill(alice.user)
     page.get_by_label("Password").fill("not-the-password")
@@ -234,17 +236,73 @@ def test_accept_an_endpoint_connection(page, server, alice, bob, shots):
 
 
 def test_another_domain_sees_none_of_it(page, server, alice, bob):
-    kms = support.kms_client(server.endpoint, alice)
-    alias = f"private-{uuid.uuid4().hex[:8]}"
-    kms.create_key(CreateKeyRequest(body=CreateKeyRequestBody(key_alias=alias)))
-    sign_in(page, bob)
-    expect(page.get_by_role("table", name="Keys")).to_be_visible()
-    expect(page.get_by_role("table", name="Keys")).not_to_contain_text(alias)
-    expect(page.get_by_role("table", name="Keys")).not_to_contain_text("console-")
-    page.get_by_role("link", name="CSMS secrets").click()
-    expect(page.get_by_role("table", name="Secrets")).not_to_contain_text("console-")
-    page.get_by_role("link", name="VPC endpoints").click()
-    expect(page.get_by_role("table", name="Endpoint services")).to_contain_text("None")
+    """alice's key, secret, endpoint service and endpoint (made here, so the
+    test stands alone): alice's console shows each of them and the key's
+    CreateKey in her trail; bob's console, of another domain, shows none of
+    them in the same views."""
+    from huaweicloudsdkcsms.v1 import CreateSecretRequest, CreateSecretRequestBody
+    from huaweicloudsdkvpcep.v1 import (CreateEndpointRequest, CreateEndpointRequestBody,
+                                        CreateEndpointServiceRequest, CreateEndpointServiceRequestBody,
+                                        PortList)
+    alias, secret = support.unique("private"), support.unique("private")
+    kid = support.kms_client(server.endpoint, alice).create_key(
+        CreateKeyRequest(body=CreateKeyRequestBody(key_alias=alias))).key_info.key_id
+    csms(server, alice).create_secret(CreateSecretRequest(body=CreateSecretRequestBody(
+        name=secret, secret_string="alice-only")))
+    provider = vpcep(server, alice)
+    svc = provider.create_endpoint_service(CreateEndpointServiceRequest(body=CreateEndpointServiceRequestBody(
+        server_type="VM", vpc_id=str(uuid.uuid4()), port_id=str(uuid.uuid4()), approval_enabled=False,
+        ports=[PortList(client_port=8443, server_port=443, protocol="TCP")])))
+    ep = provider.create_endpoint(CreateEndpointRequest(body=CreateEndpointRequestBody(
+        endpoint_service_id=svc.id, vpc_id=str(uuid.uuid4()), subnet_id=str(uuid.uuid4()))))
+
+    def views(who):
+        """The console's lists as `who` sees them, each once it has loaded."""
+        sign_in(page, who)
+        # Signing in reopens the view in the URL (the trail, after the first round).
+        page.get_by_role("link", name="KMS keys").click()
+        expect(page.get_by_role("table", name="Keys")).to_be_visible()
+        seen = {"keys": page.get_by_role("table", name="Keys").inner_text()}
+        page.get_by_role("link", name="CSMS secrets").click()
+        expect(page.get_by_role("table", name="Secrets")).to_be_visible()
+        seen["secrets"] = page.get_by_role("table", name="Secrets").inner_text()
+        page.get_by_role("link", name="VPC endpoints").click()
+        expect(page.get_by_role("table", name="Endpoint services")).to_be_visible()
+        expect(page.get_by_role("table", name="Endpoints")).to_be_visible()
+        seen["services"] = page.get_by_role("table", name="Endpoint services").inner_text()
+        seen["endpoints"] = page.get_by_role("table", name="Endpoints").inner_text()
+        page.get_by_role("link", name="Audit trail").click()
+        trail = page.get_by_role("table", name="Audit records (last 7 days)")
+        expect(trail).to_be_visible()
+        seen["trail"] = trail.inner_text()
+        f = form(page, "Filter")
+        f.get_by_label("Resource id").fill(kid)
+        unfiltered = trail.element_handle()
+        f.get_by_role("button", name="Apply").click()
+        # Apply replaces the table: read the filtered one, not the old one.
+        unfiltered.wait_for_element_state("hidden")
+        expect(trail).to_be_visible()
+        seen["trail of the key"] = trail.inner_text()
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("form", name="Sign in")).to_be_visible()
+        return seen
+
+    # First alice, so bob's empty answers cannot come from records not yet written.
+    mine = views(alice)
+    assert alias in mine["keys"], mine["keys"]
+    assert secret in mine["secrets"], mine["secrets"]
+    assert svc.service_name in mine["services"], mine["services"]
+    assert ep.id in mine["endpoints"], mine["endpoints"]
+    assert "CreateKey" in mine["trail of the key"], mine["trail of the key"]
+    assert alias in mine["trail"] or kid in mine["trail"], mine["trail"]
+
+    theirs = views(bob)
+    for name, text in theirs.items():
+        for mark in (alias, kid, secret, svc.id, svc.service_name, ep.id, alice.user):
+            assert mark not in text, (name, mark, text)
+    assert "CreateKey" not in theirs["trail of the key"], theirs["trail of the key"]
+    assert "None" in theirs["trail of the key"], theirs["trail of the key"]
+    assert "None" in theirs["services"], theirs["services"]
 
 
 def test_hundreds_of_resources_page(page, server, alice, shots):
@@ -296,7 +354,7 @@ def test_hundreds_of_resources_page(page, server, alice, shots):
     expect(page.get_by_role("table", name="Keys")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 380, width
-    page.screenshot(path=str(shots / "narrow.png"), full_page=False)
+    page.screenshot(path=str(shots / "narrow.png"), full_page=True)
 
 
 def test_sign_out_forgets_the_session(page, alice):
@@ -384,15 +442,17 @@ def test_a_wrong_secret_key_is_refused_by_the_signature_check(page, alice):
     expect(error_box(page)).to_contain_text("APIGW.0301")
 
 
-def test_the_audit_trail_shows_the_projects_calls(page, server, alice):
+def test_the_audit_trail_shows_the_projects_calls(page, server, alice, shots):
     sign_in(page, alice)
     alias = support.unique("trail")
     kms = support.kms_client(server.endpoint, alice)
     kid = kms.create_key(CreateKeyRequest(body=CreateKeyRequestBody(key_alias=alias))).key_info.key_id
     page.get_by_role("link", name="Audit trail").click()
+    rows = page.get_by_role("table", name="Audit records (last 7 days)").locator("tbody tr")
+    expect(rows.filter(has_text=alias).filter(has_text="CreateKey")).to_have_count(1)
+    page.screenshot(path=str(shots / "trail.png"), full_page=False)
     f = form(page, "Filter")
     f.get_by_label("Resource id").fill(kid)
     f.get_by_role("button", name="Apply").click()
-    rows = page.get_by_role("table", name="Audit records (last 7 days)").locator("tbody tr")
     expect(rows.filter(has_text="CreateKey")).to_have_count(1)
     expect(rows.first).to_contain_text("200 normal")
