@@ -13,7 +13,8 @@
 #   SKIP_TERRAFORM=1        skip the Terraform provider's resources (clients/terraform)
 #   SKIP_JAVA=1             skip the Java SDK suite (clients/java)
 #   SKIP_DAPR=1             skip Dapr's CSMS secret store test (clients/dapr)
-#   SKIP_BROWSER=1          skip the web console's browser tests (console/tests)
+#   SKIP_BROWSER=1          skip the web console's browser tests (console/tests; their
+#                           screenshots are kept in target/console-shots)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -106,8 +107,14 @@ if [ "${SKIP_BROWSER:-0}" != "1" ]; then
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium
   fi
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r console/tests/requirements.txt
+  # The screenshots of each page (sign-in, kms, csms, vpcep, trail, narrow) stay in the
+  # build tree after the run, to be looked at; docs/console.png is kms.png. The old ones
+  # go first, so a page whose test failed has no picture rather than a stale one.
+  export CONSOLE_SHOTS="$ROOT/target/console-shots"
+  rm -rf "$CONSOLE_SHOTS" && mkdir -p "$CONSOLE_SHOTS"
   log "pytest console/tests (web console in Chromium)"
   "$VENV/bin/python" -m pytest -q -p no:cacheprovider console/tests
+  log "console screenshots: $CONSOLE_SHOTS"
 fi
 
 # --- 2b. Go SDK suite (clients/go) ------------------------------------------------------
