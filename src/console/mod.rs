@@ -1,10 +1,12 @@
 //! The web console: static assets under `/console/`, embedded in the binary.
 //!
 //! The console is a plain page of ES modules that calls dewstack's public API
-//! with the `X-Auth-Token` of a password sign-in, exactly as an SDK would; this
+//! as an SDK would: with the `X-Auth-Token` of a password sign-in, or with
+//! every request signed by the access key (AK/SK) it was given; this
 //! module only serves files and the headers that lock the page down. It needs
 //! no state and no authentication of its own: the assets hold no secrets, and
-//! everything the page shows comes from API calls the token must authorize.
+//! everything the page shows comes from API calls the token or signature must
+//! authorize.
 
 use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
