@@ -21,6 +21,14 @@ cd "$ROOT"
 
 log() { printf '\n==> %s\n' "$*"; }
 
+# The Go suite, Terraform and Dapr each need Go; any of them may run without the others.
+ensure_go() {
+  command -v go >/dev/null 2>&1 && return
+  log "installing Go"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go
+}
+
 # HOME is redirected for the Python SDK below; cargo, rustup and Go must keep finding their homes.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
@@ -117,11 +125,7 @@ fi
 # is covered without running a suite twice.
 go_suite() { (cd "$ROOT/clients/go" && go test -count=1 ./...); }
 if [ "${SKIP_GO:-0}" != "1" ]; then
-  if ! command -v go >/dev/null 2>&1; then
-    log "installing Go"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go
-  fi
+  ensure_go
   log "go mod download (clients/go)"
   (cd "$ROOT/clients/go" && go mod download)
   log "go test clients/go (SQLite, HTTP)"
@@ -131,6 +135,7 @@ fi
 # --- 2c. The Terraform provider's resource code (clients/terraform) ------------------------
 # The checksum database does not list terraform-provider-huaweicloud; go.sum pins its hash.
 if [ "${SKIP_TERRAFORM:-0}" != "1" ]; then
+  ensure_go
   log "go test clients/terraform (terraform-provider-huaweicloud v1.72.1, SQLite)"
   (cd "$ROOT/clients/terraform" && unset DEWSTACK_DATABASE_URL &&
     GONOSUMDB=github.com/huaweicloud/terraform-provider-huaweicloud go test -count=1 ./...)
@@ -139,7 +144,7 @@ fi
 # --- 2d. Dapr's Huawei CSMS secret store (clients/dapr) ---------------------------------
 # Both transports in one run: its CSMS calls reach dewstack's HTTP listener, then its HTTPS one.
 if [ "${SKIP_DAPR:-0}" != "1" ]; then
-  command -v go >/dev/null 2>&1 || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go; }
+  ensure_go
   log "go test clients/dapr (Dapr's CSMS secret store, SQLite)"
   (unset DEWSTACK_DATABASE_URL; cd "$ROOT/clients/dapr" && go mod download && go test -count=1 ./...)
 fi
