@@ -145,6 +145,35 @@ def test_custodian_key_policies(server, tenant, kms, tmp_path):
     assert _rotation(kms, bystander) is False
 
 
+def test_pinned_release_lacks_alias_and_vpcep_actions(tmp_path):
+    """The issue asks for Custodian's create-key-with-alias and its VPC endpoint
+    actions (update endpoint policy, enable service approval). They live in the
+    huaweicloud/cloud-custodian repository's newer code, not in the only PyPI release,
+    c7n-huaweicloud 0.1.1, which the README says. This fails once a newer pin brings
+    them, so that policies running them get written here."""
+    py = _custodian_python()
+    probe = textwrap.dedent("""
+        import json, importlib.metadata as md
+        from c7n_huaweicloud.entry import initialize_huaweicloud
+        initialize_huaweicloud()
+        from c7n_huaweicloud.resources.resource_map import ResourceMap
+        from c7n_huaweicloud.resources.kms import Kms
+        print(json.dumps({"version": md.version("c7n-huaweicloud"),
+                          "resources": sorted(ResourceMap),
+                          "kms_actions": sorted(Kms.action_registry.keys())}))
+    """)
+    proc = subprocess.run([py, "-c", probe], env={**os.environ, "HOME": str(tmp_path)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert found["version"] == "0.1.1"
+    # The actions test_custodian_key_policies runs are there: the probe sees the registry.
+    assert {"enable_key", "disable_key", "enable_key_rotation",
+            "disable_key_rotation"} <= set(found["kms_actions"])
+    assert not [a for a in found["kms_actions"] if "alias" in a or a.startswith("create")]
+    assert not [r for r in found["resources"] if "vpcep" in r]
+
+
 def test_custodian_sees_only_its_project(server, tenant, acme_identity, make_kms, tmp_path):
     """Custodian run with one project's credentials lists none of another's keys."""
     acme_kms = make_kms(acme_identity)

@@ -22,6 +22,14 @@ cd "$ROOT"
 
 log() { printf '\n==> %s\n' "$*"; }
 
+# The Go suite, Terraform and Dapr each need Go; any of them may run without the others.
+ensure_go() {
+  command -v go >/dev/null 2>&1 && return
+  log "installing Go"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go
+}
+
 # HOME is redirected for the Python SDK below; cargo, rustup and Go must keep finding their homes.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
@@ -118,46 +126,49 @@ if [ "${SKIP_BROWSER:-0}" != "1" ]; then
 fi
 
 # --- 2b. Go SDK suite (clients/go) ------------------------------------------------------
-# One dewstack per run (HTTP and HTTPS), driven through the official Go SDK.
+# One dewstack per run (HTTP and HTTPS), driven through the official Go SDK. The env-only
+# clients always use HTTPS; DEWSTACK_CLIENT_SCHEME picks the transport of all the others
+# (and of the Java suite's): HTTP here, HTTPS in the PostgreSQL pass, so each transport
+# is covered without running a suite twice.
 go_suite() { (cd "$ROOT/clients/go" && go test -count=1 ./...); }
 if [ "${SKIP_GO:-0}" != "1" ]; then
-  if ! command -v go >/dev/null 2>&1; then
-    log "installing Go"
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go
-  fi
+  ensure_go
   log "go mod download (clients/go)"
   (cd "$ROOT/clients/go" && go mod download)
-  log "go test clients/go (SQLite)"
-  (unset DEWSTACK_DATABASE_URL; go_suite)
+  log "go test clients/go (SQLite, HTTP)"
+  (unset DEWSTACK_DATABASE_URL; DEWSTACK_CLIENT_SCHEME=http go_suite)
 fi
 
 # --- 2c. The Terraform provider's resource code (clients/terraform) ------------------------
 # The checksum database does not list terraform-provider-huaweicloud; go.sum pins its hash.
 if [ "${SKIP_TERRAFORM:-0}" != "1" ]; then
+  ensure_go
   log "go test clients/terraform (terraform-provider-huaweicloud v1.72.1, SQLite)"
   (cd "$ROOT/clients/terraform" && unset DEWSTACK_DATABASE_URL &&
     GONOSUMDB=github.com/huaweicloud/terraform-provider-huaweicloud go test -count=1 ./...)
 fi
 
 # --- 2d. Dapr's Huawei CSMS secret store (clients/dapr) ---------------------------------
+# Both transports in one run: its CSMS calls reach dewstack's HTTP listener, then its HTTPS one.
 if [ "${SKIP_DAPR:-0}" != "1" ]; then
-  command -v go >/dev/null 2>&1 || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq golang-go; }
+  ensure_go
   log "go test clients/dapr (Dapr's CSMS secret store, SQLite)"
   (unset DEWSTACK_DATABASE_URL; cd "$ROOT/clients/dapr" && go mod download && go test -count=1 ./...)
 fi
 
 # --- 2e. Java SDK suite (clients/java) ----------------------------------------------------
-# One dewstack per run (HTTP and HTTPS), driven through the official Java SDK. The SQLite
-# run resolves whatever the local Maven repository lacks; the PostgreSQL pass runs offline.
+# One dewstack per run (HTTP and HTTPS), driven through the official Java SDK; transport as
+# for the Go suite (2b). The SQLite run resolves whatever the local Maven repository lacks;
+# the PostgreSQL pass runs offline.
 if [ "${SKIP_JAVA:-0}" != "1" ]; then
   if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
     log "installing a JDK and Maven"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq default-jdk-headless maven
   fi
-  log "mvn test clients/java (SQLite)"
-  (unset DEWSTACK_DATABASE_URL; cd "$ROOT/clients/java" && mvn -q -B -Dmaven.repo.local="$MAVEN_REPO_LOCAL" test)
+  log "mvn test clients/java (SQLite, HTTP)"
+  (unset DEWSTACK_DATABASE_URL; cd "$ROOT/clients/java" &&
+    DEWSTACK_CLIENT_SCHEME=http mvn -q -B -Dmaven.repo.local="$MAVEN_REPO_LOCAL" test)
 fi
 
 # --- 3. PostgreSQL pass ------------------------------------------------------------------
@@ -177,11 +188,12 @@ if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
     DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" \
       "$VENV/bin/python" -m pytest -q -p no:cacheprovider conformance $PYTEST_ARGS
     if [ "${SKIP_GO:-0}" != "1" ]; then
-      (cd clients/go && DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" go test -count=1 ./...)
+      (cd clients/go && DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" \
+        DEWSTACK_CLIENT_SCHEME=https go test -count=1 ./...)
     fi
     if [ "${SKIP_JAVA:-0}" != "1" ]; then
       (cd clients/java && DEWSTACK_DATABASE_URL="$DEWSTACK_TEST_CONFORMANCE_DATABASE_URL" \
-        mvn -q -B -o -Dmaven.repo.local="$MAVEN_REPO_LOCAL" test)
+        DEWSTACK_CLIENT_SCHEME=https mvn -q -B -o -Dmaven.repo.local="$MAVEN_REPO_LOCAL" test)
     fi
   '
 fi

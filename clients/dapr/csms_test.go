@@ -3,6 +3,8 @@ package dapr_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -30,7 +32,7 @@ import (
 // More than the component's page (it lists with limit 100).
 const secretCount = 130
 
-// listRecorder is a TLS reverse proxy in front of dewstack's CSMS that keeps
+// listRecorder sits in a reverse proxy in front of dewstack's CSMS and keeps
 // the secret names of every ListSecrets page the component receives, so the
 // test sees duplicates that BulkGetSecret's map would hide.
 type listRecorder struct {
@@ -65,11 +67,72 @@ func (r *listRecorder) record(resp *http.Response) error {
 	return nil
 }
 
+// The component's CSMS calls reach dewstack's HTTP listener in one subtest
+// and its HTTPS listener in the other (IAM is HTTPS in both: the SDK
+// insists); each run sees its own secrets among the other's.
 func TestDaprCsmsSecretStoreGetAndBulkGet(t *testing.T) {
-	ak, sk := banner["HUAWEICLOUD_SDK_AK"], banner["HUAWEICLOUD_SDK_SK"]
 	if !strings.HasPrefix(banner["HUAWEICLOUD_SDK_IAM_ENDPOINT"], "https://") {
 		t.Fatalf("IAM is not served over HTTPS: %q", banner["HUAWEICLOUD_SDK_IAM_ENDPOINT"])
 	}
+	// The SDK reads HUAWEICLOUD_SDK_REGION_* and Go reads SSL_CERT_FILE once
+	// per process, so the component gets one TLS proxy for both subtests, set
+	// before the first call; what changes is the listener behind it.
+	front := &switchingProxy{}
+	proxy := httptest.NewTLSServer(front)
+	defer proxy.Close()
+	t.Setenv("HUAWEICLOUD_SDK_REGION_CSMS_CN_NORTH_4", proxy.URL)
+	t.Setenv("SSL_CERT_FILE", trustBundle(t, proxy))
+	for _, overTLS := range []bool{false, true} {
+		name := map[bool]string{false: "http", true: "https"}[overTLS]
+		t.Run(name, func(t *testing.T) {
+			rec := &listRecorder{}
+			front.use(recordingProxy(t, overTLS, rec))
+			getAndBulkGet(t, name, rec)
+		})
+	}
+}
+
+// switchingProxy hands every request to the handler last given to use.
+type switchingProxy struct {
+	mu      sync.Mutex
+	current http.Handler
+}
+
+func (p *switchingProxy) use(h http.Handler) {
+	p.mu.Lock()
+	p.current = h
+	p.mu.Unlock()
+}
+
+func (p *switchingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	h := p.current
+	p.mu.Unlock()
+	h.ServeHTTP(w, r)
+}
+
+// recordingProxy forwards to dewstack's HTTP listener, or to its HTTPS one
+// (trusted through dewstack's CA), through rec.
+func recordingProxy(t *testing.T, overTLS bool, rec *listRecorder) http.Handler {
+	t.Helper()
+	upstream, scheme := banner["DEWSTACK_ENDPOINT"], "http"
+	if overTLS {
+		upstream, scheme = banner["DEWSTACK_TLS_ENDPOINT"], "https"
+	}
+	target, err := url.Parse(upstream)
+	if err != nil || target.Scheme != scheme {
+		t.Fatalf("upstream %q (want %s): %v", upstream, scheme, err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ModifyResponse = rec.record
+	if overTLS {
+		rp.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: dewstackCA(t)}}
+	}
+	return rp
+}
+
+func getAndBulkGet(t *testing.T, scheme string, rec *listRecorder) {
+	ak, sk := banner["HUAWEICLOUD_SDK_AK"], banner["HUAWEICLOUD_SDK_SK"]
 
 	// The secrets, made through the SDK with the banner's project over HTTP.
 	// The component's SDK release (v0.1.56) has no SafeBuild; Build panics on a bad config.
@@ -77,7 +140,7 @@ func TestDaprCsmsSecretStoreGetAndBulkGet(t *testing.T) {
 		WithRegion(region.NewRegion(regionID, banner["DEWSTACK_ENDPOINT"])).
 		WithCredential(basic.NewCredentialsBuilder().WithAk(ak).WithSk(sk).WithProjectId(banner["HUAWEICLOUD_SDK_PROJECT_ID"]).Build()).
 		Build())
-	prefix := fmt.Sprintf("dapr-%d-", os.Getpid())
+	prefix := fmt.Sprintf("dapr-%d-%s-", os.Getpid(), scheme)
 	want := map[string]string{}
 	for i := 0; i < secretCount; i++ {
 		name, value := fmt.Sprintf("%s%03d", prefix, i), fmt.Sprintf("value-%d", i)
@@ -92,21 +155,9 @@ func TestDaprCsmsSecretStoreGetAndBulkGet(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// CSMS through the recording proxy; both it and IAM over TLS.
-	target, err := url.Parse(banner["DEWSTACK_ENDPOINT"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &listRecorder{}
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.ModifyResponse = rec.record
-	proxy := httptest.NewTLSServer(rp)
-	defer proxy.Close()
-	t.Setenv("HUAWEICLOUD_SDK_REGION_CSMS_CN_NORTH_4", proxy.URL)
-	t.Setenv("SSL_CERT_FILE", trustBundle(t, proxy))
-
+	// CSMS through the recording proxy; IAM over TLS to dewstack directly.
 	store := daprcsms.NewHuaweiCsmsSecretStore(logger.NewLogger("dapr-csms-test"))
-	err = store.Init(context.Background(), secretstores.Metadata{Base: metadata.Base{Properties: map[string]string{
+	err := store.Init(context.Background(), secretstores.Metadata{Base: metadata.Base{Properties: map[string]string{
 		"region": regionID, "accessKey": ak, "secretAccessKey": sk,
 	}}})
 	if err != nil {
@@ -168,6 +219,20 @@ func TestDaprCsmsSecretStoreGetAndBulkGet(t *testing.T) {
 	if len(bulk.Data) != len(seen) {
 		t.Fatalf("BulkGetSecret returned %d secrets, the pages listed %d", len(bulk.Data), len(seen))
 	}
+}
+
+// dewstackCA is the pool the proxy trusts dewstack's HTTPS listener with.
+func dewstackCA(t *testing.T) *x509.CertPool {
+	t.Helper()
+	ca, err := os.ReadFile(banner["DEWSTACK_CA_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		t.Fatalf("no certificate in %s", banner["DEWSTACK_CA_FILE"])
+	}
+	return pool
 }
 
 // trustBundle is dewstack's CA plus the proxy's certificate, for SSL_CERT_FILE.

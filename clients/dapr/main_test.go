@@ -3,7 +3,9 @@
 // dewstack started from $DEWSTACK_BIN, configured as a Dapr user configures
 // it: region, access key and secret key in the component metadata, endpoints
 // from the SDK's environment variables, no project id (the SDK asks IAM over
-// HTTPS, trusting dewstack's CA through SSL_CERT_FILE).
+// HTTPS, trusting dewstack's CA through SSL_CERT_FILE); its CSMS calls go
+// through a TLS recording proxy to dewstack's HTTP listener once and to its
+// HTTPS listener once (see TestDaprCsmsSecretStoreGetAndBulkGet).
 package dapr_test
 
 import (

@@ -4,6 +4,8 @@
 // TestMain starts one server for the package from $DEWSTACK_BIN: HTTP on one
 // port and HTTPS (its generated CA) on another, plus a second tenant for the
 // VPCEP consumer side, and reads endpoints and credentials from its banner.
+// DEWSTACK_CLIENT_SCHEME (http, the default, or https) picks which listener
+// the suite's SDK clients use; the env-only clients always use HTTPS.
 package dewstack_test
 
 import (
@@ -11,6 +13,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/dewstack/dewstack/clients/harness"
@@ -80,6 +83,15 @@ user = "go-user"
 	os.Setenv("HUAWEICLOUD_SDK_SK", root.SK)
 	os.Unsetenv("HUAWEICLOUD_SDK_PROJECT_ID")
 	os.Setenv("SSL_CERT_FILE", banner["DEWSTACK_CA_FILE"])
+	if clientEndpoint, err = endpoint(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if !strings.HasPrefix(clientEndpoint, "http") {
+		fmt.Fprintf(os.Stderr, "no endpoint for DEWSTACK_CLIENT_SCHEME in the banner: %v\n", banner)
+		return 2
+	}
+	fmt.Fprintln(os.Stderr, "clients/go: SDK clients use", clientEndpoint)
 	return m.Run()
 }
 
@@ -104,15 +116,29 @@ func unique(prefix string) string {
 	return prefix + "-" + hex.EncodeToString(randomBytes(4))
 }
 
-// httpEndpoint is the plain-HTTP endpoint; most tests use it, the env-only
-// clients go over HTTPS.
-func httpEndpoint() string { return banner["DEWSTACK_ENDPOINT"] }
+// endpoint is where the suite's explicitly configured clients go:
+// DEWSTACK_CLIENT_SCHEME=https (scripts/test.sh's PostgreSQL pass) picks the
+// HTTPS listener, trusting the generated CA through SSL_CERT_FILE; unset or
+// "http" the plain-HTTP one. The env-only clients go over HTTPS either way.
+func endpoint() (string, error) {
+	switch scheme := os.Getenv("DEWSTACK_CLIENT_SCHEME"); scheme {
+	case "", "http":
+		return banner["DEWSTACK_ENDPOINT"], nil
+	case "https":
+		return banner["DEWSTACK_TLS_ENDPOINT"], nil
+	default:
+		return "", fmt.Errorf("DEWSTACK_CLIENT_SCHEME=%q: want http or https", scheme)
+	}
+}
+
+// clientEndpoint is endpoint(), chosen once in TestMain.
+var clientEndpoint string
 
 func creds(t Tenant) *basic.Credentials {
 	return basic.NewCredentialsBuilder().WithAk(t.AK).WithSk(t.SK).WithProjectId(t.ProjectID).Build()
 }
 
-func reg() *region.Region { return region.NewRegion(regionID, httpEndpoint()) }
+func reg() *region.Region { return region.NewRegion(regionID, clientEndpoint) }
 
 func kmsClient(tb testing.TB, t Tenant) *kms.KmsClient {
 	hc, err := kms.KmsClientBuilder().WithRegion(reg()).WithCredential(creds(t)).

@@ -5,14 +5,32 @@
 // same Diff/Apply/Refresh calls the provider's gRPC server makes for
 // `terraform apply`, `refresh` and `destroy`, waiters and all.
 //
-// Why not `terraform`/`tofu` and the provider's TF_ACC tests: the provider's
-// acceptance tests configure it from HW_* variables only, and custom endpoints
-// can only be set in a provider block, which those tests' HCL does not have;
-// and building OpenTofu plus the whole provider (about 250 service packages)
-// would add many minutes to every test run. So the provider block is
-// reproduced here (see providerConfig) exactly as configureProvider builds
-// its config.Config from `access_key`, `secret_key`, `region`, `project_id`,
-// `auth_url` and `endpoints`.
+// No KMS alias resource: v1.72.1 registers none (its provider.go lists
+// huaweicloud_kms_key, _kms_grant, _kms_key_material, _kms_dedicated_keystore
+// and _kms_data_encrypt_decrypt); an alias there is only huaweicloud_kms_key's
+// key_alias, which TestKmsKeyLifecycle sets and renames. huaweicloud_kms_alias
+// and _kms_alias_associate appear only in the provider's later code, which this
+// module does not pin.
+//
+// Why not `terraform`/`tofu` and the provider's TF_ACC tests:
+//   - The CLI cannot be built with `go install`. OpenTofu's go.mod (v1.12.6,
+//     the module proxy's latest, and v1.10.10 alike) has
+//     `replace github.com/hashicorp/hcl/v2 v2.20.1 => github.com/opentofu/hcl/v2
+//     v2.20.2-0.20251021132045-587d123c2828`, and
+//     `go install github.com/opentofu/opentofu/cmd/tofu@v1.12.6` stops at once:
+//     "The go.mod file for the module providing named packages contains one or
+//     more replace directives. It must not contain directives that would cause
+//     it to be interpreted differently than if it were the main module." Only a
+//     build from a copy of the downloaded source, as its main module, would work.
+//   - Even then the acceptance tests configure the provider from HW_* variables
+//     only, and custom endpoints can only be set in a provider block, which
+//     those tests' HCL does not have.
+//   - Compiling OpenTofu and the whole provider (107 service packages in v1.72.1)
+//     would add many minutes to every run on two cores.
+//
+// So the provider block is reproduced here (see providerConfig) exactly as
+// configureProvider builds its config.Config from `access_key`, `secret_key`,
+// `region`, `project_id`, `auth_url` and `endpoints`.
 package terraform_test
 
 import (

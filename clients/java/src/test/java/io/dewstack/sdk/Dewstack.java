@@ -1,10 +1,15 @@
 package io.dewstack.sdk;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -12,11 +17,17 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * The one dewstack server of a test run, started from {@code $DEWSTACK_BIN} on first use
  * (surefire runs every test class in one JVM, so the classes share it) and stopped when
- * the JVM exits. It serves HTTP on one port and HTTPS (its generated CA) on another; a
+ * the JVM exits. It serves HTTP on one port and HTTPS (its generated CA) on another, and
+ * the suite's clients use the one DEWSTACK_CLIENT_SCHEME names (HTTP by default); a
  * second tenant, {@link #OTHER}, is the VPCEP consumer side and the isolation probe.
  */
 final class Dewstack {
@@ -60,8 +71,62 @@ final class Dewstack {
         return instance;
     }
 
-    String httpEndpoint() {
-        return banner.get("DEWSTACK_ENDPOINT");
+    /**
+     * Whether the suite's explicitly configured clients use HTTPS: DEWSTACK_CLIENT_SCHEME=https
+     * (scripts/test.sh's PostgreSQL pass) picks the HTTPS listener, unset or {@code http} the
+     * plain one. The env-only client goes over HTTPS either way.
+     */
+    static boolean clientsUseHttps() {
+        String scheme = System.getenv().getOrDefault("DEWSTACK_CLIENT_SCHEME", "");
+        return switch (scheme) {
+            case "", "http" -> false;
+            case "https" -> true;
+            default -> throw new IllegalStateException(
+                    "DEWSTACK_CLIENT_SCHEME=" + scheme + ": want http or https");
+        };
+    }
+
+    /** The endpoint {@link Sdk}'s clients are given (see {@link #clientsUseHttps}). */
+    String clientEndpoint() {
+        String ep = banner.get(clientsUseHttps() ? "DEWSTACK_TLS_ENDPOINT" : "DEWSTACK_ENDPOINT");
+        if (ep == null || !ep.startsWith(clientsUseHttps() ? "https://" : "http://")) {
+            throw new IllegalStateException("no client endpoint in the banner: " + banner);
+        }
+        return ep;
+    }
+
+    private X509TrustManager caTrust;
+
+    /**
+     * A trust manager holding dewstack's generated CA only: what an application that keeps
+     * the JVM's default trust store hands the SDK's HttpConfig for one service.
+     */
+    synchronized X509TrustManager caTrust() {
+        if (caTrust == null) {
+            try (InputStream in = Files.newInputStream(Path.of(banner.get("DEWSTACK_CA_FILE")))) {
+                Certificate ca = CertificateFactory.getInstance("X.509").generateCertificate(in);
+                KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+                store.load(null, null);
+                store.setCertificateEntry("dewstack-ca", ca);
+                TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(store);
+                caTrust = (X509TrustManager) tmf.getTrustManagers()[0];
+            } catch (IOException | GeneralSecurityException e) {
+                throw new IllegalStateException("cannot trust " + banner.get("DEWSTACK_CA_FILE") + ": " + e, e);
+            }
+        }
+        return caTrust;
+    }
+
+    /** An SSL socket factory that trusts {@link #caTrust} and nothing else. */
+    SSLSocketFactory caSocketFactory() {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, new TrustManager[] {caTrust()}, null);
+            return ctx.getSocketFactory();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Dewstack start() throws IOException {

@@ -24,7 +24,8 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * SDK clients for a tenant over plain HTTP, and the two checks every call goes through:
+ * SDK clients for a tenant (over HTTP, or HTTPS trusting dewstack's CA when
+ * DEWSTACK_CLIENT_SCHEME=https), and the two checks every call goes through:
  * {@link #call} (the SDK's model holds everything dewstack sent) and {@link #expectError}.
  */
 final class Sdk {
@@ -36,8 +37,13 @@ final class Sdk {
     private Sdk() {}
 
     static HttpConfig httpConfig() {
-        return HttpConfig.getDefaultHttpConfig()
+        HttpConfig config = HttpConfig.getDefaultHttpConfig()
                 .addHttpListener(HttpListener.forResponseListener(r -> LAST_BODY.set(r.body().orElse(null))));
+        if (Dewstack.clientsUseHttps()) {
+            Dewstack ds = Dewstack.get();
+            config.withSSLSocketFactory(ds.caSocketFactory()).withX509TrustManager(ds.caTrust());
+        }
+        return config;
     }
 
     static BasicCredentials credentials(Dewstack.Tenant t) {
@@ -46,17 +52,17 @@ final class Sdk {
 
     static KmsClient kms(Dewstack.Tenant t) {
         return KmsClient.newBuilder().withHttpConfig(httpConfig()).withCredential(credentials(t))
-                .withEndpoints(List.of(Dewstack.get().httpEndpoint())).build();
+                .withEndpoints(List.of(Dewstack.get().clientEndpoint())).build();
     }
 
     static CsmsClient csms(Dewstack.Tenant t) {
         return CsmsClient.newBuilder().withHttpConfig(httpConfig()).withCredential(credentials(t))
-                .withEndpoints(List.of(Dewstack.get().httpEndpoint())).build();
+                .withEndpoints(List.of(Dewstack.get().clientEndpoint())).build();
     }
 
     static VpcepClient vpcep(Dewstack.Tenant t) {
         return VpcepClient.newBuilder().withHttpConfig(httpConfig()).withCredential(credentials(t))
-                .withEndpoints(List.of(Dewstack.get().httpEndpoint())).build();
+                .withEndpoints(List.of(Dewstack.get().clientEndpoint())).build();
     }
 
     static Dewstack.Tenant root() {
