@@ -1,5 +1,7 @@
 """The audit trail (src/audit/, docs/operations.md): CTS-shaped JSON lines in the data dir,
-no secret ever in a record, ListTraces through the official CTS SDK, and `required` mode."""
+no secret ever in a record, ListTraces through the official CTS SDK, and `required` mode.
+The grep that conftest.py runs over every trail at the end of the session is shown here
+to find what it looks for, in a made-up trail and in a live record."""
 
 from __future__ import annotations
 
@@ -115,3 +117,69 @@ def test_required_mode_refuses_success_when_the_record_cannot_be_written(tmp_pat
         kms.list_keys(ListKeysRequest(body=ListKeysRequestBody()))
     finally:
         srv.stop()
+
+
+def test_trail_grep_finds_registered_values_in_every_file_and_spelling(tmp_path):
+    """The end-of-run check's grep over a made-up trail: a hit in the current file and in
+    rotated ones, in plain, base64 and JSON-escaped (twice, inside `request`) spellings;
+    reports name the file, line, trace_name and kind, never the value; short values are
+    not registered; a clean trail gives nothing."""
+    reg = support.SecretRegistry()
+    plain = "FAKE-PLAINTEXT-" + support.gen_hex32()
+    quoted = 'pass "word" \\ ' + support.gen_hex32()
+    material = bytes(range(32))
+    reg.add(plain, "plain_text in a request")
+    reg.add(quoted, "secret_string in a request")
+    reg.add_bytes(material, "imported key material")
+    reg.add("short-1", "secret_string in a request")
+    assert plain in reg and quoted in reg and material.hex() in reg
+    assert "short-1" not in reg
+
+    def record(name, **fields):
+        return json.dumps({"trace_name": name, "trace_id": support.rand_uuid(), **fields})
+
+    trail = tmp_path / "audit" / "trail.jsonl"
+    trail.parent.mkdir()
+    trail.write_text("\n".join([
+        record("CreateKey", request=json.dumps({"key_alias": "short-1"})),
+        record("EncryptData", request=json.dumps({"key_id": "k", "note": quoted})),
+    ]) + "\n")
+    (tmp_path / "audit" / "trail.jsonl.1").write_text("\n".join([
+        record("ListKeys"),
+        record("DecryptData", response=json.dumps({"x": base64.b64encode(plain.encode()).decode()})),
+        record("ImportKeyMaterial", resource_name=material.hex().upper()),
+    ]) + "\n")
+    (tmp_path / "audit" / "trail.jsonl.2").write_text(record("Sign", user={"name": plain}) + "\n")
+    (tmp_path / "audit" / "trail.jsonl.bak").write_text(record("Other", user={"name": plain}) + "\n")
+
+    files = support.trail_files(trail)
+    assert [p.name for p in files] == ["trail.jsonl", "trail.jsonl.1", "trail.jsonl.2"]
+    hits = reg.find_in(files)
+    assert hits == [
+        ("trail.jsonl", 2, "EncryptData", "secret_string in a request"),
+        ("trail.jsonl.1", 2, "DecryptData", "plain_text in a request (base64)"),
+        ("trail.jsonl.1", 3, "ImportKeyMaterial", "imported key material"),
+        ("trail.jsonl.2", 1, "Sign", "plain_text in a request"),
+    ], hits
+    assert not any(v in repr(hits) for v in (plain, quoted, material.hex()))
+
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text(record("CreateKey", request=json.dumps({"key_alias": "short-1"})) + "\n")
+    assert reg.find_in([clean]) == []
+
+
+def test_trail_grep_finds_a_value_in_a_live_record(server, tenant):
+    """The same grep over the shared server's real trail finds a value that a call put in
+    an allow-listed field (a secret's description), so the end-of-run check reads the
+    right files in the right format. The value is in a registry of its own: it is not a
+    secret and must not fail the end-of-run check."""
+    reg = support.SecretRegistry()
+    marker = 'marker "in" a description ' + support.gen_hex32()
+    reg.add(marker, "a marker")
+    csms = csms_client(server.endpoint, tenant)
+    csms.create_secret(CreateSecretRequest(body=CreateSecretRequestBody(
+        name=support.unique("grep"), secret_string="value-" + support.gen_hex32(),
+        description=marker)))
+    cts_client(server.endpoint, tenant).list_traces(ListTracesRequest(trace_type="system", limit=1))
+    hits = reg.find_in(support.trail_files(server.data_dir / "audit" / "trail.jsonl"))
+    assert [(h[2], h[3]) for h in hits] == [("CreateSecret", "a marker")], hits
