@@ -1,12 +1,13 @@
-"""The audit trail (src/audit/, docs/operations.md): CTS-shaped JSON lines in the data dir,
-no secret ever in a record, ListTraces through the official CTS SDK, and `required` mode.
-The grep that conftest.py runs over every trail at the end of the session is shown here
-to find what it looks for, in a made-up trail and in a live record."""
+"""The audit trail (src/audit/, docs/operations.md): CTS-shaped JSON lines in the data dir
+or on stdout, no secret ever in a record, ListTraces through the official CTS SDK, and
+`required` mode. The grep that conftest.py runs over every trail at the end of the
+session is shown here to find what it looks for, in a made-up trail and in a live record."""
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -183,3 +184,48 @@ def test_trail_grep_finds_a_value_in_a_live_record(server, tenant):
     cts_client(server.endpoint, tenant).list_traces(ListTracesRequest(trace_type="system", limit=1))
     hits = reg.find_in(support.trail_files(server.data_dir / "audit" / "trail.jsonl"))
     assert [(h[2], h[3]) for h in hits] == [("CreateSecret", "a marker")], hits
+
+
+def test_stdout_sink_prints_records_and_writes_no_file(tmp_path):
+    """`sink = "stdout"`: each audited call is one CTS-shaped JSON line on stdout (among
+    the banner's lines), nothing is written to the data dir's trail, calls that are not
+    audited print nothing, and no secret of the calls is in a record."""
+    srv, root = _own_server(tmp_path, "audit-stdout", toml='[audit]\nsink = "stdout"\n')
+    try:
+        kms = support.kms_client(srv.endpoint, root)
+        key_id = _key(kms)
+        plain = "STDOUT-PLAINTEXT-" + support.gen_hex32()
+        kms.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(key_id=key_id, plain_text=plain)))
+        kms.list_keys(ListKeysRequest(body=ListKeysRequestBody()))
+
+        def lines():  # the records among the banner's lines
+            return [l for l in srv.stdout_path.read_text().splitlines() if l.startswith("{")]
+
+        def records():
+            return [json.loads(l) for l in lines()]
+
+        deadline = time.monotonic() + 10
+        while len(records()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        got = records()
+        assert [r["trace_name"] for r in got] == ["CreateKey", "EncryptData"], got
+        enc = got[1]
+        assert enc["resource_id"] == key_id and enc["resource_type"] == "key"
+        assert (enc["service_type"], enc["trace_type"], enc["trace_rating"], enc["code"]) == \
+            ("KMS", "ApiCall", "normal", "200")
+        assert enc["user"]["access_key_id"] == root.ak and enc["user"]["name"] == root.user
+        assert enc["user"]["domain"]["id"] == root.domain_id
+        assert enc["project_id"] == root.project_id and enc["source_ip"] == "127.0.0.1"
+        assert json.loads(enc["request"])["key_id"] == key_id
+        assert enc["trace_id"] and enc["request_id"] and enc["time"] <= enc["record_time"]
+        assert got[0]["resource_id"] == key_id
+
+        assert not (srv.data_dir / "audit" / "trail.jsonl").exists()
+        assert support.trail_files(srv.data_dir / "audit" / "trail.jsonl") == []
+        # No file, nothing to list (docs/operations.md).
+        assert cts_client(srv.endpoint, root).list_traces(ListTracesRequest(trace_type="system")).traces == []
+        text = "\n".join(lines())
+        for s in (plain, base64.b64encode(plain.encode()).decode(), root.sk, root.password):
+            assert s not in text, f"a secret reached a record: {s[:6]}..."
+    finally:
+        srv.stop()
