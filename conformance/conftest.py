@@ -8,17 +8,25 @@ target/release/dewstack) on a temporary data dir, with:
 
 Clients are built per test from ``server.endpoint`` so that tests that restart the server
 (persistence) do not break later tests even though the port changes.
+
+At the end of the session ``no_secret_in_any_audit_trail`` greps the whole audit trail of
+the shared server (rotated files too) and of every other server the session started for
+every secret the suite used (support.SECRETS, fed by the SDK, support.send_raw, the
+identities and the servers' banners).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import pytest
 
 import support
 from support import DewstackServer, Identity
+
+support.capture_sdk_traffic()
 
 # Never send 127.0.0.1 traffic through a proxy that may be configured on the machine.
 for _k in ("NO_PROXY", "no_proxy"):
@@ -75,6 +83,15 @@ def tenant(pool_identity, pool_projects) -> Identity:
     return dataclasses.replace(pool_identity, project_id=pid, project_name=pname)
 
 
+# The shared server's trail rotates every TRAIL_MAX_BYTES, so a full run spreads it over
+# several files and the end-of-run grep reads rotated files, as an operator's would be.
+# TRAIL_KEEP is the most dewstack keeps: the check fails if the oldest file could have
+# been dropped.
+TRAIL_MAX_BYTES = 1024 * 1024
+TRAIL_KEEP = 1000
+AUDIT_SETTINGS = f"[audit]\nmax_bytes = {TRAIL_MAX_BYTES}\nkeep = {TRAIL_KEEP}\n\n"
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, root_identity, acme_identity, pool_identity, pool_projects):
     base = tmp_path_factory.mktemp("dewstack")
@@ -82,7 +99,7 @@ def server(tmp_path_factory, root_identity, acme_identity, pool_identity, pool_p
     # CSMS: sweep every second (version expiries, scheduled deletions) and allow event
     # notifications to be POSTed to local test receivers.
     csms_settings = 'sweep_interval_secs = 1\nnotification_urls = ["http://127.0.0.1:"]\n\n'
-    cfg.write_text(csms_settings + support.config_toml(
+    cfg.write_text(csms_settings + AUDIT_SETTINGS + support.config_toml(
         [acme_identity, pool_identity],
         extra_projects={pool_identity.domain_id: pool_projects["all"]}))
     srv = DewstackServer(base / "data", base / "logs", config=cfg,
@@ -90,6 +107,97 @@ def server(tmp_path_factory, root_identity, acme_identity, pool_identity, pool_p
     srv.start()
     yield srv
     srv.stop()
+
+
+# A whole run (every module, nothing deselected, not stopped early) must have fed the
+# registry and the trail this much at least, or the grep would prove little: about half
+# of what one full run gave when this was written (476 secrets, 3575 records).
+FULL_RUN_MIN_SECRETS = 250
+FULL_RUN_MIN_RECORDS = 1800
+# Kinds of secret a whole run must have registered: each proves one path of the wiring.
+FULL_RUN_KINDS = (
+    "a secret key (SK)", "a user's password", "plain_text in a request",
+    "plain_text in a response", "message in a request", "secret_string in a request",
+    "secret_string in a response", "x-subject-token in a response",
+    "encrypted_key_material in a request", "imported key material",
+)
+
+_run = {"modules": set(), "deselected": 0}
+
+
+def pytest_collection_finish(session):
+    _run["modules"] = {item.path.name for item in session.items}
+
+
+def pytest_deselected(items):
+    _run["deselected"] += len(items)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _run.get("summary"):
+        terminalreporter.write_line(_run["summary"])
+
+
+def _whole_run(session) -> bool:
+    every = {p.name for p in Path(__file__).parent.glob("test_*.py")}
+    return (_run["modules"] >= every and not _run["deselected"]
+            and not session.shouldstop and not session.shouldfail)
+
+
+def _settle(srv: DewstackServer, root: Identity):
+    """ListTraces waits until every record queued before it is written (best_effort
+    mode writes a batch up to 2 ms late)."""
+    if srv.proc is None or srv.proc.poll() is not None:
+        return
+    query = support.encode_query({"trace_type": "system", "limit": "1"})
+    req = support.build_signed(srv.endpoint, root, "GET", f"/v3/{root.project_id}/traces", query)
+    r = support.send_raw(srv.endpoint, req)
+    assert r.status == 200, r.body
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_audit_trail(request, server, root_identity):
+    """After every test: no record of any trail holds a secret the suite used. A hit is
+    reported by file, line, trace_name and kind of secret, never by the value."""
+    yield
+    _settle(server, root_identity)
+    shared = support.trail_files(server.data_dir / "audit" / "trail.jsonl")
+    records = sum(len(p.read_text(errors="replace").splitlines()) for p in shared)
+    problems = []
+    if not records:
+        problems.append("the shared server's trail holds no record")
+    if any(p.name == f"trail.jsonl.{TRAIL_KEEP}" for p in shared):
+        problems.append(f"the shared trail rotated {TRAIL_KEEP} times: its oldest records may "
+                        "be gone; raise TRAIL_MAX_BYTES")
+    files = list(shared)
+    for srv in support.SERVERS:
+        if srv is not server:
+            files += support.trail_files(srv.data_dir / "audit" / "trail.jsonl")
+    kinds = support.SECRETS.kinds()
+    if _whole_run(request.session):
+        if len(support.SECRETS) < FULL_RUN_MIN_SECRETS:
+            problems.append(f"only {len(support.SECRETS)} secrets registered in a whole run "
+                            f"(at least {FULL_RUN_MIN_SECRETS} expected): is the capture wired?")
+        if records < FULL_RUN_MIN_RECORDS:
+            problems.append(f"only {records} records in the shared trail of a whole run "
+                            f"(at least {FULL_RUN_MIN_RECORDS} expected)")
+        missing = [k for k in FULL_RUN_KINDS if not kinds.get(k)]
+        if missing:
+            problems.append(f"no secret of these kinds registered: {missing}")
+    elif len(support.SECRETS) < 6:
+        # The three session identities alone give an SK and a password each.
+        problems.append(f"only {len(support.SECRETS)} secrets registered")
+    for name, line, trace_name, kind in support.SECRETS.find_in(files):
+        problems.append(f"{name} line {line} (trace_name {trace_name}) holds {kind}")
+    _run["summary"] = (
+        f"audit trail check: {len(files)} files, {records} shared records, "
+        f"{len(support.SECRETS)} secrets ({support.SECRETS.spellings()} spellings), "
+        f"{len(problems)} problems; secrets by kind: "
+        + ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
+    if problems:
+        pytest.fail("audit trail check over %d files, %d shared records, %d secrets:\n  %s"
+                    % (len(files), records, len(support.SECRETS), "\n  ".join(problems)),
+                    pytrace=False)
 
 
 @pytest.fixture

@@ -8,10 +8,15 @@ Everything here is independent of the Huawei SDK internals on purpose:
   the worked examples produced by the SDK's own signer.
 * ``DewstackServer`` starts/stops/restarts the binary under test.
 * ``expect_kms_error`` asserts status code + error code of ClientRequestException.
+* ``SECRETS`` registers every secret the suite's traffic carries (SDK calls, ``send_raw``,
+  generated SKs and passwords, banners, root keys); conftest.py greps every audit trail
+  for them at the end of the session.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -24,6 +29,7 @@ import secrets
 import signal
 import string
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import uuid
@@ -117,6 +123,227 @@ def error_code_of(body: bytes) -> Optional[str]:
 
 
 # ---------------------------------------------------------------------------------------
+# Secrets the suite used, for the end-of-run grep of the audit trails (conftest.py)
+# ---------------------------------------------------------------------------------------
+# Values shorter than this are not registered: tests reuse short literals ("value-1",
+# "hello dewstack", "in the token") that may rightly appear in a record's allow-listed
+# fields or error messages (a tag value, a description, "… value in the token."), while
+# a generated secret is longer and a chance match of 16 characters is practically
+# impossible. A short literal still counts through its longer spellings (base64, hex).
+MIN_SECRET_LEN = 16
+# ... and neither are values of fewer distinct characters (base64 of zero bytes,
+# "0000…"), which are common, not secret.
+MIN_SECRET_DISTINCT = 4
+
+# Wire field names whose string values are secrets, at any depth of a JSON body. A request
+# carries plaintexts (encrypted, signed, MACed), secret values, passwords, PINs, imported
+# (wrapped) key material and tokens; a response carries plaintexts, data keys, private
+# keys, shared secrets, random data, generated passwords and temporary credentials.
+# `message` and `password` are request-only: error envelopes answer with a `message`, and
+# user objects with `password_*` fields.
+REQUEST_SECRET_FIELDS = frozenset({
+    "plain_text", "plain_text_base64", "message", "secret_string", "secret_binary",
+    "password", "old_password", "pin", "encrypted_key_material", "encrypted_privatekey",
+    "import_token",
+})
+RESPONSE_SECRET_FIELDS = frozenset({
+    "plain_text", "plain_text_base64", "data_key", "datakey", "private_key",
+    "private_key_plain_text", "shared_secret", "random_data", "pin", "import_token",
+    "password", "random_password", "secret_string", "secret_binary", "secret",
+    "securitytoken",
+})
+SECRET_HEADERS = ("x-auth-token", "x-subject-token", "x-security-token")
+
+
+def _hexlike(v: str) -> bool:
+    return len(v) % 2 == 0 and all(c in string.hexdigits for c in v)
+
+
+class SecretRegistry:
+    """Every secret value seen, each with a short description of its kind (what a report
+    names instead of the value itself)."""
+
+    def __init__(self):
+        self._kind: Dict[str, str] = {}     # every spelling searched for -> its kind
+        self._sources: Dict[str, str] = {}  # every value registered -> its kind
+
+    def __len__(self) -> int:
+        """Values registered (each counted once, whatever its spellings)."""
+        return len(self._sources)
+
+    def __contains__(self, spelling) -> bool:
+        return spelling in self._kind
+
+    def _keep(self, spelling: str, source: str, kind: str, how: str = ""):
+        if len(spelling) >= MIN_SECRET_LEN and len(set(spelling)) >= MIN_SECRET_DISTINCT:
+            self._kind.setdefault(spelling, kind + how)
+            self._sources.setdefault(source, kind)
+
+    def add(self, value, kind: str):
+        """``value`` and the spellings a server could turn it into: its base64, the other
+        case of a hex string, and what a base64 string decodes to (hex, or text)."""
+        if isinstance(value, bytes):
+            return self.add_bytes(value, kind)
+        if not isinstance(value, str) or not value:
+            return
+        keep = lambda spelling, how="": self._keep(spelling, value, kind, how)  # noqa: E731
+        keep(value)
+        keep(base64.b64encode(value.encode()).decode(), " (base64)")
+        if _hexlike(value):
+            keep(value.lower())
+            keep(value.upper())
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return
+        keep(raw.hex(), " (decoded, hex)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        if text.isprintable():
+            keep(text, " (decoded)")
+
+    def add_bytes(self, data: bytes, kind: str):
+        """Raw bytes (key material): as hex (either case) and base64."""
+        if data:
+            for spelling in (data.hex(), data.hex().upper(), base64.b64encode(data).decode()):
+                self._keep(spelling, data.hex(), kind)
+
+    def kinds(self) -> Dict[str, int]:
+        """How many values of each kind."""
+        out: Dict[str, int] = {}
+        for k in self._sources.values():
+            out[k] = out.get(k, 0) + 1
+        return out
+
+    def spellings(self) -> int:
+        return len(self._kind)
+
+    def note_json(self, body, fields, where: str):
+        """Registers the string values of ``fields`` anywhere in a JSON body (bytes, str
+        or parsed); anything that is not JSON is ignored."""
+        if isinstance(body, (bytes, bytearray)):
+            try:
+                body = body.decode("utf-8")
+            except UnicodeDecodeError:
+                return
+        if isinstance(body, str):
+            try:
+                body = json.loads(body)
+            except ValueError:
+                return
+        stack = [(None, body)]
+        while stack:
+            parent, node = stack.pop()
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    # A token sent as {"token": {"id": …}} (Keystone's token method).
+                    token_id = fields is REQUEST_SECRET_FIELDS and parent == "token" and k == "id"
+                    if isinstance(v, str) and (k in fields or token_id):
+                        self.add(v, f"{k} in a {where}")
+                    elif isinstance(v, (dict, list)):
+                        stack.append((k, v))
+            elif isinstance(node, list):
+                stack.extend((parent, v) for v in node)
+
+    def note_headers(self, headers, where: str):
+        for k, v in (headers or {}).items():
+            name = k.lower() if isinstance(k, str) else ""
+            if isinstance(v, bytes):
+                v = v.decode("latin-1")
+            if not isinstance(v, str):
+                continue
+            if name in SECRET_HEADERS:
+                self.add(v, f"{name} in a {where}")
+            elif name == "authorization" and v.startswith("Bearer "):
+                self.add(v[len("Bearer "):], f"a bearer token in a {where}")
+
+    def note_request(self, headers, body):
+        self.note_headers(headers, "request")
+        self.note_json(body, REQUEST_SECRET_FIELDS, "request")
+
+    def note_response(self, headers, body):
+        self.note_headers(headers, "response")
+        self.note_json(body, RESPONSE_SECRET_FIELDS, "response")
+
+    def find_in(self, paths: Iterable[Path]) -> List[Tuple[str, int, str, str]]:
+        """Every line of ``paths`` (JSON-lines trails) holding a registered value:
+        [(file name, line number, the record's trace_name, the value's kind)] — never the
+        value. A value is searched as is and JSON-escaped once and twice (a record's
+        `request`/`response` are JSON strings inside the JSON line), with GNU grep's
+        many-pattern fixed-string search."""
+        paths = [str(p) for p in paths]
+        forms: Dict[str, str] = {}
+        for value, kind in self._kind.items():
+            once = json.dumps(value)[1:-1]
+            for form in (value, once, json.dumps(value, ensure_ascii=False)[1:-1],
+                         json.dumps(once)[1:-1]):
+                # A line of the pattern file is one pattern; a trail line has no raw newline.
+                if "\n" not in form and "\r" not in form:
+                    forms.setdefault(form, kind)
+        if not paths or not forms:
+            return []
+        with tempfile.NamedTemporaryFile("wb", suffix=".patterns") as pat:
+            pat.write("\n".join(forms).encode("utf-8") + b"\n")
+            pat.flush()
+            run = subprocess.run(["grep", "-F", "-a", "-o", "-n", "-H", "--null", "-f", pat.name,
+                                  "--", *paths], capture_output=True, env={**os.environ, "LC_ALL": "C"})
+        if run.returncode == 1:
+            return []
+        if run.returncode != 0:
+            raise RuntimeError(f"grep failed ({run.returncode}): {run.stderr.decode(errors='replace')}")
+        hits: Dict[Tuple[str, int], str] = {}
+        for line in run.stdout.split(b"\n"):
+            if not line:
+                continue
+            path, rest = line.split(b"\0", 1)
+            number, match = rest.split(b":", 1)
+            hits.setdefault((path.decode(), int(number)), forms.get(match.decode("utf-8", "replace"), "?"))
+        out = []
+        lines_of: Dict[str, List[str]] = {}
+        for (path, number), kind in sorted(hits.items()):
+            lines = lines_of.setdefault(path, Path(path).read_text(errors="replace").splitlines())
+            try:
+                trace_name = json.loads(lines[number - 1]).get("trace_name", "?")
+            except (ValueError, IndexError, AttributeError):
+                trace_name = "(not a JSON record)"
+            out.append((Path(path).name, number, trace_name, kind))
+        return out
+
+
+SECRETS = SecretRegistry()
+
+
+def trail_files(trail: Path) -> List[Path]:
+    """The trail file and its rotated predecessors (trail.jsonl.1, .2, …) that exist."""
+    out = [trail] if trail.exists() else []
+    out += sorted(trail.parent.glob(trail.name + ".*"), key=lambda p: p.name)
+    return [p for p in out if p.name == trail.name or p.name[len(trail.name) + 1:].isdigit()]
+
+
+def capture_sdk_traffic():
+    """Registers the secrets in every request the official Python SDKs send and in every
+    response they get (plaintexts, secret values, data keys, tokens …), so that tests need
+    not register what they pass through the SDK."""
+    from huaweicloudsdkcore.http.http_client import HttpClient
+
+    original = HttpClient.do_request_sync
+    if getattr(original, "dewstack_captures", False):
+        return
+
+    def do_request_sync(self, request):
+        SECRETS.note_request(request.header_params, request.body)
+        response = original(self, request)
+        if not request.stream:
+            SECRETS.note_response(response.headers, response.content)
+        return response
+
+    do_request_sync.dewstack_captures = True
+    HttpClient.do_request_sync = do_request_sync
+
+
+# ---------------------------------------------------------------------------------------
 # Identities
 # ---------------------------------------------------------------------------------------
 def gen_ak() -> str:
@@ -126,7 +353,9 @@ def gen_ak() -> str:
 
 def gen_sk() -> str:
     alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(40))
+    sk = "".join(secrets.choice(alphabet) for _ in range(40))
+    SECRETS.add(sk, "a secret key (SK)")
+    return sk
 
 
 def gen_hex32() -> str:
@@ -146,13 +375,15 @@ class Identity:
 
 
 def new_identity(domain_name: Optional[str] = None, user: str = "admin") -> Identity:
+    password = "Pw-" + secrets.token_urlsafe(12)
+    SECRETS.add(password, "a user's password")
     return Identity(
         ak=gen_ak(),
         sk=gen_sk(),
         domain_id=gen_hex32(),
         project_id=gen_hex32(),
         user=user,
-        password="Pw-" + secrets.token_urlsafe(12),
+        password=password,
         domain_name=domain_name,
     )
 
@@ -308,9 +539,12 @@ def send_raw(endpoint: str, req: RawRequest, timeout: float = 30) -> RawResponse
         elif not req.body and req.method in ("POST", "PUT") and not has_len:
             conn.putheader("Content-Length", "0")
         conn.endheaders(req.body if req.body else None)
+        SECRETS.note_request(req.headers, req.body)
         r = conn.getresponse()
         body = r.read()
-        return RawResponse(r.status, {k.lower(): v for k, v in r.getheaders()}, body)
+        headers = {k.lower(): v for k, v in r.getheaders()}
+        SECRETS.note_response(headers, body)
+        return RawResponse(r.status, headers, body)
     finally:
         conn.close()
 
@@ -380,6 +614,11 @@ def parse_banner(text: str) -> Dict[str, str]:
     return out
 
 
+# Every server the session started, so that the end-of-run check (conftest.py) reads the
+# trail of each, not only the shared server's.
+SERVERS: List["DewstackServer"] = []
+
+
 class DewstackServer:
     """One dewstack process bound to a data directory; can be restarted on the same dir."""
 
@@ -420,6 +659,8 @@ class DewstackServer:
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        if self not in SERVERS:
+            SERVERS.append(self)
         self.generation += 1
         self.stdout_path = self.log_dir / f"{self.name}-{self.generation}.stdout.log"
         self.stderr_path = self.log_dir / f"{self.name}-{self.generation}.stderr.log"
@@ -449,6 +690,22 @@ class DewstackServer:
         self.banner = parse_banner(self.stdout_path.read_text(errors="replace"))
         self.endpoint = self.banner["DEWSTACK_ENDPOINT"].rstrip("/")
         self._wait_health(deadline)
+        self._register_secrets()
+
+    def _register_secrets(self):
+        """The generated credentials the banner prints and the root key: no record may
+        hold them either."""
+        for k, v in self.banner.items():
+            if k.endswith(("_SK", "SECRET_KEY", "PASSWORD", "TOKEN")):
+                SECRETS.add(v, f"{k} from a banner")
+        root_key = self.data_dir / "root.key"
+        if root_key.exists():
+            SECRETS.add_bytes(root_key.read_bytes(), "the root key")
+        stored = self.data_dir / "identity.json"
+        if stored.exists():
+            ident = json.loads(stored.read_text())
+            for k in ("secret_key", "password"):
+                SECRETS.add(ident.get(k), f"the stored root identity's {k}")
 
     def _wait_health(self, deadline: float):
         last = None

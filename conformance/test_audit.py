@@ -1,10 +1,13 @@
-"""The audit trail (src/audit/, docs/operations.md): CTS-shaped JSON lines in the data dir,
-no secret ever in a record, ListTraces through the official CTS SDK, and `required` mode."""
+"""The audit trail (src/audit/, docs/operations.md): CTS-shaped JSON lines in the data dir
+or on stdout, no secret ever in a record, ListTraces through the official CTS SDK, and
+`required` mode. The grep that conftest.py runs over every trail at the end of the
+session is shown here to find what it looks for, in a made-up trail and in a live record."""
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -113,5 +116,116 @@ def test_required_mode_refuses_success_when_the_record_cannot_be_written(tmp_pat
         assert e.value.status_code == 500 and e.value.error_code == "KMS.0101"
         # Calls that are not audited are unaffected.
         kms.list_keys(ListKeysRequest(body=ListKeysRequestBody()))
+    finally:
+        srv.stop()
+
+
+def test_trail_grep_finds_registered_values_in_every_file_and_spelling(tmp_path):
+    """The end-of-run check's grep over a made-up trail: a hit in the current file and in
+    rotated ones, in plain, base64 and JSON-escaped (twice, inside `request`) spellings;
+    reports name the file, line, trace_name and kind, never the value; short values are
+    not registered; a clean trail gives nothing."""
+    reg = support.SecretRegistry()
+    plain = "FAKE-PLAINTEXT-" + support.gen_hex32()
+    quoted = 'pass "word" \\ ' + support.gen_hex32()
+    material = bytes(range(32))
+    reg.add(plain, "plain_text in a request")
+    reg.add(quoted, "secret_string in a request")
+    reg.add_bytes(material, "imported key material")
+    reg.add("short-1", "secret_string in a request")
+    assert plain in reg and quoted in reg and material.hex() in reg
+    assert "short-1" not in reg
+
+    def record(name, **fields):
+        return json.dumps({"trace_name": name, "trace_id": support.rand_uuid(), **fields})
+
+    trail = tmp_path / "audit" / "trail.jsonl"
+    trail.parent.mkdir()
+    trail.write_text("\n".join([
+        record("CreateKey", request=json.dumps({"key_alias": "short-1"})),
+        record("EncryptData", request=json.dumps({"key_id": "k", "note": quoted})),
+    ]) + "\n")
+    (tmp_path / "audit" / "trail.jsonl.1").write_text("\n".join([
+        record("ListKeys"),
+        record("DecryptData", response=json.dumps({"x": base64.b64encode(plain.encode()).decode()})),
+        record("ImportKeyMaterial", resource_name=material.hex().upper()),
+    ]) + "\n")
+    (tmp_path / "audit" / "trail.jsonl.2").write_text(record("Sign", user={"name": plain}) + "\n")
+    (tmp_path / "audit" / "trail.jsonl.bak").write_text(record("Other", user={"name": plain}) + "\n")
+
+    files = support.trail_files(trail)
+    assert [p.name for p in files] == ["trail.jsonl", "trail.jsonl.1", "trail.jsonl.2"]
+    hits = reg.find_in(files)
+    assert hits == [
+        ("trail.jsonl", 2, "EncryptData", "secret_string in a request"),
+        ("trail.jsonl.1", 2, "DecryptData", "plain_text in a request (base64)"),
+        ("trail.jsonl.1", 3, "ImportKeyMaterial", "imported key material"),
+        ("trail.jsonl.2", 1, "Sign", "plain_text in a request"),
+    ], hits
+    assert not any(v in repr(hits) for v in (plain, quoted, material.hex()))
+
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text(record("CreateKey", request=json.dumps({"key_alias": "short-1"})) + "\n")
+    assert reg.find_in([clean]) == []
+
+
+def test_trail_grep_finds_a_value_in_a_live_record(server, tenant):
+    """The same grep over the shared server's real trail finds a value that a call put in
+    an allow-listed field (a secret's description), so the end-of-run check reads the
+    right files in the right format. The value is in a registry of its own: it is not a
+    secret and must not fail the end-of-run check."""
+    reg = support.SecretRegistry()
+    marker = 'marker "in" a description ' + support.gen_hex32()
+    reg.add(marker, "a marker")
+    csms = csms_client(server.endpoint, tenant)
+    csms.create_secret(CreateSecretRequest(body=CreateSecretRequestBody(
+        name=support.unique("grep"), secret_string="value-" + support.gen_hex32(),
+        description=marker)))
+    cts_client(server.endpoint, tenant).list_traces(ListTracesRequest(trace_type="system", limit=1))
+    hits = reg.find_in(support.trail_files(server.data_dir / "audit" / "trail.jsonl"))
+    assert [(h[2], h[3]) for h in hits] == [("CreateSecret", "a marker")], hits
+
+
+def test_stdout_sink_prints_records_and_writes_no_file(tmp_path):
+    """`sink = "stdout"`: each audited call is one CTS-shaped JSON line on stdout (among
+    the banner's lines), nothing is written to the data dir's trail, calls that are not
+    audited print nothing, and no secret of the calls is in a record."""
+    srv, root = _own_server(tmp_path, "audit-stdout", toml='[audit]\nsink = "stdout"\n')
+    try:
+        kms = support.kms_client(srv.endpoint, root)
+        key_id = _key(kms)
+        plain = "STDOUT-PLAINTEXT-" + support.gen_hex32()
+        kms.encrypt_data(EncryptDataRequest(body=EncryptDataRequestBody(key_id=key_id, plain_text=plain)))
+        kms.list_keys(ListKeysRequest(body=ListKeysRequestBody()))
+
+        def lines():  # the records among the banner's lines
+            return [l for l in srv.stdout_path.read_text().splitlines() if l.startswith("{")]
+
+        def records():
+            return [json.loads(l) for l in lines()]
+
+        deadline = time.monotonic() + 10
+        while len(records()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        got = records()
+        assert [r["trace_name"] for r in got] == ["CreateKey", "EncryptData"], got
+        enc = got[1]
+        assert enc["resource_id"] == key_id and enc["resource_type"] == "key"
+        assert (enc["service_type"], enc["trace_type"], enc["trace_rating"], enc["code"]) == \
+            ("KMS", "ApiCall", "normal", "200")
+        assert enc["user"]["access_key_id"] == root.ak and enc["user"]["name"] == root.user
+        assert enc["user"]["domain"]["id"] == root.domain_id
+        assert enc["project_id"] == root.project_id and enc["source_ip"] == "127.0.0.1"
+        assert json.loads(enc["request"])["key_id"] == key_id
+        assert enc["trace_id"] and enc["request_id"] and enc["time"] <= enc["record_time"]
+        assert got[0]["resource_id"] == key_id
+
+        assert not (srv.data_dir / "audit" / "trail.jsonl").exists()
+        assert support.trail_files(srv.data_dir / "audit" / "trail.jsonl") == []
+        # No file, nothing to list (docs/operations.md).
+        assert cts_client(srv.endpoint, root).list_traces(ListTracesRequest(trace_type="system")).traces == []
+        text = "\n".join(lines())
+        for s in (plain, base64.b64encode(plain.encode()).decode(), root.sk, root.password):
+            assert s not in text, f"a secret reached a record: {s[:6]}..."
     finally:
         srv.stop()

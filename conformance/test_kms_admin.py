@@ -90,6 +90,7 @@ def import_params(client, key_id, algorithm="RSAES_OAEP_SHA_256"):
 
 
 def wrap(params, material: bytes, digest=hashes.SHA256) -> str:
+    support.SECRETS.add_bytes(material, "imported key material")
     public = serialization.load_der_public_key(base64.b64decode(params.public_key))
     wrapped = public.encrypt(material, padding.OAEP(mgf=padding.MGF1(algorithm=digest()),
                                                     algorithm=digest(), label=None))
@@ -254,6 +255,7 @@ def test_import_with_oaep_sha1_and_sm4(kms, create_key, describe):
 def sm2_wrap(params, material: bytes) -> str:
     """Material wrapped outside with gmssl under the SM2 wrapping key (raw C1C3C2,
     GB/T 32918.4's order), as a user's own tool would."""
+    support.SECRETS.add_bytes(material, "imported key material")
     from gmssl import sm2 as gm
     der = base64.b64decode(params.public_key)
     assert der[-65] == 0x04  # SubjectPublicKeyInfo ending in the uncompressed point

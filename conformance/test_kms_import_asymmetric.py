@@ -52,6 +52,8 @@ def import_body(client, key_id, private_der: bytes, temporary: bytes | None = No
     params = client.create_parameters_for_import(CreateParametersForImportRequest(
         body=GetParametersForImportRequestBody(key_id=key_id, wrapping_algorithm="RSAES_OAEP_SHA_256")))
     temporary = os.urandom(32) if temporary is None else temporary
+    support.SECRETS.add_bytes(temporary, "imported key material")
+    support.SECRETS.add_bytes(private_der, "imported key material")
     wrapping_key = serialization.load_der_public_key(base64.b64decode((wrap_with or params).public_key))
     return ImportKeyMaterialRequestBody(
         key_id=key_id, import_token=params.import_token,

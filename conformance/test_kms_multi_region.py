@@ -209,6 +209,7 @@ def test_malformed_bodies_answer_the_kms_envelope(mr):
 
 
 def import_material(client, key_id, material, expires):
+    support.SECRETS.add_bytes(material, "imported key material")
     params = client.create_parameters_for_import(CreateParametersForImportRequest(
         body=GetParametersForImportRequestBody(key_id=key_id, wrapping_algorithm="RSAES_OAEP_SHA_256")))
     public = serialization.load_der_public_key(base64.b64decode(params.public_key))
