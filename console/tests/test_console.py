@@ -228,8 +228,14 @@ def test_accept_an_endpoint_connection(page, server, alice, bob, shots):
     conns = page.get_by_role("table", name="Connections")
     expect(conns).to_contain_text("pendingAcceptance")
     expect(page.get_by_role("table", name="Permissions")).to_contain_text(bob.domain_id)
+    # A pending connection is not counted; the accepted one is, and the
+    # services list is read again after the accept to show it.
+    row = page.get_by_role("table", name="Endpoint services").get_by_role("row").filter(
+        has_text=svc.service_name)
+    expect(row.get_by_role("cell").nth(4)).to_have_text("0")
     page.get_by_role("button", name=f"Accept {ep.id}").click()
     expect(conns).to_contain_text("accepted")
+    expect(row.get_by_role("cell").nth(4)).to_have_text("1")
     status = consumer.list_endpoint_info_details(ListEndpointInfoDetailsRequest(vpc_endpoint_id=ep.id)).status
     assert status == "accepted"
     page.screenshot(path=str(shots / "vpcep.png"), full_page=True)

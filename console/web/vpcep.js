@@ -13,7 +13,7 @@ export function vpcepView(root) {
     const r = await call("GET", "/v1/{project_id}/vpc-endpoint-services", { query: { offset, limit } });
     return { rows: r.endpoint_services || [], total: r.total_count || 0 };
   }, (rows) => services.replaceChildren(table("Endpoint services", [
-    ["Name", (s) => button(s.service_name || s.id, () => openService(s, panel), { class: "link" })],
+    ["Name", (s) => button(s.service_name || s.id, () => openService(s, panel, changed), { class: "link" })],
     ["Status", (s) => s.status],
     ["Type", (s) => `${s.service_type} / ${s.server_type}`],
     ["Approval", (s) => (s.approval_enabled ? "required" : "automatic")],
@@ -33,29 +33,32 @@ export function vpcepView(root) {
     ["Description", (e) => e.description],
   ], rows)));
 
+  // Accepting or rejecting a connection changes the service's connection
+  // count and the endpoint's status: both lists are read again.
+  const changed = () => { svcPager.show(); epPager.show(); };
   root.append(h("h2", {}, "VPC endpoint services"), services, svcPager.nav, panel,
     h("h2", {}, "VPC endpoints"), endpoints, epPager.nav);
   svcPager.show();
   epPager.show();
 }
 
-async function openService(s, panel) {
+async function openService(s, panel, changed) {
   const connections = h("div", { class: "part" });
   const permissions = h("div", { class: "part" });
   panel.replaceChildren(detailsPanel(`Service ${s.service_name || s.id}`,
     h("p", {}, `Id ${s.id}`), connections, permissions));
-  await connectionsPart(s.id, connections);
+  await connectionsPart(s.id, connections, changed);
   await permissionsPart(s.id, permissions);
   panel.querySelector("h3").setAttribute("tabindex", "-1");
   panel.querySelector("h3").focus();
 }
 
-async function connectionsPart(serviceId, box) {
+async function connectionsPart(serviceId, box, changed) {
   const list = h("div");
   const path = `${servicePath(serviceId)}/connections`;
   const act = async (action, c) => {
     const r = await run(() => call("POST", `${path}/action`, { body: { action, endpoints: [c.id] } }));
-    if (r.ok) { notice(`Connection ${c.id} ${action === "receive" ? "accepted" : "rejected"}.`); pager.show(); }
+    if (r.ok) { notice(`Connection ${c.id} ${action === "receive" ? "accepted" : "rejected"}.`); pager.show(); changed(); }
   };
   const pager = offsetPager(PAGE, async (offset, limit) => {
     const r = await call("GET", path, { query: { offset, limit } });
