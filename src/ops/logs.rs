@@ -2,7 +2,8 @@
 //! with `DEWSTACK_LOG_FORMAT=json` (for log shippers). Either way the level
 //! filter is `DEWSTACK_LOG` (default `info`) and logs go to stderr; the
 //! request line carries request_id, service, operation, domain_id,
-//! project_id, method, path, status and latency_ms as fields.
+//! project_id, method, path, status and latency_ms as fields. How an event
+//! becomes a line is `log_line.rs`.
 //!
 //! Lines are written by a thread of their own. A request appends its line
 //! to a shared buffer and goes on; the thread writes the whole buffer with
@@ -18,6 +19,8 @@
 //! writer rather than drop a line (dewstack's choice: a log with holes is
 //! worse than a slower request under overload).
 
+use super::log_line::LineFormat;
+use crate::clock::SystemClock;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -51,22 +54,17 @@ impl Format {
 pub fn init() -> anyhow::Result<LogGuard> {
     let format = Format::parse(std::env::var("DEWSTACK_LOG_FORMAT").ok().as_deref())?;
     let filter = EnvFilter::try_from_env("DEWSTACK_LOG").unwrap_or_else(|_| "info".into());
-    let ansi = std::io::stderr().is_terminal();
+    let ansi = format == Format::Text && std::io::stderr().is_terminal();
     let (writer, guard) = spawn(std::io::stderr(), MAX_PENDING, LINGER)?;
-    let builder = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer);
-    match format {
-        Format::Text => builder.with_ansi(ansi).init(),
-        // Fields at the top level of each object, no span lists: one flat
-        // record per event is what log shippers index best.
-        Format::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .init(),
-    }
+        .with_writer(writer)
+        .with_ansi(ansi)
+        .event_format(LineFormat {
+            json: format == Format::Json,
+            clock: Box::new(SystemClock),
+        })
+        .init();
     Ok(guard)
 }
 

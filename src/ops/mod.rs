@@ -15,6 +15,7 @@ mod dev_clock;
 mod error;
 mod health;
 pub mod inventory;
+mod log_line;
 pub mod logs;
 pub mod metrics;
 mod openapi;
