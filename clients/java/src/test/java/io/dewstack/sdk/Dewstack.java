@@ -103,19 +103,29 @@ final class Dewstack {
      */
     synchronized X509TrustManager caTrust() {
         if (caTrust == null) {
-            try (InputStream in = Files.newInputStream(Path.of(banner.get("DEWSTACK_CA_FILE")))) {
-                Certificate ca = CertificateFactory.getInstance("X.509").generateCertificate(in);
-                KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-                store.load(null, null);
-                store.setCertificateEntry("dewstack-ca", ca);
+            try {
                 TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-                tmf.init(store);
+                tmf.init(caStore());
                 caTrust = (X509TrustManager) tmf.getTrustManagers()[0];
             } catch (IOException | GeneralSecurityException e) {
                 throw new IllegalStateException("cannot trust " + banner.get("DEWSTACK_CA_FILE") + ": " + e, e);
             }
         }
         return caTrust;
+    }
+
+    /**
+     * A PKCS#12 key store holding dewstack's generated CA as its one trusted entry: the
+     * in-process clients' trust manager and the env-only child JVM's trust store file.
+     */
+    KeyStore caStore() throws IOException, GeneralSecurityException {
+        try (InputStream in = Files.newInputStream(Path.of(banner.get("DEWSTACK_CA_FILE")))) {
+            Certificate ca = CertificateFactory.getInstance("X.509").generateCertificate(in);
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setCertificateEntry("dewstack-ca", ca);
+            return store;
+        }
     }
 
     /** An SSL socket factory that trusts {@link #caTrust} and nothing else. */

@@ -13,8 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +33,7 @@ class EnvOnlyClientTest {
         for (String v : List.of("HUAWEICLOUD_SDK_REGION_KMS_CN_NORTH_4", "HUAWEICLOUD_SDK_IAM_ENDPOINT")) {
             assertTrue(ds.banner.get(v).startsWith("https://"), v + " is not an HTTPS endpoint: " + ds.banner.get(v));
         }
-        Path trustStore = trustStoreFor(Path.of(ds.banner.get("DEWSTACK_CA_FILE")), ds.dir);
+        Path trustStore = trustStoreFor(ds, ds.dir);
         ProcessBuilder pb = new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djavax.net.ssl.trustStore=" + trustStore,
@@ -73,14 +71,8 @@ class EnvOnlyClientTest {
                 .withSecretName(secret))).getSecret().getName(), out);
     }
 
-    private static Path trustStoreFor(Path caPem, Path dir) throws Exception {
-        Certificate ca;
-        try (InputStream in = Files.newInputStream(caPem)) {
-            ca = CertificateFactory.getInstance("X.509").generateCertificate(in);
-        }
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        store.setCertificateEntry("dewstack-ca", ca);
+    private static Path trustStoreFor(Dewstack ds, Path dir) throws Exception {
+        KeyStore store = ds.caStore();
         Path path = dir.resolve("dewstack-ca.p12");
         try (OutputStream out = Files.newOutputStream(path)) {
             store.store(out, STORE_PASSWORD.toCharArray());
