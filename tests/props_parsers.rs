@@ -59,11 +59,11 @@ proptest! {
         body in prop::collection::vec(any::<u8>(), 0..64),
         auth in header_value(),
     ) {
-        let lookup = |name: &str| -> Option<String> {
+        let lookup = |name: &str| -> Option<&str> {
             if name == "x-sdk-date" {
-                return Some(date.clone());
+                return Some(date.as_str());
             }
-            headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
         };
         let req = SignedRequest {
             method: &method,

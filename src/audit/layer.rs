@@ -1,15 +1,16 @@
-//! The route layer that turns an audited call into a record. It runs after
-//! `auth::require` (so it sees the `Caller` and a body already read into
-//! memory) and costs an unaudited call one table lookup.
+//! What turns an audited call into a record. `server::gate` runs it after
+//! authentication (so it sees the `Caller` and a body already read into
+//! memory); it costs an unaudited call one table lookup.
 
 use crate::audit::catalog::{self, Audited};
 use crate::audit::record::{self, Domain, Trace, User};
-use crate::auth::Caller;
+use crate::auth::{Caller, PathParams};
+use crate::common::body::ReadBody;
 use crate::common::envelope::RequestId;
 use crate::ops::operations::{self, Operation};
 use crate::server::state::AppState;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{ConnectInfo, MatchedPath, RawPathParams, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::SocketAddr;
@@ -28,16 +29,18 @@ pub trait Refusal {
 struct Call {
     caller: Option<Caller>,
     request_id: String,
-    source_ip: Option<String>,
+    source_ip: Option<std::net::IpAddr>,
     params: Vec<(String, String)>,
     api_version: Option<String>,
     time: i64,
     body: Bytes,
 }
 
-pub async fn layer<E: Refusal>(
-    State(app): State<AppState>,
-    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+/// Runs the rest of the request (`next`) and records it, if audited.
+/// Called by `server::gate` right after authentication.
+pub async fn around<E: Refusal>(
+    app: &AppState,
+    params: &PathParams,
     req: Request,
     next: Next,
 ) -> Response {
@@ -54,41 +57,41 @@ pub async fn layer<E: Refusal>(
     if !app.audit.may_run().await {
         return E::audit_refusal();
     }
-    let (parts, body) = req.into_parts();
-    // Already in memory: auth::require read it to check the signature.
-    let body = match axum::body::to_bytes(body, app.limits.max_body_bytes).await {
-        Ok(bytes) => bytes,
-        Err(_) => return E::audit_refusal(),
-    };
+    // `auth::admit` read the body to check the signature and left it here.
+    let body = req
+        .extensions()
+        .get::<ReadBody>()
+        .map(|ReadBody(b)| b.clone())
+        .unwrap_or_default();
+    let ext = req.extensions();
     let call = Call {
-        caller: parts.extensions.get::<Caller>().cloned(),
-        request_id: parts
-            .extensions
+        caller: ext.get::<Caller>().cloned(),
+        request_id: ext
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default(),
-        source_ip: parts
-            .extensions
+        source_ip: ext
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(a)| a.ip().to_string()),
+            .map(|ConnectInfo(a)| a.ip()),
         params: params
+            .as_ref()
             .map(|p| {
                 p.iter()
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
                     .collect()
             })
             .unwrap_or_default(),
-        api_version: parts
-            .uri
+        api_version: req
+            .uri()
             .path()
             .split('/')
             .nth(1)
             .filter(|s| s.starts_with('v'))
             .map(str::to_owned),
         time: app.clock.now().timestamp_millis(),
-        body: body.clone(),
+        body,
     };
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let response = next.run(req).await;
     // A handler serving several operations on one route names its own.
     let op = response
         .extensions()
@@ -99,10 +102,15 @@ pub async fn layer<E: Refusal>(
         return response;
     };
     let (response, answer) = read_small(response).await;
-    let trace = build(&app, call, op, audited, response.status().as_u16(), &answer);
-    let line = match serde_json::to_string(&trace) {
-        Ok(line) => line,
-        Err(_) => return E::audit_refusal(),
+    let trace = build(app, call, op, audited, response.status().as_u16(), &answer);
+    // A record is ~700 bytes: one buffer of that size, not one grown by doubling.
+    let mut line = Vec::with_capacity(1024);
+    if serde_json::to_writer(&mut line, &trace).is_err() {
+        return E::audit_refusal();
+    }
+    // serde_json writes UTF-8 only.
+    let Ok(line) = String::from_utf8(line) else {
+        return E::audit_refusal();
     };
     if app.audit.append(Some(line)).await {
         response
@@ -181,7 +189,7 @@ fn build(
         resource_type: audited.resource_type.to_owned(),
         resource_id,
         resource_name,
-        source_ip: call.source_ip,
+        source_ip: call.source_ip.map(|ip| ip.to_string()),
         user: User {
             principal_id: user_id.clone(),
             id: user_id,

@@ -1,8 +1,8 @@
 //! The audit trail: one CTS-shaped record (`record.rs`) per audited call
 //! (`catalog.rs`), written as JSON lines by one writer thread (`writer.rs`)
 //! to a size-rotated file in the data dir and/or stdout, and served back
-//! through CTS's ListTraces (`query.rs`). `layer` sits after authentication
-//! on every service's routes. Settings: `[audit]` (config/audit.rs);
+//! through CTS's ListTraces (`query.rs`). `around` runs after authentication
+//! on every service's routes (`server::gate`). Settings: `[audit]` (config/audit.rs);
 //! behaviour: docs/operations.md.
 //!
 //! In `required` mode no call is answered with success unless its record
@@ -19,7 +19,7 @@ pub mod writer;
 
 pub mod trail;
 
-pub use layer::{layer, Refusal};
+pub use layer::{around, Refusal};
 pub use trail::Trail;
 
 use crate::server::state::AppState;

@@ -41,10 +41,15 @@ impl Algorithm {
     }
 
     pub fn hash_hex(self, data: &[u8]) -> String {
+        hex::encode(self.digest(data))
+    }
+
+    /// SHA-256 or SM3 of `data`: both are 32 bytes.
+    pub(crate) fn digest(self, data: &[u8]) -> [u8; 32] {
         if self.uses_sm3() {
-            hex::encode(sm3::Sm3::digest(data))
+            sm3::Sm3::digest(data).into()
         } else {
-            hex::encode(Sha256::digest(data))
+            Sha256::digest(data).into()
         }
     }
 }

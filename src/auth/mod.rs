@@ -9,7 +9,7 @@ pub mod header;
 pub mod sig;
 pub mod token;
 
-use crate::common::body::UnsignedPayload;
+use crate::common::body::{ReadBody, UnsignedPayload};
 use crate::common::envelope::RequestId;
 use crate::iam::directory::Principal;
 use crate::server::state::AppState;
@@ -88,40 +88,61 @@ fn scope_names(service: Service) -> &'static [&'static str] {
 /// signature: access keys cannot be enumerated.
 const DUMMY_SECRET: &str = "dewstack-unknown-access-key-0000000000000";
 
-/// Route-layer middleware (runs after routing, so path parameters are known).
+/// The path parameters of a matched route, as axum extracts them.
+pub type PathParams = Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>;
+
+/// Route-layer middleware (runs after routing, so path parameters are known)
+/// of the routes the audit trail does not see (IAM, ListTraces); the
+/// services' routes get `server::gate`, which calls [`admit`] itself.
 pub async fn require<const SERVICE: u8>(
     State(app): State<AppState>,
-    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+    params: PathParams,
     req: Request,
     next: Next,
 ) -> Response {
+    match admit::<SERVICE>(&app, &params, req).await {
+        Ok((req, caller)) => with_caller(next.run(req).await, caller),
+        Err(refused) => refused,
+    }
+}
+
+/// The request with its `Caller` in it, and that caller; or the refusal,
+/// in the service's envelope.
+pub async fn admit<const SERVICE: u8>(
+    app: &AppState,
+    params: &PathParams,
+    req: Request,
+) -> Result<(Request, Option<Caller>), Response> {
     let service = service_of(SERVICE);
     let rid = request_id(req.extensions()).to_owned();
     // A path parameter that does not decode to UTF-8 is refused here, in the
     // service's envelope (axum would answer in plain text).
     let Ok(params) = params else {
-        return AuthError::Signature(sig::SigError::BadPath).render(service, &rid);
+        return Err(AuthError::Signature(sig::SigError::BadPath).render(service, &rid));
     };
     let path_project = params
         .iter()
         .find(|(k, _)| *k == "project_id")
         .map(|(_, v)| v.to_owned());
-    match authenticate(&app, req, path_project, service).await {
+    match authenticate(app, req, path_project, service).await {
         Ok(req) => {
-            // The request log names the caller (server::request_id).
             let caller = req.extensions().get::<Caller>().cloned();
-            let mut response = next.run(req).await;
-            if let Some(caller) = caller {
-                response.extensions_mut().insert(caller);
-            }
-            response
+            Ok((req, caller))
         }
         Err(e) => {
             tracing::info!(reason = %e, "request refused");
             crate::ops::metrics::metrics().auth_failure(service.name(), e.reason());
-            e.render(service, &rid).into_response()
+            Err(e.render(service, &rid).into_response())
         }
     }
+}
+
+/// The request log names the caller (server::request_id).
+pub fn with_caller(mut response: Response, caller: Option<Caller>) -> Response {
+    if let Some(caller) = caller {
+        response.extensions_mut().insert(caller);
+    }
+    response
 }
 
 /// The id `server::request_id` gave the request; gateway errors repeat it.
@@ -154,11 +175,10 @@ async fn authenticate(
             .headers
             .get(name)
             .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
-            .map(str::to_owned)
     };
     let mut unsigned_payload = false;
     let (principal, access_key) = if let Some(value) = header("authorization") {
-        let auth = sig::parse_authorization(&value)?;
+        let auth = sig::parse_authorization(value)?;
         if header("x-sdk-date").is_none() {
             return Err(sig::SigError::BadDate.into());
         }
@@ -206,7 +226,7 @@ async fn authenticate(
         };
         (principal, Some((auth.access_key, bytes)))
     } else if let Some(token) = header("x-auth-token") {
-        let claims = app.tokens.check(&token, now).map_err(|e| match e {
+        let claims = app.tokens.check(token, now).map_err(|e| match e {
             token::TokenError::Expired => AuthError::ExpiredToken,
             token::TokenError::Invalid => AuthError::BadToken,
         })?;
@@ -254,6 +274,7 @@ async fn authenticate(
     if unsigned_payload {
         parts.extensions.insert(UnsignedPayload);
     }
+    parts.extensions.insert(ReadBody(bytes.clone()));
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 

@@ -20,14 +20,42 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 pub const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
 /// The parts of a received request that a signature covers.
-pub struct SignedRequest<'a> {
+pub struct SignedRequest<'a, 'h> {
     pub method: &'a str,
     /// The path exactly as received, before any normalisation.
     pub raw_path: &'a str,
     pub raw_query: Option<&'a str>,
     /// Looks up a header value (first occurrence) by lower-case name.
-    pub header: &'a dyn Fn(&str) -> Option<String>,
+    pub header: &'a dyn Fn(&str) -> Option<&'h str>,
     pub body: &'a [u8],
+}
+
+/// Lower-case hex of a 32-byte digest (SHA-256, SM3, their HMACs), or a
+/// literal of at most 64 bytes, kept on the stack: the check of every request
+/// builds no string it does not need (they were half of its CPU).
+struct Text {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Text {
+    fn hex(digest: [u8; 32]) -> Self {
+        let mut buf = [0u8; 64];
+        // Cannot fail: 64 is exactly twice 32.
+        let _ = hex::encode_to_slice(digest, &mut buf);
+        Self { buf, len: 64 }
+    }
+
+    fn literal(text: &'static str) -> Self {
+        let mut buf = [0u8; 64];
+        let len = text.len().min(64);
+        buf[..len].copy_from_slice(&text.as_bytes()[..len]);
+        Self { buf, len }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
 }
 
 fn encode(s: &str) -> String {
@@ -60,6 +88,12 @@ fn decode(s: &str) -> Result<String, SigError> {
 /// to one onto the paths the router sees (dewstack's choice: the SDKs never
 /// send such paths for KMS, CSMS, VPCEP or IAM).
 pub fn canonical_uri(raw_path: &str) -> Result<String, SigError> {
+    let mut out = String::with_capacity(raw_path.len() + 1);
+    write_canonical_uri(raw_path, &mut out)?;
+    Ok(out)
+}
+
+fn write_canonical_uri(raw_path: &str, out: &mut String) -> Result<(), SigError> {
     if raw_path.len() > 1 && raw_path.ends_with('/') {
         return Err(SigError::BadPath);
     }
@@ -68,23 +102,24 @@ pub fn canonical_uri(raw_path: &str) -> Result<String, SigError> {
     let plain = raw_path
         .bytes()
         .all(|b| b == b'/' || b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
-    let mut out = if plain {
-        raw_path.to_owned()
+    if plain {
+        out.push_str(raw_path);
     } else {
-        let mut segments = Vec::new();
-        for segment in raw_path.split('/') {
+        for (i, segment) in raw_path.split('/').enumerate() {
             let decoded = decode(segment)?;
             if decoded.contains('/') {
                 return Err(SigError::BadPath);
             }
-            segments.push(encode(&decoded));
+            if i > 0 {
+                out.push('/');
+            }
+            out.extend(utf8_percent_encode(&decoded, UNRESERVED));
         }
-        segments.join("/")
-    };
+    }
     if !out.ends_with('/') {
         out.push('/');
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The canonical query. A literal `+` is refused: the handlers read it as a
@@ -129,9 +164,9 @@ pub enum Payload {
 /// content type is indeed not JSON/BSON. For an empty body the Python SDK signs
 /// H("") and the Go SDK the header value, so both are tried.
 fn payload_candidates(
-    req: &SignedRequest<'_>,
+    req: &SignedRequest<'_, '_>,
     auth: &AuthorizationHeader,
-) -> Vec<(String, Payload)> {
+) -> [Option<(Text, Payload)>; 2] {
     let declared = if auth.algorithm.uses_sm3() {
         "x-sdk-content-sm3"
     } else {
@@ -145,66 +180,101 @@ fn payload_candidates(
             let ct = ct.trim().to_ascii_lowercase();
             !ct.starts_with("application/json") && !ct.starts_with("application/bson")
         });
-    let mut out = Vec::with_capacity(2);
+    let unsigned_payload = || Text::literal("UNSIGNED-PAYLOAD");
     if req.body.is_empty() {
-        out.push((auth.algorithm.hash_hex(b""), Payload::Hashed));
-        if unsigned {
-            out.push(("UNSIGNED-PAYLOAD".to_owned(), Payload::Hashed));
-        }
+        let second = unsigned.then(|| (unsigned_payload(), Payload::Hashed));
+        [
+            Some((Text::hex(auth.algorithm.digest(b"")), Payload::Hashed)),
+            second,
+        ]
     } else if unsigned {
-        out.push(("UNSIGNED-PAYLOAD".to_owned(), Payload::Unsigned));
+        [Some((unsigned_payload(), Payload::Unsigned)), None]
     } else {
-        out.push((auth.algorithm.hash_hex(req.body), Payload::Hashed));
+        [
+            Some((Text::hex(auth.algorithm.digest(req.body)), Payload::Hashed)),
+            None,
+        ]
     }
-    out
 }
 
 fn canonical_with_payload(
-    req: &SignedRequest<'_>,
+    req: &SignedRequest<'_, '_>,
     auth: &AuthorizationHeader,
     payload: &str,
 ) -> Result<String, SigError> {
-    let mut headers = String::new();
+    let mut out = String::new();
+    write_canonical(req, auth, payload, &mut out)?;
+    Ok(out)
+}
+
+/// The canonical request, appended to `out` (one buffer, sized once).
+fn write_canonical(
+    req: &SignedRequest<'_, '_>,
+    auth: &AuthorizationHeader,
+    payload: &str,
+    out: &mut String,
+) -> Result<(), SigError> {
+    out.reserve(256 + req.raw_path.len() + req.raw_query.map_or(0, str::len));
+    out.extend(req.method.chars().map(|c| c.to_ascii_uppercase()));
+    out.push('\n');
+    write_canonical_uri(req.raw_path, out)?;
+    out.push('\n');
+    if req.raw_query.is_some_and(|q| !q.is_empty()) {
+        out.push_str(&canonical_query(req.raw_query)?);
+    }
+    out.push('\n');
     for name in &auth.signed_headers {
         let value = (req.header)(name).ok_or(SigError::AbsentHeader)?;
-        headers.push_str(name);
-        headers.push(':');
-        headers.push_str(value.trim());
-        headers.push('\n');
+        out.push_str(name);
+        out.push(':');
+        out.push_str(value.trim());
+        out.push('\n');
     }
-    Ok(format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        req.method.to_ascii_uppercase(),
-        canonical_uri(req.raw_path)?,
-        canonical_query(req.raw_query)?,
-        headers,
-        auth.signed_headers.join(";"),
-        payload
-    ))
+    out.push('\n');
+    for (i, name) in auth.signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
+    out.push('\n');
+    out.push_str(payload);
+    Ok(())
 }
 
 /// The canonical request the server checks first (see [`payload_candidates`]).
 pub fn canonical_request(
-    req: &SignedRequest<'_>,
+    req: &SignedRequest<'_, '_>,
     auth: &AuthorizationHeader,
 ) -> Result<String, SigError> {
-    let candidates = payload_candidates(req, auth);
-    let payload = candidates.first().map_or("", |(p, _)| p.as_str());
+    let [first, _] = payload_candidates(req, auth);
+    let payload = first.as_ref().map_or("", |(p, _)| p.as_str());
     canonical_with_payload(req, auth, payload)
 }
 
 pub fn string_to_sign(auth: &AuthorizationHeader, sdk_date: &str, canonical: &str) -> String {
-    let hashed = auth.algorithm.hash_hex(canonical.as_bytes());
-    match &auth.scope {
-        Some(scope) => format!(
-            "{}\n{}\n{}\n{}",
-            auth.algorithm.name(),
-            sdk_date,
-            scope,
-            hashed
-        ),
-        None => format!("{}\n{}\n{}", auth.algorithm.name(), sdk_date, hashed),
+    let mut out = String::new();
+    write_string_to_sign(auth, sdk_date, canonical, &mut out);
+    out
+}
+
+fn write_string_to_sign(
+    auth: &AuthorizationHeader,
+    sdk_date: &str,
+    canonical: &str,
+    out: &mut String,
+) {
+    let hashed = Text::hex(auth.algorithm.digest(canonical.as_bytes()));
+    out.reserve(64 + sdk_date.len() + auth.scope.as_ref().map_or(0, String::len) + 64);
+    out.push_str(auth.algorithm.name());
+    out.push('\n');
+    out.push_str(sdk_date);
+    out.push('\n');
+    if let Some(scope) = &auth.scope {
+        out.push_str(scope);
+        out.push('\n');
     }
+    out.push_str(hashed.as_str());
 }
 
 /// `YYYYMMDDTHHMMSSZ`, exactly as every SDK writes it (UTC). Parsed by
@@ -227,15 +297,19 @@ pub fn parse_sdk_date(value: &str) -> Result<DateTime<Utc>, SigError> {
 }
 
 fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> Result<String, SigError> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|_| SigError::Mismatch)?;
-    mac.update(msg);
-    Ok(hex::encode(mac.finalize().into_bytes()))
+    Ok(hmac_sha256(key, msg)?.as_str().to_owned())
 }
 
-fn hmac_sm3_hex(key: &[u8], msg: &[u8]) -> Result<String, SigError> {
+fn hmac_sha256(key: &[u8], msg: &[u8]) -> Result<Text, SigError> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|_| SigError::Mismatch)?;
+    mac.update(msg);
+    Ok(Text::hex(mac.finalize().into_bytes().into()))
+}
+
+fn hmac_sm3(key: &[u8], msg: &[u8]) -> Result<Text, SigError> {
     let mut mac = <Hmac<sm3::Sm3> as Mac>::new_from_slice(key).map_err(|_| SigError::Mismatch)?;
     mac.update(msg);
-    Ok(hex::encode(mac.finalize().into_bytes()))
+    Ok(Text::hex(mac.finalize().into_bytes().into()))
 }
 
 /// The V11 signing key: one-block HKDF-SHA256, used as the ASCII text of its hex.
@@ -281,7 +355,7 @@ impl ExpectedScope<'_> {
 /// Checks a request's signature with the access key's secret, and for V11
 /// the credential scope against `expected` (SIGNING.md section 5).
 pub fn verify(
-    req: &SignedRequest<'_>,
+    req: &SignedRequest<'_, '_>,
     auth: &AuthorizationHeader,
     secret_key: &str,
     now: DateTime<Utc>,
@@ -309,32 +383,27 @@ pub fn verify(
         _ => None,
     };
     let mut outcome = Err(SigError::Mismatch);
+    let given = auth.signature.to_ascii_lowercase();
+    let (mut canonical, mut to_sign) = (String::new(), String::new());
     // Every candidate is checked (at most two, for an empty body), so the
     // time taken does not tell which one matched.
-    for (payload, kind) in payload_candidates(req, auth) {
-        let canonical = canonical_with_payload(req, auth, &payload)?;
-        let to_sign = string_to_sign(auth, sdk_date, &canonical);
+    for (payload, kind) in payload_candidates(req, auth).into_iter().flatten() {
+        canonical.clear();
+        write_canonical(req, auth, payload.as_str(), &mut canonical)?;
+        to_sign.clear();
+        write_string_to_sign(auth, sdk_date, &canonical, &mut to_sign);
         let ok = match (auth.algorithm, &v11_key) {
             (Algorithm::HmacSha256, _) => {
-                let expected = hmac_sha256_hex(secret_key.as_bytes(), to_sign.as_bytes())?;
-                ct_eq(
-                    expected.as_bytes(),
-                    auth.signature.to_ascii_lowercase().as_bytes(),
-                )
+                let expected = hmac_sha256(secret_key.as_bytes(), to_sign.as_bytes())?;
+                ct_eq(expected.as_str().as_bytes(), given.as_bytes())
             }
             (Algorithm::HmacSm3, _) => {
-                let expected = hmac_sm3_hex(secret_key.as_bytes(), to_sign.as_bytes())?;
-                ct_eq(
-                    expected.as_bytes(),
-                    auth.signature.to_ascii_lowercase().as_bytes(),
-                )
+                let expected = hmac_sm3(secret_key.as_bytes(), to_sign.as_bytes())?;
+                ct_eq(expected.as_str().as_bytes(), given.as_bytes())
             }
             (Algorithm::V11HmacSha256, Some(key)) => {
-                let expected = hmac_sha256_hex(key.as_bytes(), to_sign.as_bytes())?;
-                ct_eq(
-                    expected.as_bytes(),
-                    auth.signature.to_ascii_lowercase().as_bytes(),
-                )
+                let expected = hmac_sha256(key.as_bytes(), to_sign.as_bytes())?;
+                ct_eq(expected.as_str().as_bytes(), given.as_bytes())
             }
             (Algorithm::V11HmacSha256, None) => false,
             (Algorithm::EcdsaP256Sha256 | Algorithm::Sm2Sm3, _) => {
@@ -366,7 +435,7 @@ pub fn sign(req: &Outgoing<'_>, access_key: &str, secret_key: &str) -> Result<St
         req.headers
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_str())
     };
     let date = lookup("x-sdk-date").ok_or(SigError::BadDate)?;
     // The SDKs list signed headers sorted by name.
@@ -387,7 +456,7 @@ pub fn sign(req: &Outgoing<'_>, access_key: &str, secret_key: &str) -> Result<St
         body: req.body,
     };
     let canonical = canonical_with_payload(&received, &auth, &auth.algorithm.hash_hex(req.body))?;
-    let to_sign = string_to_sign(&auth, &date, &canonical);
+    let to_sign = string_to_sign(&auth, date, &canonical);
     let signature = hmac_sha256_hex(secret_key.as_bytes(), to_sign.as_bytes())?;
     Ok(format!(
         "{} Access={access_key}, SignedHeaders={}, Signature={signature}",

@@ -11,6 +11,13 @@ pub struct BodyError(pub String);
 
 pub struct Body<T, E>(pub T, pub PhantomData<E>);
 
+/// The body exactly as the authentication middleware read it (and, for an
+/// AK/SK request, as its signature covers it), so that the layers after it
+/// and the handler's extractor share one buffer instead of collecting the
+/// body again (that was 2 % of a hot path's CPU).
+#[derive(Debug, Clone)]
+pub struct ReadBody(pub axum::body::Bytes);
+
 /// Set by the authentication middleware on a request whose signature does not
 /// cover its body (`UNSIGNED-PAYLOAD`): every dewstack operation takes JSON,
 /// and a JSON body nobody signed is refused.
@@ -32,9 +39,12 @@ where
                     .to_owned(),
             )));
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| E::from(BodyError(format!("cannot read request body: {e}"))))?;
+        let bytes = match req.extensions().get::<ReadBody>() {
+            Some(ReadBody(bytes)) => bytes.clone(),
+            None => axum::body::Bytes::from_request(req, state)
+                .await
+                .map_err(|e| E::from(BodyError(format!("cannot read request body: {e}"))))?,
+        };
         // The SDK always sends a body for operations that have one; an empty
         // body is read as `{}` so that missing required fields get a field error.
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {

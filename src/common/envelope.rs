@@ -31,7 +31,7 @@ pub fn render(style: Style, status: StatusCode, code: &str, message: &str) -> Re
             "message": message,
         }}),
     };
-    (status, axum::Json(body)).into_response()
+    (status, super::json::Json(body)).into_response()
 }
 
 /// The id `server::request_id` gives each request (in its extensions);
@@ -45,7 +45,7 @@ pub struct RequestId(pub String);
 /// `{"error_msg":..,"error_code":"APIGW.0301","request_id":..}`.
 pub fn gateway(status: StatusCode, code: &str, message: &str, request_id: &str) -> Response {
     let body = json!({"error_msg": message, "error_code": code, "request_id": request_id});
-    (status, axum::Json(body)).into_response()
+    (status, super::json::Json(body)).into_response()
 }
 
 /// A 500 whose cause goes to the log, not to the client.

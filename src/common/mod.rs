@@ -5,6 +5,7 @@ pub mod body;
 pub mod crypto;
 pub mod envelope;
 pub mod error;
+pub mod json;
 pub mod paging;
 pub mod query;
 pub mod tags;

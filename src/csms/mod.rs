@@ -219,14 +219,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             &format!("{c}/{{secret_id}}/action"),
             post(tags::list_resource_instances),
         )
-        // Inside authentication: the trail sees the caller and the read body.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::audit::layer::<error::CsmsError>,
-        ))
+        // Authentication, then the audit trail (which sees the caller and the read body).
         .route_layer(axum::middleware::from_fn_with_state(
             state,
-            auth::require::<{ auth::CSMS }>,
+            crate::server::gate::gate::<{ auth::CSMS }, error::CsmsError>,
         ))
 }
 

@@ -9,6 +9,7 @@ use super::wire::CsmsBody;
 use super::wire::{Secret, TagList};
 use crate::auth::Caller;
 use crate::common::body::{string_or_number, Body};
+use crate::common::json::Json;
 use crate::common::tags::dialect::TagDialect;
 use crate::common::tags::query::{Query, RawQuery, TagFilter};
 use crate::common::tags::rules::TagKey;
@@ -18,7 +19,6 @@ use crate::server::state::AppState;
 use crate::store::Tx;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 /// Secrets of a project; a resource-instance row shows the secret.

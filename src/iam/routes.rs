@@ -5,11 +5,11 @@ use super::wire::*;
 use crate::auth::token::{TokenClaims, TOKEN_LIFETIME_HOURS};
 use crate::auth::Caller;
 use crate::common::envelope::{render, Style};
+use crate::common::json::Json;
 use crate::server::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 fn error(status: StatusCode, message: &str) -> Response {

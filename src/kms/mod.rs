@@ -168,14 +168,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             state.clone(),
             access_points::prove_access_point,
         ))
-        // Inside authentication: the trail sees the caller and the read body.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::audit::layer::<KmsError>,
-        ))
+        // Authentication, then the audit trail (which sees the caller and the read body).
         .route_layer(axum::middleware::from_fn_with_state(
             state,
-            auth::require::<{ auth::KMS }>,
+            crate::server::gate::gate::<{ auth::KMS }, KmsError>,
         ))
 }
 

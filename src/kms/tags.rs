@@ -10,6 +10,7 @@ use super::wire::KmsBody;
 use super::wire::*;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::tags::dialect::TagDialect;
 use crate::common::tags::query::{Query, RawQuery, TagFilter};
 use crate::common::tags::rules::TagKey;
@@ -19,7 +20,6 @@ use crate::server::state::AppState;
 use crate::store::Tx;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 /// Keys of a project; a resource-instance row shows the key's details.
 #[derive(Clone)]

@@ -8,9 +8,9 @@
 use super::error::OpsError;
 use crate::auth::Caller;
 use crate::clock::OffsetClock;
+use crate::common::json::Json;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use chrono::{Duration, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

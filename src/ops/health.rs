@@ -3,11 +3,11 @@
 //! default keys) are done before the listener opens, so a dewstack that
 //! answers at all has them; `/ready` adds that the database is reachable.
 
+use crate::common::json::Json;
 use crate::server::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 use std::time::Duration;
 

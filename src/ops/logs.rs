@@ -19,7 +19,7 @@
 //! writer rather than drop a line (dewstack's choice: a log with holes is
 //! worse than a slower request under overload).
 
-use super::log_line::LineFormat;
+use super::log_line::{LineFormat, RequestLine, REQUEST_TARGET};
 use crate::clock::SystemClock;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -56,6 +56,11 @@ pub fn init() -> anyhow::Result<LogGuard> {
     let filter = EnvFilter::try_from_env("DEWSTACK_LOG").unwrap_or_else(|_| "info".into());
     let ansi = format == Format::Text && std::io::stderr().is_terminal();
     let (writer, guard) = spawn(std::io::stderr(), MAX_PENDING, LINGER)?;
+    let _ = DIRECT.set(Direct {
+        lines: writer.clone(),
+        json: format == Format::Json,
+        ansi,
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -66,6 +71,40 @@ pub fn init() -> anyhow::Result<LogGuard> {
         })
         .init();
     Ok(guard)
+}
+
+/// Where `request` writes, once `init` has installed the process's logs.
+static DIRECT: std::sync::OnceLock<Direct> = std::sync::OnceLock::new();
+
+struct Direct {
+    lines: Lines,
+    json: bool,
+    ansi: bool,
+}
+
+/// Logs the request line straight into the buffer the subscriber writes to,
+/// if the level filter lets it through. `false` when `init` did not run (tests
+/// with their own subscriber): the caller logs it through `tracing` then.
+pub fn request(line: &RequestLine<'_>) -> bool {
+    let Some(direct) = DIRECT.get() else {
+        return false;
+    };
+    if tracing::enabled!(target: REQUEST_TARGET, tracing::Level::INFO) {
+        thread_local! {
+            static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        TEXT.with(|text| {
+            let mut text = text.borrow_mut();
+            text.clear();
+            if line
+                .write(&mut *text, direct.json, direct.ansi, &SystemClock)
+                .is_ok()
+            {
+                let _ = LineWriter(&direct.lines.0).write(text.as_bytes());
+            }
+        });
+    }
+    true
 }
 
 struct Pending {

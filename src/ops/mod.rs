@@ -15,7 +15,7 @@ mod dev_clock;
 mod error;
 mod health;
 pub mod inventory;
-mod log_line;
+pub mod log_line;
 pub mod logs;
 pub mod metrics;
 mod openapi;
@@ -36,15 +36,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/_dewstack/clock",
             get(dev_clock::show_clock).post(dev_clock::advance_clock),
         )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::audit::layer::<error::OpsError>,
-        ))
-        // The caller is authenticated like any API call (AK/SK or token);
-        // the handler then requires the root identity.
+        // The caller is authenticated like any API call (AK/SK or token),
+        // and audited; the handler then requires the root identity.
         .route_layer(axum::middleware::from_fn_with_state(
             state,
-            auth::require::<{ auth::KMS }>,
+            crate::server::gate::gate::<{ auth::KMS }, error::OpsError>,
         ));
     Router::new()
         .route("/health", get(health::health))

@@ -18,9 +18,14 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 
-/// What a connection's reads and requests tell the task serving it.
+/// What a connection's reads and requests tell the task serving it: when
+/// the header clock runs, and since when the connection has been idle (for
+/// `idle_timeout`, without a timer or a wake-up per request).
 pub struct HeaderClock {
     in_flight: AtomicUsize,
+    born: tokio::time::Instant,
+    /// When the last request finished, in ms after `born`.
+    last_done_ms: AtomicU64,
     /// Requests whose headers have arrived, ever: a clock armed at
     /// `started == n` has been answered once this moves past `n`.
     started: AtomicU64,
@@ -35,6 +40,8 @@ impl HeaderClock {
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
             in_flight: AtomicUsize::new(0),
+            born: tokio::time::Instant::now(),
+            last_done_ms: AtomicU64::new(0),
             started: AtomicU64::new(0),
             armed: AtomicBool::new(true),
             bytes: Notify::new(),
@@ -47,10 +54,22 @@ impl HeaderClock {
     }
 
     pub fn request_done(&self) {
+        let done = self.born.elapsed().as_millis();
+        self.last_done_ms
+            .store(u64::try_from(done).unwrap_or(u64::MAX), Ordering::Release);
         if self.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
             // The next byte that arrives is the start of the next request.
             self.armed.store(false, Ordering::Release);
         }
+    }
+
+    /// Since when no request has been in flight; `None` while one is.
+    pub fn idle_since(&self) -> Option<tokio::time::Instant> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let ms = self.last_done_ms.load(Ordering::Acquire);
+        Some(self.born + std::time::Duration::from_millis(ms))
     }
 
     /// How many requests have started, to hand to [`Self::answered_since`].

@@ -157,12 +157,8 @@ async fn serve_one<S>(
 {
     // The peer, for handlers that care who is on the other end (`/metrics`).
     let peer = peer.map(axum::extract::ConnectInfo);
-    let (busy_tx, busy_rx) = watch::channel(0usize);
     let clock = HeaderClock::new();
-    let busy = Arc::new(BusyCount {
-        tx: busy_tx,
-        clock: clock.clone(),
-    });
+    let busy = clock.clone();
     let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
         if let Some(peer) = peer {
             req.extensions_mut().insert(peer);
@@ -177,7 +173,7 @@ async fn serve_one<S>(
     let io = TokioIo::new(Watched::new(stream, clock.clone()));
     let conn = limits.builder.serve_connection(io, service);
     let mut conn = std::pin::pin!(conn);
-    let idle = idle_for(busy_rx, limits.idle);
+    let idle = idle_for(&clock, limits.idle);
     let mut idle = std::pin::pin!(idle);
     // While the header clock runs: the request count it was started at.
     let header_limit = limits.header.unwrap_or(Duration::MAX);
@@ -224,46 +220,68 @@ async fn serve_one<S>(
 const FAR: Duration = Duration::from_secs(86_400 * 365);
 
 /// Resolves once the connection has had no request in flight for `timeout`.
-async fn idle_for(mut busy: watch::Receiver<usize>, timeout: Option<Duration>) {
+/// It wakes once per `timeout` at most, however many requests pass.
+async fn idle_for(clock: &HeaderClock, timeout: Option<Duration>) {
     let Some(timeout) = timeout else {
         return std::future::pending().await;
     };
+    let mut due = tokio::time::Instant::now() + timeout;
     loop {
-        let changed = if *busy.borrow_and_update() == 0 {
-            match tokio::time::timeout(timeout, busy.changed()).await {
-                Err(_) => return,
-                Ok(r) => r,
-            }
-        } else {
-            busy.changed().await
-        };
-        if changed.is_err() {
-            return std::future::pending().await;
+        tokio::time::sleep_until(due).await;
+        let now = tokio::time::Instant::now();
+        match idle_due(clock.idle_since(), timeout, now) {
+            None => return,
+            Some(next) => due = next,
         }
     }
 }
 
-/// A connection's requests in flight, for the idle timer and the header
-/// clock.
-struct BusyCount {
-    tx: watch::Sender<usize>,
-    clock: Arc<HeaderClock>,
+/// When to look again (`None`: the connection has been idle long enough).
+/// A connection busy now is looked at a whole `timeout` later.
+fn idle_due(
+    idle_since: Option<tokio::time::Instant>,
+    timeout: Duration,
+    now: tokio::time::Instant,
+) -> Option<tokio::time::Instant> {
+    match idle_since {
+        None => Some(now + timeout),
+        Some(since) if since + timeout <= now => None,
+        Some(since) => Some(since + timeout),
+    }
 }
 
 /// Counts a request in flight on its connection while alive.
-struct Busy(Arc<BusyCount>);
+struct Busy(Arc<HeaderClock>);
 
 impl Busy {
-    fn enter(count: &Arc<BusyCount>) -> Self {
-        count.clock.request_started();
-        count.tx.send_modify(|n| *n += 1);
-        Self(count.clone())
+    fn enter(clock: &Arc<HeaderClock>) -> Self {
+        clock.request_started();
+        Self(clock.clone())
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.tx.send_modify(|n| *n = n.saturating_sub(1));
-        self.0.clock.request_done();
+        self.0.request_done();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[test]
+    fn idle_means_no_request_in_flight_for_the_whole_timeout() {
+        let t = Duration::from_secs(60);
+        let start = Instant::now();
+        // Busy: look again a timeout later, however long it has run.
+        assert_eq!(idle_due(None, t, start + t * 3), Some(start + t * 4));
+        // Done 10 s ago: due 50 s from now.
+        let now = start + Duration::from_secs(100);
+        let since = now - Duration::from_secs(10);
+        assert_eq!(idle_due(Some(since), t, now), Some(since + t));
+        // Done a whole timeout ago: close.
+        assert_eq!(idle_due(Some(now - t), t, now), None);
     }
 }

@@ -2,6 +2,7 @@
 //! SIGTERM/SIGINT, finishing requests already in flight.
 
 pub mod fd_limit;
+pub mod gate;
 mod header_clock;
 pub mod listen;
 pub mod request_id;

@@ -6,6 +6,7 @@
 
 use crate::auth::Caller;
 use crate::common::envelope::{InternalDetail, RequestId};
+use crate::ops::log_line::RequestLine;
 use crate::ops::operations::{Operation, UNKNOWN};
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -39,19 +40,32 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     if let Some(InternalDetail(detail)) = response.extensions_mut().remove::<InternalDetail>() {
         tracing::error!(request_id = %id, operation = op.name, %method, %path, %detail, "internal error");
     }
-    tracing::info!(
-        request_id = %id,
-        service = op.service,
-        operation = op.name,
-        domain_id,
-        project_id,
-        %method,
-        %path,
+    let line = RequestLine {
+        request_id: &id,
+        service: op.service,
+        operation: op.name,
+        domain_id: &domain_id,
+        project_id: &project_id,
+        method: method.as_str(),
+        path: &path,
         status,
         // A number in JSON logs; two decimals (10 µs) is all a reader uses.
-        latency_ms = (elapsed * 100_000.0).round() / 100.0,
-        "request"
-    );
+        latency_ms: (elapsed * 100_000.0).round() / 100.0,
+    };
+    if !crate::ops::logs::request(&line) {
+        tracing::info!(
+            request_id = %line.request_id,
+            service = line.service,
+            operation = line.operation,
+            domain_id = line.domain_id,
+            project_id = line.project_id,
+            method = %line.method,
+            path = %line.path,
+            status = line.status,
+            latency_ms = line.latency_ms,
+            "request"
+        );
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

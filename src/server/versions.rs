@@ -11,12 +11,13 @@
 //! public too (dewstack's choice). A signed request is answered the same.
 
 use crate::common::envelope::{render, Style};
+use crate::common::json::Json;
 use crate::server::state::AppState;
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Serialize;
 
 #[derive(Serialize, Clone)]

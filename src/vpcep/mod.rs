@@ -143,14 +143,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
             &format!("{r}/resource_instances/action"),
             post(tags::list_resource_instances),
         )
-        // Inside authentication: the trail sees the caller and the read body.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::audit::layer::<VpcepError>,
-        ))
+        // Authentication, then the audit trail (which sees the caller and the read body).
         .route_layer(axum::middleware::from_fn_with_state(
             state,
-            auth::require::<{ auth::VPCEP }>,
+            crate::server::gate::gate::<{ auth::VPCEP }, VpcepError>,
         ))
 }
 

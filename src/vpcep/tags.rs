@@ -12,6 +12,7 @@ use super::wire::VpcepBody;
 use super::wire::*;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::common::tags::dialect::TagDialect;
 use crate::common::tags::query::{self, RawQuery, TagFilter};
@@ -23,7 +24,6 @@ use crate::store::Tx;
 use crate::vpcep::wire::VpcepQuery;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

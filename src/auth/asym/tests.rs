@@ -143,7 +143,7 @@ fn sdk_example_requests_verify_through_sig() {
             headers
                 .iter()
                 .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
+                .map(|(_, v)| v.as_str())
         };
         let url = r["url"].as_str().unwrap();
         let path = &url["https://kms.cn-north-4.myhuaweicloud.com".len()..];
@@ -155,7 +155,7 @@ fn sdk_example_requests_verify_through_sig() {
             header: &lookup,
             body,
         };
-        let auth = parse_authorization(&lookup("authorization").unwrap()).unwrap();
+        let auth = parse_authorization(lookup("authorization").unwrap()).unwrap();
         let canonical = sig::canonical_request(&req, &auth).unwrap();
         assert_eq!(canonical, ex["canonical_request"].as_str().unwrap());
         let now = parse_sdk_date("20240102T030405Z").unwrap();

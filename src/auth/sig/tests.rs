@@ -50,7 +50,7 @@ fn check(o: &Owned, now: DateTime<Utc>) -> Result<String, SigError> {
         o.headers
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_str())
     };
     let req = SignedRequest {
         method: &o.method,
@@ -59,7 +59,7 @@ fn check(o: &Owned, now: DateTime<Utc>) -> Result<String, SigError> {
         header: &lookup,
         body: &o.body,
     };
-    let auth = parse_authorization(&lookup("authorization").unwrap())?;
+    let auth = parse_authorization(lookup("authorization").unwrap())?;
     let canonical = canonical_request(&req, &auth)?;
     verify(&req, &auth, SK, now, &KMS_SCOPE)?;
     Ok(canonical)
@@ -324,7 +324,7 @@ fn sign_with_payload(o: &mut Owned, payload: &str) {
         o.headers
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_str())
     };
     let req = SignedRequest {
         method: &o.method,
@@ -335,7 +335,7 @@ fn sign_with_payload(o: &mut Owned, payload: &str) {
     };
     let canonical = canonical_with_payload(&req, &auth, payload).unwrap();
     let date = lookup("x-sdk-date").unwrap();
-    let to_sign = string_to_sign(&auth, &date, &canonical);
+    let to_sign = string_to_sign(&auth, date, &canonical);
     let sig = hmac_sha256_hex(SK.as_bytes(), to_sign.as_bytes()).unwrap();
     let value = format!(
         "SDK-HMAC-SHA256 Access=HPUAEXAMPLEAK0000001, SignedHeaders={}, Signature={sig}",
@@ -349,7 +349,7 @@ fn payload_of(o: &Owned) -> Result<Payload, SigError> {
         o.headers
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_str())
     };
     let req = SignedRequest {
         method: &o.method,
@@ -358,7 +358,7 @@ fn payload_of(o: &Owned) -> Result<Payload, SigError> {
         header: &lookup,
         body: &o.body,
     };
-    let auth = parse_authorization(&lookup("authorization").unwrap())?;
+    let auth = parse_authorization(lookup("authorization").unwrap())?;
     verify(&req, &auth, SK, vector_time(), &KMS_SCOPE)
 }
 
@@ -408,7 +408,7 @@ fn v11_scope_must_name_the_date_region_and_service() {
         o.headers
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_str())
     };
     let req = SignedRequest {
         method: &o.method,
@@ -417,7 +417,7 @@ fn v11_scope_must_name_the_date_region_and_service() {
         header: &lookup,
         body: &o.body,
     };
-    let auth = parse_authorization(&lookup("authorization").unwrap()).unwrap();
+    let auth = parse_authorization(lookup("authorization").unwrap()).unwrap();
     let other_region = ExpectedScope {
         region: "cn-south-1",
         ..KMS_SCOPE

@@ -10,6 +10,7 @@
 use super::secrets::SecretPath;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::csms::error::CsmsError;
 use crate::csms::store::{self, SecretRecord, VersionRecord};
 use crate::csms::values;
@@ -17,7 +18,6 @@ use crate::csms::wire::CsmsBody;
 use crate::csms::wire::{Secret, SecretResponse};
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
-use axum::Json;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};

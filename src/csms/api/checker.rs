@@ -5,6 +5,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::csms::access::{readable_secret, Reader};
 use crate::csms::checker::{self, Verdict, CHECK_TYPE, MAX_CHECKED};
 use crate::csms::domain::{self, SecretState, SecretValue};
@@ -14,7 +15,6 @@ use crate::csms::values;
 use crate::csms::wire::CsmsBody;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 

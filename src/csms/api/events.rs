@@ -5,6 +5,7 @@
 use super::secrets::parse_limit;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::csms::domain::{self, Target};
 use crate::csms::error::CsmsError;
@@ -16,7 +17,6 @@ use crate::csms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 #[derive(serde::Deserialize)]
 pub struct EventPath {

@@ -4,6 +4,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::csms::error::CsmsError;
 use crate::csms::grants::{self, GrantRecord};
@@ -16,7 +17,6 @@ use crate::csms::wire::{
 use crate::server::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 
 /// The grantee's domain, if the user exists anywhere in dewstack's directory.
 /// Users of other domains are accepted as KMS grants accept them: inside a

@@ -4,6 +4,7 @@
 use super::secrets::{parse_limit, SecretPath};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::csms::domain::{generate_password, PasswordRequest};
 use crate::csms::error::CsmsError;
@@ -12,7 +13,6 @@ use crate::csms::wire::CsmsBody;
 use crate::csms::wire::CsmsQuery;
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]

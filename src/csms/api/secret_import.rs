@@ -9,6 +9,7 @@ use super::secret_create::{create, NewSecret};
 use super::secrets::SecretPath;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::csms::error::CsmsError;
 use crate::csms::wire::{CreateSecretRequest, CsmsBody};
 use crate::ops::operations::Operation;
@@ -16,7 +17,6 @@ use crate::server::state::AppState;
 use axum::extract::{Path, Request, State};
 use axum::handler::Handler;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 /// dewstack's choice: the cloud publishes no batch size; the secret quota

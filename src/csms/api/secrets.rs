@@ -4,6 +4,7 @@
 use super::secret_create::{create, NewSecret};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::csms::access::{readable_secret, Reader};
 use crate::csms::domain::{self, EventType};
@@ -18,7 +19,6 @@ use crate::server::state::AppState;
 use crate::store::Tx;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 #[derive(serde::Deserialize)]
 pub struct SecretPath {

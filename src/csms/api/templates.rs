@@ -6,10 +6,10 @@
 //! only). The template text is dewstack's own (the cloud publishes none): a
 //! Python function speaking dewstack's rotation protocol (docs/rotation.md).
 
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::csms::error::CsmsError;
 use crate::csms::wire::CsmsQuery;
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
 const TEMPLATE: &str = include_str!("templates/rotation.py");

@@ -7,6 +7,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::csms::error::CsmsError;
 use crate::csms::wire::{
@@ -16,7 +17,6 @@ use crate::csms::wire::{
 use crate::iam::{Domain, PasswordChangeError, User};
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
-use axum::Json;
 use chrono::{SecondsFormat, TimeZone, Utc};
 
 /// `offset` is a page number (0 up), `limit` 10–100, both required, as the

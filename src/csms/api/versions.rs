@@ -5,6 +5,7 @@
 use super::secrets::{parse_limit, SecretPath};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::csms::access::{readable_secret, Reader};
 use crate::csms::domain::{self, EventType, SecretValue};
@@ -19,7 +20,6 @@ use crate::csms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 #[derive(serde::Deserialize)]
 pub struct VersionPath {

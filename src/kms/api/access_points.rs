@@ -5,6 +5,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::kms::crypto::{access_point as ap_key, asymmetric::pem};
 use crate::kms::domain::keyspace::{self, *};
@@ -16,7 +17,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 

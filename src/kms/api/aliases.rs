@@ -7,6 +7,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::paging;
 use crate::common::query::Query;
 use crate::kms::domain;
@@ -19,7 +20,6 @@ use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use std::collections::BTreeSet;
 
 pub const ALIAS_PREFIX: &str = "alias/";

@@ -28,6 +28,7 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::crypto::random_bytes;
+use crate::common::json::Json;
 use crate::kms::api::datakeys;
 use crate::kms::crypto::blob::{self, Purpose};
 use crate::kms::crypto::derive::public_key_der;
@@ -41,7 +42,6 @@ use crate::kms::wire::*;
 use crate::rng::Rng;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::Engine as _;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;

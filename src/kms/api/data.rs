@@ -4,6 +4,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::kms::access::{self, Requester};
 use crate::kms::api::encryption;
 use crate::kms::crypto::asymmetric::EncAlg;
@@ -14,7 +15,6 @@ use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 

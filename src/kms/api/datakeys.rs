@@ -10,6 +10,7 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::crypto::random_bytes;
+use crate::common::json::Json;
 use crate::kms::access::{self, Requester};
 use crate::kms::crypto::blob::{self, Purpose};
 use crate::kms::domain::grants::op;
@@ -19,7 +20,6 @@ use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;

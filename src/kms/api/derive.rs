@@ -7,6 +7,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::kms::access::{self, Requester};
 use crate::kms::crypto::derive::{ecdh, public_key_der};
 use crate::kms::domain::grants::op;
@@ -15,7 +16,6 @@ use crate::kms::error::KmsError;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::Engine as _;
 
 const ALGORITHM: &str = "ECDH";

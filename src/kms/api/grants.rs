@@ -4,6 +4,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::paging;
 use crate::kms::access::{self, Requester};
 use crate::kms::domain;
@@ -14,7 +15,6 @@ use crate::kms::store::grants::{GrantRecord, PrincipalType};
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 
 fn principal_exists(app: &AppState, kind: PrincipalType, id: &str) -> bool {
     let dir = &app.directory;

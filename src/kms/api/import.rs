@@ -5,6 +5,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::kms::access;
 use crate::kms::crypto::import_token::{self as token, Imported, WrapAlg, TOKEN_TTL_MS};
 use crate::kms::domain::{self, import as rules, KeyState};
@@ -13,7 +14,6 @@ use crate::kms::store::{self, imports, imports::ImportParams, KeyVersion};
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 

@@ -8,6 +8,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::kms::api::datakeys;
 use crate::kms::crypto::asymmetric;
 use crate::kms::crypto::blob::Purpose;
@@ -18,7 +19,6 @@ use crate::kms::error::KmsError;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::Engine as _;
 
 const MAX_AAD_BYTES: usize = 128;

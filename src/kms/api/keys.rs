@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::paging;
 use crate::kms::access::{self, Requester};
 use crate::kms::domain::grants::op;
@@ -13,7 +14,6 @@ use crate::kms::store::{self, KeyRecord};
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 
 pub async fn create_key(
     State(app): State<AppState>,

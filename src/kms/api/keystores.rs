@@ -4,6 +4,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::paging;
 use crate::common::query::Query;
 use crate::kms::domain::keystore::{self, KeystoreState, NewKeystore};
@@ -12,7 +13,6 @@ use crate::kms::store::{self, keystores, KeystoreRecord};
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
-use axum::Json;
 
 impl KeystoreDetails {
     fn of(ks: &KeystoreRecord) -> Self {

@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::kms::access::{self, Requester};
 use crate::kms::crypto::mac::parse_algorithm;
 use crate::kms::domain::grants::op;
@@ -12,7 +13,6 @@ use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::Engine as _;
 
 const MAX_MESSAGE_BYTES: usize = 4096;

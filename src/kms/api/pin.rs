@@ -10,12 +10,12 @@
 use crate::auth::Caller;
 use crate::common::body::Body;
 use crate::common::crypto::random_bytes;
+use crate::common::json::Json;
 use crate::kms::domain::{self, PinType};
 use crate::kms::error::KmsError;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 

@@ -4,6 +4,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::kms::domain::keyspace::{self, ListParams, Member};
 use crate::kms::domain::policy::{self, Effect, PolicyDocument};
@@ -13,7 +14,6 @@ use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 impl PolicyBody {
     fn of(d: &PolicyDocument) -> Self {

@@ -12,6 +12,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::kms::access::{self, Requester};
 use crate::kms::api::data;
 use crate::kms::api::datakeys;
@@ -24,7 +25,6 @@ use crate::kms::error::KmsError;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 

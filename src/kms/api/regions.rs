@@ -8,6 +8,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::paging;
 use crate::common::query::Query;
 use crate::kms::domain::multi_region::{self as rules, MultiRegion, Peer, Source};
@@ -19,7 +20,6 @@ use crate::kms::wire::*;
 use crate::server::state::AppState;
 use crate::store::Tx;
 use axum::extract::{Path, State};
-use axum::Json;
 
 #[derive(serde::Deserialize)]
 pub struct KeyPath {

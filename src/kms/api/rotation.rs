@@ -8,6 +8,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::kms::access;
 use crate::kms::crypto::material;
 use crate::kms::domain;
@@ -17,7 +18,6 @@ use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 
 fn parse_key(req: &OperateKeyRequest) -> Result<String, KmsError> {
     domain::check_sequence(req.sequence.as_deref())?;

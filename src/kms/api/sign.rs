@@ -2,6 +2,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::kms::access::{self, Requester};
 use crate::kms::crypto::asymmetric;
 use crate::kms::crypto::sign::{MessageType, SignAlg};
@@ -13,7 +14,6 @@ use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use axum::Json;
 use base64::Engine as _;
 
 /// Decoded messages must be shorter than 4096 bytes.

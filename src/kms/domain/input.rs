@@ -8,13 +8,11 @@ use crate::kms::error::KmsError;
 /// `^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`
 pub fn parse_key_id(raw: Option<&str>) -> Result<String, KmsError> {
     let raw = raw.ok_or(KmsError::MissingParameter("key_id"))?;
-    let groups: Vec<&str> = raw.split('-').collect();
-    let lens = [8, 4, 4, 4, 12];
-    let ok = groups.len() == 5
-        && groups.iter().zip(lens).all(|(g, n)| {
-            g.len() == n
-                && g.bytes()
-                    .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    // Dashes at 8, 13, 18 and 23 of 36; digits and lower-case letters elsewhere.
+    let ok = raw.len() == 36
+        && raw.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || b.is_ascii_lowercase(),
         });
     if ok {
         Ok(raw.to_owned())

@@ -4,6 +4,7 @@
 
 use super::services::parse_service_id;
 use crate::auth::Caller;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain::{self, full_service_name, fuzzy_match};
@@ -14,7 +15,6 @@ use crate::vpcep::view::*;
 use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
 use axum::extract::State;
-use axum::Json;
 
 /// The consumer's view: any service the caller's domain may connect to, by
 /// id or by full name; others do not exist (EndPoint.2003).

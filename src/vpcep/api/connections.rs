@@ -8,6 +8,7 @@ use super::endpoints::parse_endpoint_id;
 use super::services::parse_service_id;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain::{self, ConnectionAction, EndpointStatus};
@@ -19,7 +20,6 @@ use crate::vpcep::wire::VpcepBody;
 use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
 use axum::extract::{Path, State};
-use axum::Json;
 
 #[derive(serde::Deserialize)]
 pub struct ServicePath {

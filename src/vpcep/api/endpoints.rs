@@ -4,6 +4,7 @@
 use super::endpoint_create::{parse_routetables, EndpointDraft};
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain::{self, parse_uuid, EndpointStatus};
@@ -17,7 +18,6 @@ use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 #[derive(serde::Deserialize)]
 pub struct EndpointPath {

@@ -5,6 +5,7 @@
 use super::services::parse_service_id;
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::vpcep::domain;
@@ -17,7 +18,6 @@ use crate::vpcep::wire::VpcepBody;
 use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
 use axum::extract::{Path, State};
-use axum::Json;
 
 #[derive(serde::Deserialize)]
 pub struct ServicePath {

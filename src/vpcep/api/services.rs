@@ -3,6 +3,7 @@
 
 use crate::auth::Caller;
 use crate::common::body::Body;
+use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::server::state::AppState;
 use crate::store::Tx;
@@ -21,7 +22,6 @@ use crate::vpcep::wire::VpcepQuery;
 use crate::vpcep::wire::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 
 #[derive(serde::Deserialize)]
 pub struct ServicePath {
