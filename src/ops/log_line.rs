@@ -129,6 +129,24 @@ pub struct RequestLine<'a> {
 pub const REQUEST_TARGET: &str = "dewstack::server::request_id";
 
 impl RequestLine<'_> {
+    /// The same line as a tracing event, for a process whose subscriber is
+    /// not `logs::init`'s (tests).
+    pub fn trace(&self) {
+        tracing::info!(
+            target: REQUEST_TARGET,
+            request_id = %self.request_id,
+            service = self.service,
+            operation = self.operation,
+            domain_id = self.domain_id,
+            project_id = self.project_id,
+            method = %self.method,
+            path = %self.path,
+            status = self.status,
+            latency_ms = self.latency_ms,
+            "request"
+        );
+    }
+
     pub fn write(
         &self,
         w: &mut impl Write,
@@ -443,21 +461,7 @@ mod tests {
             latency_ms: 1.25,
         };
         for (json, ansi) in [(false, false), (false, true), (true, false)] {
-            let via_tracing = lines(json, ansi, || {
-                tracing::info!(
-                    target: "dewstack::server::request_id",
-                    request_id = %line.request_id,
-                    service = line.service,
-                    operation = line.operation,
-                    domain_id = line.domain_id,
-                    project_id = line.project_id,
-                    method = %line.method,
-                    path = %line.path,
-                    status = line.status,
-                    latency_ms = line.latency_ms,
-                    "request"
-                )
-            });
+            let via_tracing = lines(json, ansi, || line.trace());
             let mut direct = String::new();
             line.write(&mut direct, json, ansi, &FixedClock::new(at.into()))
                 .unwrap();

@@ -53,18 +53,7 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
         latency_ms: (elapsed * 100_000.0).round() / 100.0,
     };
     if !crate::ops::logs::request(&line) {
-        tracing::info!(
-            request_id = %line.request_id,
-            service = line.service,
-            operation = line.operation,
-            domain_id = line.domain_id,
-            project_id = line.project_id,
-            method = %line.method,
-            path = %line.path,
-            status = line.status,
-            latency_ms = line.latency_ms,
-            "request"
-        );
+        line.trace();
     }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
