@@ -84,6 +84,11 @@ async fn requests_are_counted_by_catalog_operation_never_by_raw_path() {
     let login = r#"dewstack_auth_failures_total{service="iam",reason="wrong_password"}"#;
     let unknown =
         r#"dewstack_http_requests_total{service="none",operation="unknown",status_class="4xx"}"#;
+    // A refused call is labelled too: by `server::gate` on a service's
+    // route, by `ops::operations::label` on IAM's.
+    let refused_call =
+        r#"dewstack_http_requests_total{service="kms",operation="ListKeys",status_class="4xx"}"#;
+    let refused_login = r#"dewstack_http_requests_total{service="iam",operation="KeystoneCreateUserTokenByPassword",status_class="4xx"}"#;
     let before = scrape(&server.state).await;
     let (status, _) = server
         .kms("create-key", json!({"key_alias": "metered"}))
@@ -116,7 +121,14 @@ async fn requests_are_counted_by_catalog_operation_never_by_raw_path() {
         .unwrap();
     assert_eq!(server.send(req).await.0, 401);
     let after = scrape(&server.state).await;
-    for s in [created, refused, unknown, login] {
+    for s in [
+        created,
+        refused,
+        unknown,
+        login,
+        refused_call,
+        refused_login,
+    ] {
         assert!(
             series(&after, s) >= series(&before, s) + 1.0,
             "{s} did not move"

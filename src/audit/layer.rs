@@ -7,10 +7,10 @@ use crate::audit::record::{self, Domain, Trace, User};
 use crate::auth::{Caller, PathParams};
 use crate::common::body::ReadBody;
 use crate::common::envelope::RequestId;
-use crate::ops::operations::{self, Operation};
+use crate::ops::operations::Operation;
 use crate::server::state::AppState;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::SocketAddr;
@@ -37,20 +37,18 @@ struct Call {
 }
 
 /// Runs the rest of the request (`next`) and records it, if audited.
-/// Called by `server::gate` right after authentication.
+/// Called by `server::gate` right after authentication, with the operation
+/// of the matched route.
 pub async fn around<E: Refusal>(
     app: &AppState,
     params: &PathParams,
+    routed: Operation,
     req: Request,
     next: Next,
 ) -> Response {
     if !app.audit.is_on() {
         return next.run(req).await;
     }
-    let routed = match req.extensions().get::<MatchedPath>() {
-        Some(path) => operations::lookup(req.method().as_str(), path.as_str()),
-        None => operations::UNKNOWN,
-    };
     if catalog::audited(routed.name).is_none() {
         return next.run(req).await;
     }

@@ -284,13 +284,19 @@ pub async fn read_body(
     limit: usize,
     timeout_secs: u64,
 ) -> Result<axum::body::Bytes, AuthError> {
-    let read = axum::body::to_bytes(body, limit);
-    let bytes = if timeout_secs == 0 {
-        read.await
-    } else {
-        tokio::time::timeout(std::time::Duration::from_secs(timeout_secs), read)
-            .await
-            .map_err(|_| AuthError::SlowBody)?
+    use std::future::Future as _;
+    let mut read = std::pin::pin!(axum::body::to_bytes(body, limit));
+    // One poll before the timer: nearly every API body arrives with its
+    // headers, and then reading it costs no timer to arm and cancel.
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await;
+    let bytes = match first {
+        std::task::Poll::Ready(bytes) => bytes,
+        std::task::Poll::Pending if timeout_secs == 0 => read.await,
+        std::task::Poll::Pending => {
+            tokio::time::timeout(std::time::Duration::from_secs(timeout_secs), read)
+                .await
+                .map_err(|_| AuthError::SlowBody)?
+        }
     };
     bytes.map_err(|_| AuthError::TooLarge)
 }

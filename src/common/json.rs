@@ -38,9 +38,34 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// Bytes as the text of a JSON string field (a plaintext, a secret value):
+/// themselves when they are UTF-8, as nearly all are, else with each bad
+/// sequence replaced by U+FFFD. The UTF-8 check alone is several times
+/// cheaper than `from_utf8_lossy`'s walk, which was 1 % of DecryptData.
+pub fn lossy_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lossy_text_is_from_utf8_lossy() {
+        let cases: [&[u8]; 5] = [
+            b"plain",
+            b"",
+            "\u{e9}t\u{e9}".as_bytes(),
+            b"a\xffb\xc3",
+            b"\xed\xa0\x80",
+        ];
+        for bytes in cases {
+            assert_eq!(lossy_text(bytes), String::from_utf8_lossy(bytes));
+        }
+    }
 
     #[tokio::test]
     async fn answers_what_axum_json_answers() {

@@ -26,10 +26,12 @@ pub fn version_id(n: u64) -> String {
 }
 
 pub fn version_number(id: &str) -> Option<u64> {
-    id.strip_prefix('v')?
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n > 0 && version_id(*n) == id)
+    // Exactly what `version_id` writes: digits only, no sign or leading zero.
+    let digits = id.strip_prefix('v')?;
+    if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok().filter(|n| *n > 0)
 }
 
 pub fn is_system(name: &str) -> bool {
@@ -296,6 +298,9 @@ mod tests {
         assert_eq!(version_number("v012"), None);
         assert_eq!(version_number("v0"), None);
         assert_eq!(version_number("12"), None);
+        assert_eq!(version_number("v+5"), None);
+        assert_eq!(version_number("v"), None);
+        assert_eq!(version_number("v99999999999999999999"), None);
         assert_eq!(version_id(3), "v3");
     }
 }

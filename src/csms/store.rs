@@ -41,11 +41,15 @@ const EVENTS: &str = "csms_events";
 const EVENT_REFS: &str = "csms_event_refs";
 
 fn key2(a: &str, b: &str) -> String {
-    format!("{a}/{b}")
+    crate::store::row_key([a, b])
 }
 
 fn version_key(project: &str, name: &str, n: u64) -> String {
-    format!("{project}/{name}/{n:010}")
+    use std::fmt::Write as _;
+    let mut key = crate::store::row_key([project, name, ""]);
+    // Zero-padded so that the rows of a secret sort by number.
+    let _ = write!(key, "{n:010}");
+    key
 }
 
 pub(super) fn due_key(due_ms: i64, rest: &str) -> String {

@@ -78,6 +78,6 @@ pub fn to_wire(binary: bool, plain: &[u8]) -> (Option<String>, Option<String>) {
             Some(base64::engine::general_purpose::STANDARD.encode(plain)),
         )
     } else {
-        (Some(String::from_utf8_lossy(plain).into_owned()), None)
+        (Some(crate::common::json::lossy_text(plain)), None)
     }
 }

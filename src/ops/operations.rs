@@ -236,7 +236,8 @@ pub fn lookup(method: &str, template: &str) -> Operation {
         .map_or(UNKNOWN, |(_, op)| *op)
 }
 
-/// Route layer over every route: labels the response with its operation.
+/// Route layer over the routes `server::gate` does not cover (which labels
+/// its own the same way): labels the response with its operation.
 /// Routes that did not match never get here, and stay [`UNKNOWN`]. A
 /// handler that serves several operations on one template (CSMS's
 /// `POST .../secrets/{secret_name}`) labels its response itself.

@@ -26,7 +26,7 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let elapsed = started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
-    // Set by `ops::operations::label` once a route matched.
+    // Set by `server::gate` or `ops::operations::label` once a route matched.
     let op = response
         .extensions()
         .get::<Operation>()

@@ -69,6 +69,19 @@ pub trait TxExt: Tx {
 
 impl<T: Tx + ?Sized> TxExt for T {}
 
+/// `a/b/…`, the row key of a record, built in one allocation: the hot
+/// paths build one or two per request, and `format!` cost more than that.
+pub fn row_key<const N: usize>(parts: [&str; N]) -> String {
+    let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            key.push('/');
+        }
+        key.push_str(part);
+    }
+    key
+}
+
 /// A stored JSON record; bytes that do not decode are a corrupt record.
 fn decode<T: DeserializeOwned>(table: &str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
@@ -96,7 +109,9 @@ pub struct DecodeCache<T> {
 struct Decoded<T> {
     bytes: Vec<u8>,
     generation: Option<u64>,
-    value: T,
+    /// Shared, so that a hit holds the lock for a reference count, not for
+    /// a copy of the record (every worker thread reads the same keys).
+    value: Arc<T>,
 }
 
 impl<T: DeserializeOwned + Clone> DecodeCache<T> {
@@ -116,23 +131,24 @@ impl<T: DeserializeOwned + Clone> DecodeCache<T> {
 
     pub fn get_json(&self, tx: &mut dyn Tx, key: &str) -> Result<Option<T>, StoreError> {
         let generation = tx.generation();
-        if let (Some(now), Ok(entries)) = (generation, self.entries.lock()) {
-            if let Some(e) = entries.get(key) {
-                if e.generation == Some(now) {
-                    return Ok(Some(e.value.clone()));
-                }
-            }
+        let current = generation.and_then(|now| {
+            let entries = self.entries.lock().ok()?;
+            let e = entries.get(key).filter(|e| e.generation == Some(now))?;
+            Some(e.value.clone())
+        });
+        if let Some(value) = current {
+            return Ok(Some(T::clone(&value)));
         }
         let Some(bytes) = tx.get(self.table, key)? else {
             return Ok(None);
         };
-        if let Ok(mut entries) = self.entries.lock() {
-            if let Some(e) = entries.get_mut(key) {
-                if e.bytes == bytes {
-                    e.generation = generation;
-                    return Ok(Some(e.value.clone()));
-                }
-            }
+        let unchanged = self.entries.lock().ok().and_then(|mut entries| {
+            let e = entries.get_mut(key).filter(|e| e.bytes == bytes)?;
+            e.generation = generation;
+            Some(e.value.clone())
+        });
+        if let Some(value) = unchanged {
+            return Ok(Some(T::clone(&value)));
         }
         let value: T = decode(self.table, &bytes)?;
         if bytes.len() > self.max_record_bytes {
@@ -151,7 +167,7 @@ impl<T: DeserializeOwned + Clone> DecodeCache<T> {
                 Decoded {
                     bytes,
                     generation,
-                    value: value.clone(),
+                    value: Arc::new(value.clone()),
                 },
             );
         }
@@ -418,6 +434,13 @@ mod decode_cache_tests {
             })
             .unwrap();
         out
+    }
+
+    #[test]
+    fn row_keys_join_their_parts_with_slashes() {
+        assert_eq!(super::row_key(["p", "k"]), "p/k");
+        assert_eq!(super::row_key(["p", "name", ""]), "p/name/");
+        assert_eq!(super::row_key(["only"]), "only");
     }
 
     #[test]

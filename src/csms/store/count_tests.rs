@@ -81,3 +81,13 @@ fn older_secrets_pending_deletion_are_counted_once() {
     })
     .unwrap();
 }
+
+#[test]
+fn version_rows_keep_their_zero_padded_keys() {
+    // Stored rows are found by these keys: their shape may never change.
+    assert_eq!(store::version_key("p", "s", 7), "p/s/0000000007");
+    assert_eq!(
+        store::version_key("p", "s", 12_345_678_901),
+        "p/s/12345678901"
+    );
+}

@@ -4,7 +4,7 @@
 //! through an access point (its holder signs it, the server verifies).
 
 use crate::auth::Caller;
-use crate::common::body::Body;
+use crate::common::body::{Body, ReadBody};
 use crate::common::json::Json;
 use crate::common::query::Query;
 use crate::kms::crypto::{access_point as ap_key, asymmetric::pem};
@@ -225,7 +225,9 @@ pub async fn prove_access_point(State(app): State<AppState>, req: Request, next:
     if !req.headers().contains_key(HEADER_ID) {
         return next.run(req).await;
     }
-    match proven(&app, req).await {
+    // Boxed: this layer's future is moved whole on every KMS call, and
+    // the rare proof's state would make it ten times as large.
+    match Box::pin(proven(&app, req)).await {
         Ok(req) => next.run(req).await,
         Err(e) => e.into_response(),
     }
@@ -275,9 +277,14 @@ async fn proven(app: &AppState, req: Request) -> Result<Request, KmsError> {
     let Some(caller) = parts.extensions.get::<Caller>().cloned() else {
         return Err(unverified("no authenticated caller"));
     };
-    let bytes = axum::body::to_bytes(body, app.limits.max_body_bytes)
-        .await
-        .map_err(|_| KmsError::BadBody("The request body is too large.".into()))?;
+    // Authentication read the body and left it here; collected again only
+    // where it did not (the layer always runs after it).
+    let bytes = match parts.extensions.get::<ReadBody>() {
+        Some(ReadBody(read)) => read.clone(),
+        None => axum::body::to_bytes(body, app.limits.max_body_bytes)
+            .await
+            .map_err(|_| KmsError::BadBody("The request body is too large.".into()))?,
+    };
     let project = caller.project().to_owned();
     let ap_id = id.clone();
     let ap = app

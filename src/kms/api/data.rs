@@ -123,7 +123,7 @@ pub async fn decrypt_data(
     let key = load_decrypting(&app, &caller, alg, &key_id).await?;
     let plain = encryption::decrypt_under(&app, &key, alg, &blob, aad.as_bytes()).await?;
     let plain_text_base64 = base64::engine::general_purpose::STANDARD.encode(plain.as_slice());
-    let plain_text = String::from_utf8_lossy(&plain).into_owned();
+    let plain_text = crate::common::json::lossy_text(&plain);
     Ok(Json(DecryptDataResponse {
         key_id,
         plain_text,

@@ -162,7 +162,7 @@ impl KeyRecord {
 }
 
 pub(super) fn key_of(project: &str, id: &str) -> String {
-    format!("{project}/{id}")
+    crate::store::row_key([project, id])
 }
 
 /// Every cryptographic call reads its key; decoding the record is a large
