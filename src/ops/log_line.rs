@@ -187,9 +187,7 @@ impl RequestLine<'_> {
             w.write_str("\",\"level\":\"INFO\",\"message\":\"request\",\"request_id\":")?;
             quoted(w, self.request_id)?;
             for (name, value) in strings.iter().chain(&shown) {
-                w.write_str(",\"")?;
-                w.write_str(name)?;
-                w.write_str("\":")?;
+                named(w, ",\"", name, "\":")?;
                 quoted(w, value)?;
             }
             w.write_str(",\"status\":")?;
@@ -210,15 +208,11 @@ impl RequestLine<'_> {
             )?;
             escaped(w, self.request_id)?;
             for (name, value) in strings {
-                w.write_char(' ')?;
-                w.write_str(name)?;
-                w.write_char('=')?;
+                named(w, " ", name, "=")?;
                 quoted(w, value)?;
             }
             for (name, value) in shown {
-                w.write_char(' ')?;
-                w.write_str(name)?;
-                w.write_char('=')?;
+                named(w, " ", name, "=")?;
                 escaped(w, value)?;
             }
             w.write_str(" status=")?;
@@ -230,6 +224,13 @@ impl RequestLine<'_> {
             w.write_char('\n')
         }
     }
+}
+
+/// A field's name in either shape: `,"name":` in JSON, ` name=` in text.
+fn named(w: &mut impl Write, before: &str, name: &str, after: &str) -> fmt::Result {
+    w.write_str(before)?;
+    w.write_str(name)?;
+    w.write_str(after)
 }
 
 /// Writes each field of an event as it is visited.
