@@ -63,6 +63,19 @@ def summarize(rows, meta):
                 "base_cpu_us_per_req": round(
                     r["base_cpu_ticks"] * 1e6 / meta.get("clk_tck", 100) / max(a["requests"], 1), 1),
             })
+        both = r.get("both")
+        if both:
+            # BENCH_BOTH_NODES: both processes under load at once.
+            tick = 1e6 / meta.get("clk_tck", 100)
+            n, m = both["new"], both["base"]
+            out[-1]["both_nodes"] = {
+                "new_rps": round(n["rps"], 1), "base_rps": round(m["rps"], 1),
+                "total_rps": round(n["rps"] + m["rps"], 1),
+                "new_cpu_us_per_req": round(both["new_cpu_ticks"] * tick / max(n["requests"], 1), 1),
+                "base_cpu_us_per_req": round(both["base_cpu_ticks"] * tick / max(m["requests"], 1), 1),
+                "new_p99_us": n["p99_us"], "base_p99_us": m["p99_us"],
+                "errors": n["non2xx"] + n["socket_errors"] + m["non2xx"] + m["socket_errors"],
+            }
     return out
 
 
@@ -98,6 +111,17 @@ def table(rows):
                 f"{r['path']:<20} {r['base_rps']:>10.0f} {r['dewstack_rps']:>10.0f} {gain:>8.2f} "
                 f"{r['base_ratio']:>10.2f} {r['ratio']:>9.2f} {r['base_cpu_us_per_req']:>11.1f} "
                 f"{r['dewstack_cpu_us_per_req']:>10.1f} {r['base_p99_us']/1000:>11.2f}")
+    if any("both_nodes" in r for r in rows):
+        head = f"{'both nodes: path':<20} {'new req/s':>10} {'base req/s':>10} {'total':>8} " \
+               f"{'new cpu us':>10} {'base cpu us':>11} {'p99 ms new/base':>16} {'errors':>6}"
+        lines += ["", head, "-" * len(head)]
+        for r in rows:
+            t = r.get("both_nodes")
+            if t:
+                lines.append(
+                    f"{r['path']:<20} {t['new_rps']:>10.0f} {t['base_rps']:>10.0f} {t['total_rps']:>8.0f} "
+                    f"{t['new_cpu_us_per_req']:>10.1f} {t['base_cpu_us_per_req']:>11.1f} "
+                    f"{t['new_p99_us']/1000:>7.2f}/{t['base_p99_us']/1000:<8.2f} {t['errors']:>6}")
     return "\n".join(lines)
 
 
@@ -153,7 +177,8 @@ def main():
     with open(a.out + ".svg", "w") as f:
         f.write(svg(rows, meta))
     print(f"wrote {a.out}.json and {a.out}.svg")
-    bad = [r["path"] for r in rows if r["errors"] or r.get("base_errors")]
+    bad = [r["path"] for r in rows
+           if r["errors"] or r.get("base_errors") or r.get("both_nodes", {}).get("errors")]
     if bad:
         print(f"errors on: {', '.join(bad)}", file=sys.stderr)
         return 1

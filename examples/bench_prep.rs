@@ -167,6 +167,9 @@ async fn main() -> AnyResult<()> {
         .ok()
         .filter(|s| !s.is_empty())
         .map(|s| s.split(',').map(str::to_owned).collect());
+    // Names start with this: two nodes of one database each get their own
+    // keys and secret (an alias or a secret name exists once per project).
+    let names = std::env::var("BENCH_NAMES").unwrap_or_else(|_| "bench".to_owned());
     let c = Client {
         http: reqwest::Client::new(),
         host: endpoint.trim_start_matches("http://").to_owned(),
@@ -175,7 +178,7 @@ async fn main() -> AnyResult<()> {
     // The server may still be starting.
     let mut aes = None;
     for _ in 0..100 {
-        match create_key(&c, "bench-aes", "AES_256", "ENCRYPT_DECRYPT").await {
+        match create_key(&c, &format!("{names}-aes"), "AES_256", "ENCRYPT_DECRYPT").await {
             Ok(id) => {
                 aes = Some(id);
                 break;
@@ -184,11 +187,11 @@ async fn main() -> AnyResult<()> {
         }
     }
     let aes = aes.ok_or("dewstack did not answer create-key")?;
-    let ec = create_key(&c, "bench-ec", "EC_P256", "SIGN_VERIFY").await?;
-    let hmac = create_key(&c, "bench-hmac", "HMAC_256", "GENERATE_VERIFY_MAC").await?;
+    let ec = create_key(&c, &format!("{names}-ec"), "EC_P256", "SIGN_VERIFY").await?;
+    let hmac = create_key(&c, &format!("{names}-hmac"), "HMAC_256", "GENERATE_VERIFY_MAC").await?;
     c.call(&post(
         csms("secrets"),
-        json!({"name": "bench-secret", "secret_string": "s".repeat(64)}),
+        json!({"name": format!("{names}-secret"), "secret_string": "s".repeat(64)}),
     ))
     .await?;
     let plain = "x".repeat(1024);
@@ -223,7 +226,7 @@ async fn main() -> AnyResult<()> {
             "ShowSecretVersion",
             vec![Req {
                 method: "GET",
-                path: csms("secrets/bench-secret/versions/latest"),
+                path: csms(&format!("secrets/{names}-secret/versions/latest")),
                 body: Vec::new(),
             }],
         ),
@@ -271,7 +274,7 @@ async fn main() -> AnyResult<()> {
         (
             "PutSecret",
             vec![post(
-                csms("secrets/bench-secret/versions"),
+                csms(&format!("secrets/{names}-secret/versions")),
                 json!({"secret_string": "p".repeat(64)}),
             )],
         ),
@@ -281,7 +284,7 @@ async fn main() -> AnyResult<()> {
                 .map(|i| {
                     post(
                         kms("create-key"),
-                        json!({"key_alias": format!("bench-{i}"), "key_spec": "AES_256"}),
+                        json!({"key_alias": format!("{names}-{i}"), "key_spec": "AES_256"}),
                     )
                 })
                 .collect(),
@@ -292,7 +295,7 @@ async fn main() -> AnyResult<()> {
                 .map(|i| {
                     post(
                         csms("secrets"),
-                        json!({"name": format!("bench-{i}"), "secret_string": "s".repeat(64)}),
+                        json!({"name": format!("{names}-{i}"), "secret_string": "s".repeat(64)}),
                     )
                 })
                 .collect(),
