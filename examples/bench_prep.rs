@@ -188,7 +188,13 @@ async fn main() -> AnyResult<()> {
     }
     let aes = aes.ok_or("dewstack did not answer create-key")?;
     let ec = create_key(&c, &format!("{names}-ec"), "EC_P256", "SIGN_VERIFY").await?;
-    let hmac = create_key(&c, &format!("{names}-hmac"), "HMAC_256", "GENERATE_VERIFY_MAC").await?;
+    let hmac = create_key(
+        &c,
+        &format!("{names}-hmac"),
+        "HMAC_256",
+        "GENERATE_VERIFY_MAC",
+    )
+    .await?;
     c.call(&post(
         csms("secrets"),
         json!({"name": format!("{names}-secret"), "secret_string": "s".repeat(64)}),
