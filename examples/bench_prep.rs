@@ -170,6 +170,7 @@ async fn main() -> AnyResult<()> {
     // Names start with this: two nodes of one database each get their own
     // keys and secret (an alias or a secret name exists once per project).
     let names = std::env::var("BENCH_NAMES").unwrap_or_else(|_| "bench".to_owned());
+    let secret = format!("{names}-secret");
     let c = Client {
         http: reqwest::Client::new(),
         host: endpoint.trim_start_matches("http://").to_owned(),
@@ -197,7 +198,7 @@ async fn main() -> AnyResult<()> {
     .await?;
     c.call(&post(
         csms("secrets"),
-        json!({"name": format!("{names}-secret"), "secret_string": "s".repeat(64)}),
+        json!({"name": secret, "secret_string": "s".repeat(64)}),
     ))
     .await?;
     let plain = "x".repeat(1024);
@@ -232,7 +233,7 @@ async fn main() -> AnyResult<()> {
             "ShowSecretVersion",
             vec![Req {
                 method: "GET",
-                path: csms(&format!("secrets/{names}-secret/versions/latest")),
+                path: csms(&format!("secrets/{secret}/versions/latest")),
                 body: Vec::new(),
             }],
         ),
@@ -280,7 +281,7 @@ async fn main() -> AnyResult<()> {
         (
             "PutSecret",
             vec![post(
-                csms(&format!("secrets/{names}-secret/versions")),
+                csms(&format!("secrets/{secret}/versions")),
                 json!({"secret_string": "p".repeat(64)}),
             )],
         ),

@@ -250,7 +250,7 @@ impl Fields<'_, '_> {
                 self.w.write_char(':')
             }
             (false, "message") => self.w.write_char(' '),
-            (false, name) => write!(self.w, " {name}="),
+            (false, name) => named(self.w, " ", name, "="),
         }
     }
 
