@@ -174,7 +174,7 @@ pub fn scan(
     keep: impl Fn(&Trace) -> bool,
     limit: usize,
     next: Option<&str>,
-) -> std::io::Result<(Vec<Trace>, bool)> {
+) -> std::io::Result<(Vec<Trace<'static>>, bool)> {
     let mut out = Vec::new();
     let mut past_marker = next.is_none();
     for path in files {
@@ -184,11 +184,11 @@ pub fn scan(
             Err(e) => return Err(e),
         };
         for line in text.lines().rev() {
-            let Ok(trace) = serde_json::from_str::<Trace>(line) else {
+            let Ok(trace) = serde_json::from_str::<Trace<'static>>(line) else {
                 continue;
             };
             if !past_marker {
-                past_marker = Some(trace.trace_id.as_str()) == next;
+                past_marker = Some(&*trace.trace_id) == next;
                 continue;
             }
             if keep(&trace) {

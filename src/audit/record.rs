@@ -11,49 +11,54 @@ use std::fmt;
 /// A trace as CTS's ListTraces returns it, plus `project_id`: CTS keeps a
 /// trail per project and so needs no field for it; dewstack keeps one file
 /// and filters on it (dewstack's choice; the SDK ignores the extra field).
+/// Its text borrows: a record is built from the call's own strings and
+/// written at once, so it copies none of them (ListTraces reads owned ones).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Trace {
-    pub trace_id: String,
-    pub trace_name: String,
+pub struct Trace<'a> {
+    pub trace_id: Text<'a>,
+    pub trace_name: Text<'a>,
     /// normal (2xx/3xx), warning (4xx), incident (5xx).
-    pub trace_rating: String,
+    pub trace_rating: Text<'a>,
     /// Always `ApiCall`: every record is an API call.
-    pub trace_type: String,
-    pub service_type: String,
-    pub resource_type: String,
-    pub resource_id: Option<String>,
-    pub resource_name: Option<String>,
-    pub source_ip: Option<String>,
-    pub user: User,
+    pub trace_type: Text<'a>,
+    pub service_type: Text<'a>,
+    pub resource_type: Text<'a>,
+    pub resource_id: Option<Text<'a>>,
+    pub resource_name: Option<Text<'a>>,
+    pub source_ip: Option<Text<'a>>,
+    pub user: User<'a>,
     /// The allow-listed request fields, as a JSON string (CTS's type).
     pub request: Option<String>,
     /// The allow-listed response fields, as a JSON string.
     pub response: Option<String>,
     /// The HTTP status, as a string (CTS's type).
-    pub code: String,
-    pub api_version: Option<String>,
+    pub code: Text<'a>,
+    pub api_version: Option<Text<'a>>,
     /// When the call arrived (ms since the epoch, dewstack's clock).
     pub time: i64,
     /// When the record was written (ms since the epoch).
     pub record_time: i64,
-    pub request_id: String,
+    pub request_id: Text<'a>,
     pub read_only: bool,
-    pub project_id: Option<String>,
+    pub project_id: Option<Text<'a>>,
+}
+
+/// A record's text: borrowed when written, owned when read back.
+pub type Text<'a> = Cow<'a, str>;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct User<'a> {
+    pub id: Text<'a>,
+    pub name: Text<'a>,
+    pub domain: Domain<'a>,
+    pub access_key_id: Option<Text<'a>>,
+    pub principal_id: Text<'a>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct User {
-    pub id: String,
-    pub name: String,
-    pub domain: Domain,
-    pub access_key_id: Option<String>,
-    pub principal_id: String,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Domain {
-    pub id: String,
-    pub name: String,
+pub struct Domain<'a> {
+    pub id: Text<'a>,
+    pub name: Text<'a>,
 }
 
 /// A record's request or response text is at most this long; a longer one
@@ -220,12 +225,12 @@ impl Serialize for Allowed<'_> {
 }
 
 /// A string field named by `path` (`a.b`) in a JSON object body.
-pub fn field(body: Option<&Value>, path: &str) -> Option<String> {
+pub fn field<'v>(body: Option<&'v Value>, path: &str) -> Option<&'v str> {
     let mut at = body?;
     for part in path.split('.') {
         at = at.get(part)?;
     }
-    at.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+    at.as_str().filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -334,8 +339,7 @@ mod tests {
             field(
                 parse(br#"{"key_info":{"key_id":"k"}}"#).as_ref(),
                 "key_info.key_id"
-            )
-            .as_deref(),
+            ),
             Some("k")
         );
         assert_eq!(field(parse(br#"{"key_id":""}"#).as_ref(), "key_id"), None);

@@ -26,7 +26,7 @@ pub async fn gate<const SERVICE: u8, E: Refusal>(
     };
     let mut response = match auth::admit::<SERVICE>(&app, &params, req).await {
         Ok((req, caller)) => auth::with_caller(
-            crate::audit::around::<E>(&app, &params, routed, req, next).await,
+            crate::audit::around::<E>(&app, caller.as_ref(), &params, routed, req, next).await,
             caller,
         ),
         Err(refused) => refused,
