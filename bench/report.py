@@ -52,6 +52,9 @@ def summarize(rows, meta):
                 k: round(v / n, 3) for k, v in r.get("dewstack_thread_switches", {}).items()}
             out[-1]["bare_context_switches_per_req"] = round(
                 r.get("bare_context_switches", 0) / max(b["requests"], 1), 2)
+            out[-1]["dewstack_syscalls_per_req"] = round(r.get("dewstack_syscalls", 0) / n, 2)
+            out[-1]["bare_syscalls_per_req"] = round(
+                r.get("bare_syscalls", 0) / max(b["requests"], 1), 2)
         a = r.get("base")
         if a:
             # The A/B of BENCH_BASE_BIN: the older binary, measured in the same run.
@@ -91,12 +94,13 @@ def table(rows):
             f"{r['dewstack_cpu_us_per_req']:>10.1f} {r['errors']:>6}")
     if any("dewstack_instructions_per_req" in r for r in rows):
         lines += ["", f"{'perf stat: path':<20} {'instructions/req':>16} {'context switches/req':>20} "
-                      f"{'bare cs/req':>11}"]
+                      f"{'bare cs/req':>11} {'syscalls/req':>12} {'bare sc/req':>11}"]
         for r in rows:
             if "dewstack_instructions_per_req" in r:
                 lines.append(f"{r['path']:<20} {r['dewstack_instructions_per_req']:>16} "
                              f"{r['dewstack_context_switches_per_req']:>20.2f} "
-                             f"{r['bare_context_switches_per_req']:>11.2f}  "
+                             f"{r['bare_context_switches_per_req']:>11.2f} "
+                             f"{r['dewstack_syscalls_per_req']:>12.2f} {r['bare_syscalls_per_req']:>11.2f}  "
                              + " ".join(f"{k}={v}" for k, v in
                                         sorted(r["dewstack_thread_switches_per_req"].items())))
     if any("base_rps" in r for r in rows):

@@ -6,10 +6,9 @@
 //! secret values under the root key), so a backup holds no plaintext; the
 //! root key and `identity.json` are not in it and are backed up apart.
 
+use crate::common::b64;
 use crate::store::snapshot::{self, Row, Source};
 use crate::store::Db;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, Write};
@@ -67,7 +66,7 @@ pub fn backup(source: &Source, out: &Path) -> anyhow::Result<u64> {
         let line = serde_json::to_string(&Line {
             t,
             k,
-            v: B64.encode(v),
+            v: b64::encode(v),
         })?;
         digest.update(line.as_bytes());
         digest.update(b"\n");
@@ -123,8 +122,7 @@ pub fn read(input: &Path, each: &mut dyn FnMut(Row) -> anyhow::Result<()>) -> an
             .map_err(|_| anyhow::anyhow!("line {} of the backup is not a row", n + 2))?;
         digest.update(line.as_bytes());
         digest.update(b"\n");
-        let v = B64
-            .decode(&row.v)
+        let v = b64::decode(&row.v)
             .map_err(|_| anyhow::anyhow!("line {} of the backup is not a row", n + 2))?;
         each((row.t, row.k, v))?;
     }

@@ -110,10 +110,11 @@ pub async fn around<E: Refusal>(
     let ip = call.source_ip.map(ip_text);
     // A record is ~700 bytes: one buffer of that size, not one grown by doubling.
     let mut line = Vec::with_capacity(1024);
-    if serde_json::to_writer(&mut line, &build(app, &seen, trace_id, ip.as_deref())).is_err() {
+    let trace = build(app, &seen, trace_id, ip.as_deref());
+    if crate::common::json::write(&mut line, &trace).is_err() {
         return E::audit_refusal();
     }
-    // serde_json writes UTF-8 only.
+    // JSON is written as UTF-8 only.
     let Ok(line) = String::from_utf8(line) else {
         return E::audit_refusal();
     };

@@ -194,7 +194,7 @@ pub fn redact(body: Option<&Value>, allowed: &[&str]) -> Option<String> {
     if !map.keys().any(|k| allowed.contains(&k.as_str())) {
         return None;
     }
-    let text = serde_json::to_string(&Allowed(body?, allowed)).ok()?;
+    let text = crate::common::json::to_string(&Allowed(body?, allowed)).ok()?;
     Some(if text.len() > MAX_BODY_CHARS {
         r#"{"dewstack_truncated":true}"#.to_owned()
     } else {

@@ -4,7 +4,6 @@
 
 use crate::common::crypto::{RootKey, Sealer};
 use crate::rng::Rng;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +41,7 @@ impl TokenSealer {
         // Huawei tokens start with "MII"; clients sometimes sniff that prefix.
         format!(
             "MII{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.sealer.seal(&json, AAD))
+            crate::common::b64::encode_url(self.sealer.seal(&json, AAD))
         )
     }
 
@@ -51,9 +50,7 @@ impl TokenSealer {
             .trim()
             .strip_prefix("MII")
             .ok_or(TokenError::Invalid)?;
-        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(body)
-            .map_err(|_| TokenError::Invalid)?;
+        let sealed = crate::common::b64::decode_url(body).map_err(|_| TokenError::Invalid)?;
         let json = self
             .sealer
             .open(&sealed, AAD)

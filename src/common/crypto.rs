@@ -4,7 +4,6 @@
 use crate::rng::Rng;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::path::Path;
@@ -41,8 +40,7 @@ impl RootKey {
     ) -> anyhow::Result<Self> {
         if let Some(text) = from_env {
             let raw = Zeroizing::new(
-                base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
+                crate::common::b64::decode(text.trim())
                     .map_err(|_| anyhow::anyhow!("DEWSTACK_ROOT_KEY is not valid base64"))?,
             );
             let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| {
@@ -244,7 +242,7 @@ mod tests {
     fn root_key_from_env_must_be_32_bytes() {
         let dir = tempfile::tempdir().unwrap();
         assert!(RootKey::load_or_create(dir.path(), Some("AAAA"), &Rng::seeded(1)).is_err());
-        let good = base64::engine::general_purpose::STANDARD.encode([1u8; 32]);
+        let good = crate::common::b64::encode([1u8; 32]);
         assert!(RootKey::load_or_create(dir.path(), Some(&good), &Rng::seeded(1)).is_ok());
         assert!(!dir.path().join(ROOT_KEY_FILE).exists());
     }

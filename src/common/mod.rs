@@ -1,6 +1,7 @@
 //! Pieces shared by every service: error envelopes, request bodies, tags,
 //! paging and cryptography.
 
+pub mod b64;
 pub mod body;
 pub mod crypto;
 pub mod envelope;

@@ -2,7 +2,6 @@
 //! and notification targets. No storage, no I/O.
 
 use super::error::CsmsError;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -146,8 +145,7 @@ pub fn parse_value(string: Option<&str>, binary: Option<&str>) -> Result<SecretV
         },
         (None, Some(b)) => SecretValue {
             bytes: Zeroizing::new(
-                base64::engine::general_purpose::STANDARD
-                    .decode(b.trim())
+                crate::common::b64::decode(b.trim())
                     .map_err(|_| CsmsError::InvalidParameter("secret_binary"))?,
             ),
             binary: true,

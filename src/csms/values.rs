@@ -7,7 +7,6 @@ use super::domain::SecretValue;
 use super::error::CsmsError;
 use super::store::VersionRecord;
 use crate::server::state::AppState;
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 fn aad(secret_name: &str, value_id: &str) -> Vec<u8> {
@@ -73,10 +72,7 @@ pub async fn open(
 /// (secret_string, secret_binary) as the wire shows them.
 pub fn to_wire(binary: bool, plain: &[u8]) -> (Option<String>, Option<String>) {
     if binary {
-        (
-            None,
-            Some(base64::engine::general_purpose::STANDARD.encode(plain)),
-        )
+        (None, Some(crate::common::b64::encode(plain)))
     } else {
         (Some(crate::common::json::lossy_text(plain)), None)
     }

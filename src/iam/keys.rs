@@ -104,16 +104,11 @@ impl KeyRing {
     }
 
     pub fn seal(&self, ak: &str, sk: &str) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD
-            .encode(self.sealer.seal(sk.as_bytes(), ak.as_bytes()))
+        crate::common::b64::encode(self.sealer.seal(sk.as_bytes(), ak.as_bytes()))
     }
 
     fn open(&self, ak: &str, sealed: &str) -> Option<Zeroizing<String>> {
-        use base64::Engine as _;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(sealed)
-            .ok()?;
+        let bytes = crate::common::b64::decode(sealed).ok()?;
         let plain = self.sealer.open(&bytes, ak.as_bytes()).ok()?;
         String::from_utf8(plain.to_vec()).ok().map(Zeroizing::new)
     }

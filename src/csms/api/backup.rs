@@ -18,7 +18,6 @@ use crate::csms::wire::CsmsBody;
 use crate::csms::wire::{Secret, SecretResponse};
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -95,7 +94,7 @@ pub async fn download_secret_blob(
     );
     let sealed = app.backup.seal(&json, &aad(&project));
     Ok(Json(DownloadSecretBlobResponse {
-        secret_blob: base64::engine::general_purpose::STANDARD.encode(sealed),
+        secret_blob: crate::common::b64::encode(sealed),
     }))
 }
 
@@ -172,9 +171,7 @@ pub async fn restore(
 /// The backup inside a blob made for `project`, checked.
 fn open_blob(app: &AppState, project: &str, text: &str) -> Result<BackupBlob, CsmsError> {
     let bad = || CsmsError::InvalidParameter("secret_blob");
-    let sealed = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map_err(|_| bad())?;
+    let sealed = crate::common::b64::decode(text.trim()).map_err(|_| bad())?;
     let json = app.backup.open(&sealed, &aad(project)).map_err(|_| bad())?;
     let backup: BackupBlob = serde_json::from_slice(&json).map_err(|_| bad())?;
     if backup.format != 1 || !crate::csms::domain::is_valid_name(&backup.secret.name) {

@@ -17,7 +17,6 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use sha2::{Digest, Sha256};
 
 impl AccessPointItem {
@@ -251,7 +250,7 @@ fn claim(headers: &axum::http::HeaderMap) -> Result<Claim, KmsError> {
     let id = header(HEADER_ID).filter(|i| is_uuid(i));
     let id = id.ok_or(unverified("malformed access point id"))?;
     let signature = header(HEADER_SIGNATURE)
-        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+        .and_then(|s| crate::common::b64::decode(s).ok())
         .ok_or(unverified("missing or malformed signature"))?;
     let date = header(HEADER_DATE).ok_or(unverified("missing X-Sdk-Date"))?;
     Ok(Claim {

@@ -42,7 +42,6 @@ use crate::kms::wire::*;
 use crate::rng::Rng;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::Engine as _;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Oaep, RsaPublicKey};
@@ -51,7 +50,7 @@ use zeroize::Zeroizing;
 const MIN_RSA_BITS: usize = 2048;
 
 fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    crate::common::b64::encode(bytes)
 }
 
 /// Bytes of the new data key: the API allows exactly 128 or 256 bits.
@@ -196,9 +195,8 @@ pub async fn decrypt_datakey_capsule(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or(KmsError::MissingParameter("datakey_capsule"))?;
-    let wrapped = base64::engine::general_purpose::STANDARD
-        .decode(raw.trim())
-        .map_err(|_| KmsError::InvalidDatakeyCiphertext)?;
+    let wrapped =
+        crate::common::b64::decode(raw.trim()).map_err(|_| KmsError::InvalidDatakeyCiphertext)?;
     let to = recipient_key(req.public_key.as_deref())?;
     let key = datakeys::wrapping_key(
         &app,
@@ -258,9 +256,7 @@ mod tests {
         let to = recipient_key(Some(&b64(der.as_bytes()))).unwrap().unwrap();
         let (plain, cipher) = hand_out(test_rng(), b"0123456789abcdef", Some(&to)).unwrap();
         assert!(plain.is_none());
-        let ct = base64::engine::general_purpose::STANDARD
-            .decode(cipher.unwrap())
-            .unwrap();
+        let ct = crate::common::b64::decode(cipher.unwrap()).unwrap();
         let back = sk.decrypt(Oaep::new::<sha2::Sha256>(), &ct).unwrap();
         assert_eq!(back, b"0123456789abcdef");
         assert_eq!(

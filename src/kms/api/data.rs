@@ -15,7 +15,6 @@ use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 const MAX_PLAINTEXT_BYTES: usize = 4096;
@@ -96,7 +95,7 @@ pub async fn encrypt_data(
         .await?;
     Ok(Json(EncryptDataResponse {
         key_id: key.key_id.clone(),
-        cipher_text: base64::engine::general_purpose::STANDARD.encode(blob),
+        cipher_text: crate::common::b64::encode(blob),
     }))
 }
 
@@ -110,9 +109,7 @@ pub async fn decrypt_data(
     let text = req
         .cipher_text
         .ok_or(KmsError::MissingParameter("cipher_text"))?;
-    let blob = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map_err(|_| KmsError::InvalidCiphertext)?;
+    let blob = crate::common::b64::decode(text.trim()).map_err(|_| KmsError::InvalidCiphertext)?;
     let given = req
         .key_id
         .as_deref()
@@ -122,7 +119,7 @@ pub async fn decrypt_data(
     let key_id = encryption::target_key_id(alg, given.as_deref(), &blob)?;
     let key = load_decrypting(&app, &caller, alg, &key_id).await?;
     let plain = encryption::decrypt_under(&app, &key, alg, &blob, aad.as_bytes()).await?;
-    let plain_text_base64 = base64::engine::general_purpose::STANDARD.encode(plain.as_slice());
+    let plain_text_base64 = crate::common::b64::encode(plain.as_slice());
     let plain_text = crate::common::json::lossy_text(&plain);
     Ok(Json(DecryptDataResponse {
         key_id,

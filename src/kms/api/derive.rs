@@ -16,7 +16,6 @@ use crate::kms::error::KmsError;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::Engine as _;
 
 const ALGORITHM: &str = "ECDH";
 
@@ -51,6 +50,6 @@ pub async fn derive_shared_secret(
     Ok(Json(DeriveSharedSecretResponse {
         key_id: key.key_id,
         key_agreement_algorithm: ALGORITHM.to_owned(),
-        shared_secret: base64::engine::general_purpose::STANDARD.encode(secret.as_slice()),
+        shared_secret: crate::common::b64::encode(secret.as_slice()),
     }))
 }

@@ -4,6 +4,7 @@
 //! parameters in `store/imports.rs`; the expiry sweep is in `jobs.rs`.
 
 use crate::auth::Caller;
+use crate::common::b64;
 use crate::common::body::Body;
 use crate::common::json::Json;
 use crate::kms::access;
@@ -14,8 +15,6 @@ use crate::kms::store::{self, imports, imports::ImportParams, KeyVersion};
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 
 pub async fn create_parameters_for_import(
     State(app): State<AppState>,
@@ -44,7 +43,7 @@ pub async fn create_parameters_for_import(
     let params = ImportParams {
         token_id,
         algorithm,
-        sealed_private_key: B64.encode(sealed),
+        sealed_private_key: b64::encode(sealed),
         expires_ms,
     };
     let kid = key_id.clone();
@@ -58,7 +57,7 @@ pub async fn create_parameters_for_import(
         key_id,
         import_token,
         expiration_time: expires_ms / 1000,
-        public_key: B64.encode(public),
+        public_key: b64::encode(public),
     }))
 }
 
@@ -77,17 +76,16 @@ fn upload_of(req: ImportKeyMaterialRequest) -> Result<Upload, KmsError> {
     let token = req
         .import_token
         .ok_or(KmsError::MissingParameter("import_token"))?;
-    let wrapped = B64
-        .decode(
-            req.encrypted_key_material
-                .ok_or(KmsError::MissingParameter("encrypted_key_material"))?
-                .trim(),
-        )
-        .map_err(|_| KmsError::InvalidParameter("encrypted_key_material"))?;
+    let wrapped = b64::decode(
+        req.encrypted_key_material
+            .ok_or(KmsError::MissingParameter("encrypted_key_material"))?
+            .trim(),
+    )
+    .map_err(|_| KmsError::InvalidParameter("encrypted_key_material"))?;
     let wrapped_private = req
         .encrypted_privatekey
         .filter(|p| !p.is_empty())
-        .map(|p| B64.decode(p.trim()))
+        .map(|p| b64::decode(p.trim()))
         .transpose()
         .map_err(|_| KmsError::InvalidParameter("encrypted_privatekey"))?;
     Ok(Upload {
@@ -130,8 +128,7 @@ async fn import_material(app: &AppState, caller: &Caller, up: Upload) -> Result<
     let params = params
         .filter(|p| p.token_id == claims.token_id && p.expires_ms > now)
         .ok_or(KmsError::InvalidImportToken)?;
-    let sealed_private = B64
-        .decode(&params.sealed_private_key)
+    let sealed_private = b64::decode(&params.sealed_private_key)
         .map_err(|_| KmsError::Internal("stored wrapping key is not base64".into()))?;
     let unwrapped = token::unwrap_material(
         &app.rng,

@@ -19,7 +19,6 @@ use crate::kms::error::KmsError;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::Engine as _;
 
 const MAX_AAD_BYTES: usize = 128;
 
@@ -82,13 +81,13 @@ async fn create_pair(
     .await?;
     let blob =
         super::dispatch::seal(&app, &key, &private_der, aad.as_bytes(), Purpose::Data).await?;
-    let b64 = &base64::engine::general_purpose::STANDARD;
+    use crate::common::b64;
     Ok(CreateDatakeyPairResponse {
         key_id,
         key_spec: spec_name,
-        public_key: b64.encode(public_der),
-        private_key_cipher_text: b64.encode(blob),
-        private_key_plain_text: with_plain_text.then(|| b64.encode(private_der.as_slice())),
+        public_key: b64::encode(public_der),
+        private_key_cipher_text: b64::encode(blob),
+        private_key_plain_text: with_plain_text.then(|| b64::encode(private_der.as_slice())),
     })
 }
 

@@ -13,14 +13,12 @@ use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::Engine as _;
 
 const MAX_MESSAGE_BYTES: usize = 4096;
 
 fn message_bytes(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
     let raw = raw.ok_or(KmsError::MissingParameter("message"))?;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(raw.trim())
+    let bytes = crate::common::b64::decode(raw.trim())
         .map_err(|_| KmsError::InvalidParameter("message"))?;
     if bytes.is_empty() || bytes.len() > MAX_MESSAGE_BYTES {
         return Err(KmsError::InvalidParameter("message"));
@@ -70,7 +68,7 @@ pub async fn generate_mac(
     Ok(Json(GenerateMacResponse {
         key_id,
         mac_algorithm: req.mac_algorithm.unwrap_or_default(),
-        mac: base64::engine::general_purpose::STANDARD.encode(mac),
+        mac: crate::common::b64::encode(mac),
     }))
 }
 
@@ -80,14 +78,13 @@ pub async fn verify_mac(
     Body(req, _): Body<VerifyMacRequest, KmsError>,
 ) -> Result<Json<VerifyMacResponse>, KmsError> {
     let message = message_bytes(req.message.as_deref())?;
-    let mac = base64::engine::general_purpose::STANDARD
-        .decode(
-            req.mac
-                .as_deref()
-                .ok_or(KmsError::MissingParameter("mac"))?
-                .trim(),
-        )
-        .map_err(|_| KmsError::InvalidParameter("mac"))?;
+    let mac = crate::common::b64::decode(
+        req.mac
+            .as_deref()
+            .ok_or(KmsError::MissingParameter("mac"))?
+            .trim(),
+    )
+    .map_err(|_| KmsError::InvalidParameter("mac"))?;
     let (key_id, key) = prepare(
         &app,
         &caller,

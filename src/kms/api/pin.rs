@@ -16,7 +16,6 @@ use crate::kms::error::KmsError;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 const PIN_BYTES: usize = 16;
@@ -53,7 +52,7 @@ pub async fn create_pin(
             let sealed = app
                 .keyring
                 .seal(plain.as_bytes(), &sealing_aad(caller.project(), keystore));
-            base64::engine::general_purpose::STANDARD.encode(sealed)
+            crate::common::b64::encode(sealed)
         }
     };
     Ok(Json(CreatePinResponse { pin }))

@@ -25,7 +25,6 @@ use crate::kms::error::KmsError;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 const MAX_AAD_BYTES: usize = 128;
@@ -165,9 +164,7 @@ async fn open_data(
     caller: &Caller,
     job: &ReEncryption,
 ) -> Result<Opened, KmsError> {
-    let blob = base64::engine::general_purpose::STANDARD
-        .decode(&job.text)
-        .map_err(|_| KmsError::InvalidCiphertext)?;
+    let blob = crate::common::b64::decode(&job.text).map_err(|_| KmsError::InvalidCiphertext)?;
     let key_id = encryption::target_key_id(job.src_alg, job.src_given.as_deref(), &blob)?;
     let key = data::load_decrypting(app, caller, job.src_alg, &key_id).await?;
     let plain = encryption::decrypt_under(app, &key, job.src_alg, &blob, &job.src_aad).await?;
@@ -203,5 +200,5 @@ async fn seal(
         .await?
         .run()
         .await?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(ct))
+    Ok(crate::common::b64::encode(ct))
 }

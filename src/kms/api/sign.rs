@@ -14,14 +14,12 @@ use crate::kms::store::KeyRecord;
 use crate::kms::wire::*;
 use crate::server::state::AppState;
 use axum::extract::State;
-use base64::Engine as _;
 
 /// Decoded messages must be shorter than 4096 bytes.
 const MAX_MESSAGE_BYTES: usize = 4095;
 
 fn b64(raw: Option<&str>, field: &'static str) -> Result<Vec<u8>, KmsError> {
-    base64::engine::general_purpose::STANDARD
-        .decode(raw.ok_or(KmsError::MissingParameter(field))?.trim())
+    crate::common::b64::decode(raw.ok_or(KmsError::MissingParameter(field))?.trim())
         .map_err(|_| KmsError::InvalidParameter(field))
 }
 
@@ -68,7 +66,7 @@ pub async fn sign(
     let sig = super::dispatch::sign(&app, &key, alg, kind, msg).await?;
     Ok(Json(SignResponse {
         key_id: key.key_id.clone(),
-        signature: base64::engine::general_purpose::STANDARD.encode(sig),
+        signature: crate::common::b64::encode(sig),
     }))
 }
 

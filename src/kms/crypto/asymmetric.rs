@@ -10,7 +10,6 @@
 use crate::kms::domain::KeySpec;
 use crate::kms::error::KmsError;
 use crate::rng::Rng;
-use base64::Engine as _;
 use rsa::{Oaep, RsaPrivateKey, RsaPublicKey};
 use spki_encode::public_spki;
 
@@ -109,7 +108,7 @@ mod spki_encode {
 
 /// PEM as the cloud prints it: 64-column base64 lines joined by CRLF.
 pub fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let b64 = crate::common::b64::encode(der);
     let mut out = format!("-----BEGIN {label}-----\r\n");
     for chunk in b64.as_bytes().chunks(64) {
         out.push_str(&String::from_utf8_lossy(chunk));

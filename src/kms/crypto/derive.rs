@@ -11,7 +11,6 @@
 
 use crate::kms::crypto::asymmetric::PrivateKey;
 use crate::kms::error::KmsError;
-use base64::Engine as _;
 use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::{CurveArithmetic, PublicKey, SecretKey};
 use p256::pkcs8::DecodePublicKey;
@@ -29,9 +28,7 @@ pub fn public_key_der(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
         .flat_map(|l| l.chars())
         .filter(|c| !c.is_whitespace())
         .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|_| KmsError::InvalidParameter("public_key"))
+    crate::common::b64::decode(b64).map_err(|_| KmsError::InvalidParameter("public_key"))
 }
 
 fn shared_x<C>(secret: &SecretKey<C>, peer: &PublicKey<C>) -> Zeroizing<Vec<u8>>
@@ -135,7 +132,7 @@ mod tests {
     #[test]
     fn public_key_accepts_base64_der_and_pem() {
         let (_, spki) = pair(KeySpec::EcP256);
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
+        let b64 = crate::common::b64::encode(&spki);
         assert_eq!(public_key_der(Some(&b64)).unwrap(), spki);
         let pem = asymmetric::pem("PUBLIC KEY", &spki);
         assert_eq!(public_key_der(Some(&pem)).unwrap(), spki);

@@ -5,12 +5,11 @@
 //! the fingerprint a re-import must match. Asymmetric keys bring their private
 //! key as a second, AES-wrapped part (`import_wrap.rs`).
 
+use crate::common::b64;
 use crate::common::crypto::{random_bytes, Sealer};
 use crate::kms::domain::KeySpec;
 use crate::kms::error::KmsError;
 use crate::rng::Rng;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -64,7 +63,7 @@ pub fn seal_token(
         pad: hex::encode(random_bytes(rng, 24).as_slice()),
     };
     let json = serde_json::to_vec(&claims).unwrap_or_default();
-    B64.encode(keyring.seal(&json, TOKEN_AAD))
+    b64::encode(keyring.seal(&json, TOKEN_AAD))
 }
 
 /// The claims of a token this server issued, if it has not expired and names `key_id`.
@@ -74,9 +73,7 @@ pub fn open_token(
     key_id: &str,
     now_ms: i64,
 ) -> Result<TokenClaims, KmsError> {
-    let raw = B64
-        .decode(token.trim())
-        .map_err(|_| KmsError::InvalidImportToken)?;
+    let raw = b64::decode(token.trim()).map_err(|_| KmsError::InvalidImportToken)?;
     let json = keyring
         .open(&raw, TOKEN_AAD)
         .map_err(|_| KmsError::ImportTokenVerification)?;

@@ -40,7 +40,7 @@ fn wrap_with_public_key_unwrap_with_sealed_private() {
         (WrapAlg::OaepSha1, rsa::Oaep::new::<sha1::Sha1>()),
     ] {
         let wrapped = public.encrypt(&mut rng, pad, &[9u8; 32]).unwrap();
-        assert_eq!(B64.encode(&wrapped).len(), 344);
+        assert_eq!(crate::common::b64::encode(&wrapped).len(), 344);
         let plain =
             unwrap_material(&Rng::seeded(6), &keyring, KEY, &sealed, alg, &wrapped).unwrap();
         assert_eq!(plain.as_slice(), &[9u8; 32]);
