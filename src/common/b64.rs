@@ -19,7 +19,7 @@ pub fn decode(text: impl AsRef<[u8]>) -> Result<Vec<u8>, Invalid> {
     base64_simd::STANDARD.decode_to_vec(text)
 }
 
-/// The URL-safe alphabet without padding (RFC 4648 §5; tokens, JWK fields).
+/// The URL-safe alphabet without padding (RFC 4648 §5): `auth::token`'s tokens.
 pub fn encode_url(bytes: impl AsRef<[u8]>) -> String {
     base64_simd::URL_SAFE_NO_PAD.encode_to_string(bytes)
 }
