@@ -76,12 +76,10 @@ fn upload_of(req: ImportKeyMaterialRequest) -> Result<Upload, KmsError> {
     let token = req
         .import_token
         .ok_or(KmsError::MissingParameter("import_token"))?;
-    let wrapped = b64::decode(
-        req.encrypted_key_material
-            .ok_or(KmsError::MissingParameter("encrypted_key_material"))?
-            .trim(),
-    )
-    .map_err(|_| KmsError::InvalidParameter("encrypted_key_material"))?;
+    let wrapped = domain::base64_field(
+        req.encrypted_key_material.as_deref(),
+        "encrypted_key_material",
+    )?;
     let wrapped_private = req
         .encrypted_privatekey
         .filter(|p| !p.is_empty())

@@ -17,9 +17,7 @@ use axum::extract::State;
 const MAX_MESSAGE_BYTES: usize = 4096;
 
 fn message_bytes(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
-    let raw = raw.ok_or(KmsError::MissingParameter("message"))?;
-    let bytes = crate::common::b64::decode(raw.trim())
-        .map_err(|_| KmsError::InvalidParameter("message"))?;
+    let bytes = domain::base64_field(raw, "message")?;
     if bytes.is_empty() || bytes.len() > MAX_MESSAGE_BYTES {
         return Err(KmsError::InvalidParameter("message"));
     }
@@ -78,13 +76,7 @@ pub async fn verify_mac(
     Body(req, _): Body<VerifyMacRequest, KmsError>,
 ) -> Result<Json<VerifyMacResponse>, KmsError> {
     let message = message_bytes(req.message.as_deref())?;
-    let mac = crate::common::b64::decode(
-        req.mac
-            .as_deref()
-            .ok_or(KmsError::MissingParameter("mac"))?
-            .trim(),
-    )
-    .map_err(|_| KmsError::InvalidParameter("mac"))?;
+    let mac = domain::base64_field(req.mac.as_deref(), "mac")?;
     let (key_id, key) = prepare(
         &app,
         &caller,

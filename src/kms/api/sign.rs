@@ -18,13 +18,8 @@ use axum::extract::State;
 /// Decoded messages must be shorter than 4096 bytes.
 const MAX_MESSAGE_BYTES: usize = 4095;
 
-fn b64(raw: Option<&str>, field: &'static str) -> Result<Vec<u8>, KmsError> {
-    crate::common::b64::decode(raw.ok_or(KmsError::MissingParameter(field))?.trim())
-        .map_err(|_| KmsError::InvalidParameter(field))
-}
-
 fn message(raw: Option<&str>) -> Result<Vec<u8>, KmsError> {
-    let m = b64(raw, "message")?;
+    let m = domain::base64_field(raw, "message")?;
     if m.is_empty() || m.len() > MAX_MESSAGE_BYTES {
         return Err(KmsError::InvalidParameter("message"));
     }
@@ -80,7 +75,7 @@ pub async fn validate_signature(
     let alg = SignAlg::parse(req.signing_algorithm.as_deref())?;
     let kind = MessageType::parse(req.message_type.as_deref())?;
     let msg = message(req.message.as_deref())?;
-    let sig = b64(req.signature.as_deref(), "signature")?;
+    let sig = domain::base64_field(req.signature.as_deref(), "signature")?;
     let key = signing_key(&app, &caller, &key_id, alg, op::VERIFY).await?;
     let valid = super::dispatch::verify(&app, &key, alg, kind, &msg, &sig).await?;
     Ok(Json(ValidateSignatureResponse {

@@ -76,6 +76,15 @@ pub fn parse_description(raw: Option<&str>) -> Result<String, KmsError> {
     Ok(text.to_owned())
 }
 
+/// A required binary field (a message, a MAC, a signature, wrapped key
+/// material): absent is a missing parameter, anything but strict standard
+/// base64 (`common::b64`) an invalid one, after surrounding whitespace is
+/// trimmed (as every such field of these APIs always was here).
+pub fn base64_field(raw: Option<&str>, field: &'static str) -> Result<Vec<u8>, KmsError> {
+    let raw = raw.ok_or(KmsError::MissingParameter(field))?;
+    crate::common::b64::decode(raw.trim()).map_err(|_| KmsError::InvalidParameter(field))
+}
+
 /// The optional `sequence`, a request serial number. The SDK models call it
 /// "36 bytes" and give a hyphenated UUID as the example, but the cloud also
 /// takes the 32-character simple form: Cloud Custodian sends `uuid4().hex`

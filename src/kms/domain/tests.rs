@@ -62,6 +62,24 @@ fn editable_states() {
 }
 
 #[test]
+fn base64_fields_name_themselves_when_missing_or_malformed() {
+    assert_eq!(base64_field(Some(" QUJD\n"), "mac").unwrap(), b"ABC");
+    assert!(matches!(
+        base64_field(None, "mac"),
+        Err(KmsError::MissingParameter("mac"))
+    ));
+    for bad in ["QUJ", "QR==", "QU JD", "-_-_", "not base64!"] {
+        assert!(
+            matches!(
+                base64_field(Some(bad), "signature"),
+                Err(KmsError::InvalidParameter("signature"))
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
 fn key_id_format() {
     assert!(parse_key_id(Some("0d0466b0-e727-4d9c-b35d-f84bb474a37f")).is_ok());
     for bad in [
