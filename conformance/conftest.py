@@ -1,7 +1,7 @@
 """pytest fixtures for the dewstack conformance suite.
 
 One dewstack server is started per test session (binary from $DEWSTACK_BIN, default
-target/release/dewstack) on a temporary data dir, with:
+target/dist/dewstack) on a temporary data dir, with:
 
 * a root identity passed through DEWSTACK_* env vars, and
 * a second tenant "acme" (own domain, project, user, AK/SK) declared in a TOML config file.

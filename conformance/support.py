@@ -599,7 +599,7 @@ def dewstack_bin() -> Path:
     p = os.environ.get("DEWSTACK_BIN")
     if p:
         return Path(p).resolve()
-    return REPO_ROOT / "target" / "release" / "dewstack"
+    return REPO_ROOT / "target" / "dist" / "dewstack"
 
 
 def parse_banner(text: str) -> Dict[str, str]:
@@ -655,7 +655,7 @@ class DewstackServer:
         binary = dewstack_bin()
         if not binary.exists():
             raise RuntimeError(
-                f"dewstack binary not found at {binary}; run `cargo build --release` or set DEWSTACK_BIN"
+                f"dewstack binary not found at {binary}; run `cargo build --profile dist` or set DEWSTACK_BIN"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 //! EncryptData throughput against a baseline, in one run (see bench/encrypt.sh).
 //!
-//! 1. starts `target/release/dewstack serve` on a fresh data dir and creates an
+//! 1. starts `target/dist/dewstack serve` on a fresh data dir and creates an
 //!    AES_256 key through a signed create-key call;
 //! 2. starts this binary again as `--baseline`: a minimal axum server (same
 //!    hyper/axum stack as dewstack) answering every request with a fixed 200;
@@ -93,7 +93,7 @@ fn spawn_and_read(mut cmd: Command, marker: &str) -> AnyResult<(Child, String)> 
 }
 
 fn start_dewstack(creds: &Creds, dir: &std::path::Path) -> AnyResult<Server> {
-    let bin = std::env::var("DEWSTACK_BIN").unwrap_or_else(|_| "target/release/dewstack".into());
+    let bin = std::env::var("DEWSTACK_BIN").unwrap_or_else(|_| "target/dist/dewstack".into());
     let mut cmd = Command::new(bin);
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
