@@ -5,7 +5,7 @@
 #
 # Works from any cwd. Needs Rust (cargo) and Python 3.11 with venv; installs the rest.
 # Environment knobs:
-#   DEWSTACK_BIN            use this binary instead of target/dist/dewstack (skips building it)
+#   DEWSTACK_BIN            use this binary instead of building target/dist-build/dist/dewstack
 #   PYTEST_ARGS             extra arguments for pytest (e.g. "-x -k tags")
 #   SKIP_RUST_TESTS=1       skip `cargo test` (build still happens)
 #   SKIP_POSTGRES=1         skip the PostgreSQL pass
