@@ -3,7 +3,7 @@
 //! memory); it costs an unaudited call one table lookup.
 
 use crate::audit::catalog::{self, Audited};
-use crate::audit::record::{self, Domain, Trace, User};
+use crate::audit::record::{self, Domain, Kept, Trace, User};
 use crate::auth::{Caller, PathParams};
 use crate::common::body::ReadBody;
 use crate::common::envelope::RequestId;
@@ -15,7 +15,6 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
-use serde_json::Value;
 use std::borrow::Cow;
 use std::net::SocketAddr;
 
@@ -53,9 +52,9 @@ pub async fn around<E: Refusal>(
     if !app.audit.is_on() {
         return next.run(req).await;
     }
-    if catalog::audited(routed.name).is_none() {
+    let Some(routed_audited) = catalog::audited(routed.name) else {
         return next.run(req).await;
-    }
+    };
     if !app.audit.may_run().await {
         return E::audit_refusal();
     }
@@ -89,8 +88,13 @@ pub async fn around<E: Refusal>(
         .get::<Operation>()
         .copied()
         .unwrap_or(routed);
-    let Some(audited) = catalog::audited(op.name) else {
-        return response;
+    let audited = if op.name == routed.name {
+        routed_audited
+    } else {
+        match catalog::audited(op.name) {
+            Some(audited) => audited,
+            None => return response,
+        }
     };
     let (response, answer) = read_small(response).await;
     // Each body parsed once, for the resource fields and the redaction.
@@ -108,8 +112,10 @@ pub async fn around<E: Refusal>(
     let mut trace_id = uuid::Uuid::encode_buffer();
     let trace_id = app.rng.uuid().hyphenated().encode_lower(&mut trace_id);
     let ip = call.source_ip.map(ip_text);
-    // A record is ~700 bytes: one buffer of that size, not one grown by doubling.
-    let mut line = Vec::with_capacity(1024);
+    // A record is ~700 bytes, but the writer reserves six bytes per byte of
+    // a string before it escapes it (`common::json::INITIAL`), and the
+    // request and response texts are strings: room for that, not regrowth.
+    let mut line = Vec::with_capacity(4096);
     let trace = build(app, &seen, trace_id, ip.as_deref());
     if crate::common::json::write(&mut line, &trace).is_err() {
         return E::audit_refusal();
@@ -155,8 +161,8 @@ struct Seen<'a> {
     audited: &'static Audited,
     status: StatusCode,
     /// The request's and the response's bodies, as `record::parse_kept` keeps them.
-    asked: Option<Value>,
-    told: Option<Value>,
+    asked: Option<Kept<'a>>,
+    told: Option<Kept<'a>>,
 }
 
 /// The record of a call; it borrows the call's own strings.

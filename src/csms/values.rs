@@ -10,7 +10,14 @@ use crate::server::state::AppState;
 use zeroize::Zeroizing;
 
 fn aad(secret_name: &str, value_id: &str) -> Vec<u8> {
-    format!("dewstack/csms/{secret_name}/{value_id}").into_bytes()
+    // `format!` cost as much as the rest of this; every secret read builds it.
+    const PREFIX: &[u8] = b"dewstack/csms/";
+    let mut aad = Vec::with_capacity(PREFIX.len() + secret_name.len() + 1 + value_id.len());
+    aad.extend_from_slice(PREFIX);
+    aad.extend_from_slice(secret_name.as_bytes());
+    aad.push(b'/');
+    aad.extend_from_slice(value_id.as_bytes());
+    aad
 }
 
 /// The key a new secret uses: the one given, or the project's `csms/default`.

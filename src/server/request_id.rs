@@ -15,10 +15,13 @@ use axum::response::Response;
 use std::time::Instant;
 
 pub async fn layer(mut req: Request, next: Next) -> Response {
+    let mut text = uuid::Uuid::encode_buffer();
+    // `encode_lower` rather than `to_string`, which goes through `fmt`.
     let id = uuid::Builder::from_random_bytes(crate::rng::unique_u128().to_le_bytes())
         .into_uuid()
         .simple()
-        .to_string();
+        .encode_lower(&mut text)
+        .to_owned();
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();

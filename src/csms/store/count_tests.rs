@@ -90,4 +90,16 @@ fn version_rows_keep_their_zero_padded_keys() {
         store::version_key("p", "s", 12_345_678_901),
         "p/s/12345678901"
     );
+    for n in [
+        0,
+        1,
+        9,
+        10,
+        999_999_999,
+        1_000_000_000,
+        9_999_999_999,
+        u64::MAX,
+    ] {
+        assert_eq!(store::version_key("p", "s", n), format!("p/s/{n:010}"));
+    }
 }
