@@ -73,7 +73,14 @@ pub(super) async fn add_version(
     extra_event: Option<EventType>,
 ) -> Result<(SecretRecord, VersionRecord), CsmsError> {
     let (p, n) = (project.to_owned(), secret_name.to_owned());
-    let current = app.db.tx(move |tx| store::load_secret(tx, &p, &n)).await?;
+    // A read snapshot, not a write transaction: it only names the key to seal
+    // under, and the write below loads and checks the secret again. As a
+    // `tx` it queued behind other writers and waited for their fsync, twice
+    // per new version.
+    let current = app
+        .db
+        .read(move |tx| store::load_secret(tx, &p, &n))
+        .await?;
     current.state.check_usable()?;
     let (value_id, sealed) =
         values::seal(app, project, &current.kms_key_id, secret_name, value).await?;
