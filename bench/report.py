@@ -105,7 +105,7 @@ def table(rows):
         missed = [f"{r['path']} ({why})" for r in goals for why in [misses(r)] if why]
         lines.append(f"goals (ratio, p99 <= {P99_GOAL:.0f}x bare, no errors): "
                      + (f"missed by {', '.join(missed)}" if missed
-                        else f"met by all {len(goals)} paths with one"))
+                        else f"met by all {len(goals)} paths that have one"))
     if any("dewstack_instructions_per_req" in r for r in rows):
         lines += ["", f"{'perf stat: path':<20} {'instructions/req':>16} {'context switches/req':>20} "
                       f"{'bare cs/req':>11} {'syscalls/req':>12} {'bare sc/req':>11}"]

@@ -78,7 +78,7 @@ pub fn rating(status: u16) -> &'static str {
 /// escapes. An object's fields are sorted by name, each name once with its
 /// last value: the order and the choice `serde_json::Value` (a `BTreeMap`)
 /// made when records were built from it, so records read the same.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum Kept<'b> {
     Null,
     Bool(bool),
