@@ -4,6 +4,7 @@
 pub mod b64;
 pub mod body;
 pub mod crypto;
+pub mod decimal;
 pub mod envelope;
 pub mod error;
 pub mod json;

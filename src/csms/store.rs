@@ -46,19 +46,8 @@ fn key2(a: &str, b: &str) -> String {
 
 fn version_key(project: &str, name: &str, n: u64) -> String {
     let mut key = crate::store::row_key([project, name, ""]);
-    // Zero-padded to ten digits (more when larger) so that the rows of a
-    // secret sort by number; without `fmt`, as on every secret read.
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    while rest > 0 {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    for &d in &digits[at.min(digits.len() - 10)..] {
-        key.push(char::from(d));
-    }
+    // Zero-padded so that the rows of a secret sort by number.
+    let _ = crate::common::decimal::digits(&mut key, n, 10);
     key
 }
 

@@ -18,6 +18,7 @@
 //! unquoted in text. No span is ever entered, so none is written.
 
 use crate::clock::Clock;
+use crate::common::decimal::digits;
 use std::cell::RefCell;
 use std::fmt::{self, Write};
 use tracing::field::{Field, Visit};
@@ -112,21 +113,6 @@ fn timestamp(w: &mut impl Write, clock: &dyn Clock) -> fmt::Result {
     w.write_char('.')?;
     digits(w, now.timestamp_subsec_micros().into(), 6)?;
     w.write_char('Z')
-}
-
-/// `n` in decimal, zero-padded to `width` (at most 20): what `{n:0width$}`
-/// writes, without the formatting machinery every request line paid for.
-fn digits(w: &mut impl Write, mut n: u64, width: usize) -> fmt::Result {
-    let mut buf = [b'0'; 20];
-    let mut at = buf.len();
-    while n > 0 {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    let start = at.min(buf.len() - width.clamp(1, 20));
-    // Only ASCII digits were written.
-    w.write_str(std::str::from_utf8(&buf[start..]).map_err(|_| fmt::Error)?)
 }
 
 /// A latency as `{ms}` writes it, without `fmt`'s float printing (a
@@ -370,25 +356,6 @@ mod tests {
         type Writer = Buffer;
         fn make_writer(&'a self) -> Buffer {
             self.clone()
-        }
-    }
-
-    #[test]
-    fn digits_are_what_format_writes() {
-        for (n, width) in [
-            (0, 1),
-            (7, 1),
-            (200, 1),
-            (503, 1),
-            (0, 6),
-            (42, 6),
-            (999_999, 6),
-            (u64::MAX, 1),
-            (12, 20),
-        ] {
-            let mut out = String::new();
-            digits(&mut out, n, width).unwrap();
-            assert_eq!(out, format!("{n:0width$}"));
         }
     }
 

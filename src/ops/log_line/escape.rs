@@ -42,9 +42,8 @@ fn first_to_escape(bytes: &[u8]) -> Option<usize> {
     // is below n" (n <= 128), from the well-known bit tricks.
     let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI != 0;
     let has_below = |v: u64, n: u64| v.wrapping_sub(LO * n) & !v & HI != 0;
-    let mut chunks = bytes.chunks_exact(8);
     let mut skipped = 0;
-    for chunk in &mut chunks {
+    for chunk in bytes.chunks_exact(8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let v = u64::from_le_bytes(word);
